@@ -1,0 +1,60 @@
+"""Choose the schema for each request from its host name.
+
+* The root domain (`BASE_DOMAIN`) is the platform: public schema, public URLs. No query.
+* `<slug>.<BASE_DOMAIN>` is a merchant: its schema, merchant URLs. The host lookup is
+  cached (`tenants.selectors.merchant_for_host`).
+* Any other host is a 404 (JSON under /api/), never another merchant's data.
+* A suspended merchant answers 403 with a clear message; health checks still answer.
+"""
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from loyalty.api.errors import error_response
+from tenants.selectors import merchant_for_host
+
+HEALTH_PATHS = ("/healthz", "/readyz")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class MerchantMiddleware(TenantMainMiddleware):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        connection.set_schema_to_public()
+        hostname = self.hostname_from_request(request).lower()
+        if hostname == settings.BASE_DOMAIN:
+            request.tenant = None  # type: ignore[attr-defined]
+            self.setup_url_routing(request, force_public=True)
+            return None
+        merchant = merchant_for_host(hostname)
+        if merchant is None:
+            return self.no_tenant_found(request, hostname)
+        merchant.domain_url = hostname
+        request.tenant = merchant  # type: ignore[attr-defined]
+        connection.set_tenant(merchant)
+        self.setup_url_routing(request)
+        if merchant.is_suspended and request.path not in HEALTH_PATHS:
+            return self._suspended(request, merchant)
+        return None
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        if _wants_json(request):
+            return error_response(
+                "merchant_not_found", f"No merchant is served at {hostname}.", status=404
+            )
+        return render(request, "errors/merchant_not_found.html", {"hostname": hostname}, status=404)
+
+    @staticmethod
+    def _suspended(request: HttpRequest, merchant: object) -> HttpResponse:
+        if _wants_json(request):
+            return error_response(
+                "merchant_suspended",
+                "This merchant's loyalty programme is suspended. Points are kept safe.",
+                status=403,
+            )
+        return render(request, "errors/merchant_suspended.html", {"merchant": merchant}, status=403)

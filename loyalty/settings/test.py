@@ -1,0 +1,18 @@
+"""The test suite (`make test`): real PostgreSQL and Redis, faster password hashing."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, env
+
+DEBUG = False
+DEMO_MODE = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A prefix of its own so a test run never reads keys another run (or `make run`) wrote.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="loyalty-test")
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CELERY_TASK_ALWAYS_EAGER = False
+# Serve static files from the apps' folders, as in development: no collectstatic needed.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

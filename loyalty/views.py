@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from loyalty.api.errors import error_response
+from tenants.selectors import merchant_host, merchants_active
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    port = request.get_port()
+    suffix = "" if port in ("80", "443") else f":{port}"
+    merchants = [
+        {"merchant": m, "url": f"{request.scheme}://{merchant_host(m)}{suffix}/"}
+        for m in merchants_active()[:12]
+    ]
+    return render(
+        request, "landing.html", {"merchants": merchants, "base_domain": settings.BASE_DOMAIN}
+    )
+
+
+def merchant_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "merchant_home.html", {"merchant": request.tenant})  # type: ignore[attr-defined]
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 in the API's error shape under /api/, as a page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error_response("not_found", "Nothing is here.", status=404)
+    return render(request, "404.html", status=404)

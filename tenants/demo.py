@@ -1,0 +1,111 @@
+"""The demo merchants of the seed document, with their staff.
+
+`seed_demo` builds them; later parts of the product add their tiers, rewards,
+members and history here, through their own services.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from .models import Merchant
+from .roles import Role
+from .services import merchant_create, staff_create
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    role: Role
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemoMerchant:
+    slug: str
+    name: str
+    name_ar: str
+    category: str
+    city: str
+    phone: str
+    staff: tuple[DemoStaff, ...]
+
+
+DEMO_MERCHANTS = (
+    DemoMerchant(
+        "cafe-aroma",
+        "Café Aroma",
+        "مقهى أروما",
+        Merchant.Category.CAFE,
+        "Amman",
+        "+962791234567",
+        (
+            DemoStaff(Role.OWNER, "owner@cafe-aroma.demo", "Rania Haddad"),
+            DemoStaff(Role.MANAGER, "manager@cafe-aroma.demo", "Omar Khalil"),
+            DemoStaff(Role.CASHIER, "cashier@cafe-aroma.demo", "Lina Saleh"),
+        ),
+    ),
+    DemoMerchant(
+        "fresh-fitness",
+        "Fresh Fitness",
+        "فريش فتنس",
+        Merchant.Category.GYM,
+        "Amman",
+        "+962795551234",
+        (
+            DemoStaff(Role.OWNER, "owner@fresh-fitness.demo", "Sami Nasser"),
+            DemoStaff(Role.MANAGER, "manager@fresh-fitness.demo", "Dana Yousef"),
+            DemoStaff(Role.CASHIER, "cashier@fresh-fitness.demo", "Ali Mansour"),
+        ),
+    ),
+    DemoMerchant(
+        "bella-salon",
+        "Bella Salon",
+        "صالون بيلا",
+        Merchant.Category.SALON,
+        "Irbid",
+        "+962777654321",
+        (
+            DemoStaff(Role.OWNER, "owner@bella-salon.demo", "Maya Aziz"),
+            DemoStaff(Role.MANAGER, "manager@bella-salon.demo", "Nour Hamdan"),
+            DemoStaff(Role.CASHIER, "cashier@bella-salon.demo", "Huda Saeed"),
+        ),
+    ),
+)
+
+
+def demo_seed() -> list[str]:
+    """Create whatever part of the demo is missing; returns what was created."""
+    created: list[str] = []
+    for demo in DEMO_MERCHANTS:
+        owner = next(s for s in demo.staff if s.role == Role.OWNER)
+        merchant = Merchant.objects.filter(slug=demo.slug).first()
+        if merchant is None:
+            merchant = merchant_create(
+                name=demo.name,
+                name_ar=demo.name_ar,
+                slug=demo.slug,
+                owner_email=owner.email,
+                owner_password=DEMO_PASSWORD,
+                owner_name=owner.name,
+                category=demo.category,
+                city=demo.city,
+                contact_phone=demo.phone,
+            ).merchant
+            created.append(f"merchant {demo.slug}")
+        with schema_context(merchant.schema_name), transaction.atomic():
+            users = get_user_model().objects
+            for person in demo.staff:
+                if not users.filter(username=person.email).exists():
+                    staff_create(
+                        email=person.email,
+                        role=person.role,
+                        password=DEMO_PASSWORD,
+                        name=person.name,
+                    )
+                    created.append(f"{person.role} {person.email}")
+    return created

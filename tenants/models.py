@@ -1,0 +1,83 @@
+"""Merchants (tenants) and their domains, in the public schema."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$",
+    _("3 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen."),
+    code="invalid_slug",
+)
+
+
+class Merchant(TenantMixin):
+    """A business on the platform; its data lives in the schema `schema_name`."""
+
+    class Category(models.TextChoices):
+        CAFE = "cafe", _("Café")
+        RESTAURANT = "restaurant", _("Restaurant")
+        GYM = "gym", _("Gym")
+        SALON = "salon", _("Salon")
+        RETAIL = "retail", _("Retail")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(max_length=120)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=120, blank=True)
+    slug = models.SlugField(max_length=40, unique=True, validators=[slug_validator])
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+    city = models.CharField(max_length=80, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=20, blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+    timezone = models.CharField(max_length=64, default="Asia/Amman")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    suspended_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Schemas are created by `tenants.provisioning`, inside the same transaction as
+    # this row, never implicitly by save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["category", "city"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+
+class Domain(DomainMixin):
+    """A host name that serves one merchant (`cafe-aroma.<BASE_DOMAIN>`)."""
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class SchemaTemplate(models.Model):
+    """The SQL that builds a merchant schema at one state of the migrations.
+
+    Recorded once per migration state from a real `migrate` run and replayed for
+    every new merchant (see `tenants.provisioning`).
+    """
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    script = models.TextField()
+    statement_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint[:12]} ({self.statement_count} statements)"

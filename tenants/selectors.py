@@ -1,0 +1,46 @@
+"""Reads about merchants that the middleware, the API and the dashboards share."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from .models import Domain, Merchant
+
+HOST_CACHE_SECONDS = 60 * 60
+# A host that is not a merchant is remembered briefly, so probing random subdomains
+# does not cost a query each; creating a domain forgets it at once.
+UNKNOWN_HOST_CACHE_SECONDS = 60
+_UNKNOWN = "unknown"
+
+
+def host_cache_key(hostname: str) -> str:
+    return f"tenant-host:{hostname.lower()}"
+
+
+def merchant_for_host(hostname: str) -> Merchant | None:
+    """The merchant served on `hostname`, or None. Cached; see `tenants.signals`."""
+    # Keys are made in the public schema whoever asks, so every caller shares them.
+    with schema_context(get_public_schema_name()):
+        key = host_cache_key(hostname)
+        cached = cache.get(key)
+        if cached == _UNKNOWN:
+            return None
+        if cached is not None:
+            return cached
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname.lower()).first()
+        if domain is None:
+            cache.set(key, _UNKNOWN, UNKNOWN_HOST_CACHE_SECONDS)
+            return None
+        cache.set(key, domain.tenant, HOST_CACHE_SECONDS)
+        return domain.tenant
+
+
+def merchant_host(merchant: Merchant) -> str:
+    return f"{merchant.slug}.{settings.BASE_DOMAIN}"
+
+
+def merchants_active() -> QuerySet[Merchant]:
+    return Merchant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME).filter(
+        status=Merchant.Status.ACTIVE
+    )

@@ -1,0 +1,210 @@
+"""Provisioning: a merchant gets a complete schema, its domain, roles and owner, fast,
+and a replayed schema is the same as a migrated one."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+
+from tenants import provisioning, services
+from tenants.models import Domain, Merchant, SchemaTemplate
+from tenants.services import merchant_create
+
+pytestmark = pytest.mark.django_db
+
+
+def schema_shape(schema: str) -> dict[str, list[tuple[str, ...]]]:
+    """Tables, columns, indexes and constraints by name, with the schema name removed."""
+    queries = {
+        "columns": """
+            SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '')
+            FROM information_schema.columns WHERE table_schema = %s ORDER BY 1, 2""",
+        "indexes": """
+            SELECT tablename, indexname, indexdef FROM pg_indexes
+            WHERE schemaname = %s ORDER BY 1, 2""",
+        "constraints": """
+            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+            FROM pg_constraint WHERE connamespace = %s::regnamespace ORDER BY 1, 2""",
+        "migrations": "SELECT app, name, '' FROM {schema}.django_migrations ORDER BY 1, 2",
+        "content_types": "SELECT app_label, model, id::text FROM {schema}.django_content_type"
+        " ORDER BY 3",
+        "permissions": "SELECT codename, content_type_id::text, id::text"
+        " FROM {schema}.auth_permission ORDER BY 3",
+    }
+    shape = {}
+    with connection.cursor() as cursor:
+        for name, sql in queries.items():
+            quoted = f'"{schema}"'
+            cursor.execute(sql.format(schema=quoted), [schema] if "%s" in sql else [])
+            shape[name] = [
+                tuple(str(v).replace(f"{schema}.", "S.").replace(quoted, "S") for v in row)
+                for row in cursor.fetchall()
+            ]
+    return shape
+
+
+def test_provisioning_creates_schema_domain_roles_and_owner() -> None:
+    result = merchant_create(
+        name="Zaatar House",
+        slug="zaatar-house",
+        owner_email="Owner@Zaatar.JO",
+        owner_password="a-strong-pass-1",
+        category="restaurant",
+        city="Madaba",
+    )
+
+    merchant = result.merchant
+    assert merchant.schema_name == "zaatar_house"
+    assert schema_exists("zaatar_house")
+    assert list(Domain.objects.filter(tenant=merchant).values_list("domain", "is_primary")) == [
+        ("zaatar-house.localhost", True)
+    ]
+    with schema_context("zaatar_house"):
+        assert sorted(Group.objects.values_list("name", flat=True)) == [
+            "cashier",
+            "manager",
+            "owner",
+        ]
+        owner = User.objects.get()
+        assert owner.username == "owner@zaatar.jo"
+        assert owner.check_password("a-strong-pass-1")
+        assert list(owner.groups.values_list("name", flat=True)) == ["owner"]
+        assert owner.is_staff and owner.is_superuser
+
+
+def test_every_merchant_app_has_its_tables_in_the_new_schema(merchant_a) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            [merchant_a.schema],
+        )
+        tables = {row[0] for row in cursor.fetchall()}
+    assert {
+        "auth_user",
+        "auth_group",
+        "django_session",
+        "django_admin_log",
+        "django_migrations",
+        "django_content_type",
+    } <= tables
+    # Public-only tables never appear in a merchant schema.
+    assert not {t for t in tables if t.startswith(("tenants_", "customers_", "billing_"))}
+
+
+def test_replayed_schema_matches_a_migrated_one() -> None:
+    SchemaTemplate.objects.all().delete()
+
+    migrated = merchant_create(name="One", slug="shape-one", owner_email="a@one.jo")
+    replayed = merchant_create(name="Two", slug="shape-two", owner_email="a@two.jo")
+
+    assert (migrated.schema_method, replayed.schema_method) == ("migrated", "replayed")
+    assert SchemaTemplate.objects.count() == 1
+    expected = schema_shape("shape_one")
+    assert expected["columns"] and expected["indexes"] and expected["constraints"]
+    assert schema_shape("shape_two") == expected
+
+
+def test_cloned_foreign_keys_point_inside_their_own_schema(merchant_a) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT DISTINCT refns.nspname FROM pg_constraint c
+               JOIN pg_class ref ON ref.oid = c.confrelid
+               JOIN pg_namespace refns ON refns.oid = ref.relnamespace
+               WHERE c.contype = 'f' AND c.connamespace = %s::regnamespace""",
+            [merchant_a.schema],
+        )
+        assert [row[0] for row in cursor.fetchall()] == [merchant_a.schema]
+
+
+def test_a_new_migration_state_is_migrated_for_real_not_replayed(monkeypatch) -> None:
+    merchant_create(name="Before", slug="state-before", owner_email="a@b.jo")
+    monkeypatch.setattr(provisioning, "migrations_fingerprint", lambda: "f" * 64)
+
+    result = merchant_create(name="After", slug="state-after", owner_email="a@c.jo")
+
+    assert result.schema_method == "migrated"
+    assert SchemaTemplate.objects.filter(fingerprint="f" * 64).exists()
+    assert schema_shape("state_after") == schema_shape("state_before")
+
+
+def test_replayed_and_migrated_schemas_are_recorded_as_fully_migrated(
+    merchant_a, merchant_b, capsys
+) -> None:
+    for merchant in (merchant_a, merchant_b):
+        call_command("migrate_schemas", schema_name=merchant.schema, verbosity=1)
+        assert "No migrations to apply" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("slug", "code"),
+    [
+        ("Bad Slug", "invalid_slug"),
+        ("ab", "invalid_slug"),
+        ("-edge", "invalid_slug"),
+        ("www", "slug_reserved"),
+        ("admin", "slug_reserved"),
+        ("alpha-cafe", "slug_taken"),
+    ],
+)
+def test_bad_slugs_are_refused_and_nothing_is_created(merchant_a, slug, code) -> None:
+    merchants_before = Merchant.objects.count()
+
+    with pytest.raises(ValidationError) as refused:
+        merchant_create(name="X", slug=slug, owner_email="x@x.jo")
+
+    assert refused.value.error_list[0].code == code
+    assert Merchant.objects.count() == merchants_before
+
+
+def test_a_failure_during_provisioning_leaves_nothing_behind(monkeypatch) -> None:
+    def broken(**kwargs):
+        raise RuntimeError("mail server down")
+
+    monkeypatch.setattr(services, "staff_create", broken)
+
+    with pytest.raises(RuntimeError):
+        merchant_create(name="Half", slug="half-made", owner_email="a@half.jo")
+
+    assert not Merchant.objects.filter(slug="half-made").exists()
+    assert not Domain.objects.filter(domain="half-made.localhost").exists()
+    assert not schema_exists("half_made")
+
+
+def test_create_merchant_command_prints_progress_and_urls(capsys) -> None:
+    call_command(
+        "create_merchant",
+        "Sahtain Bakery",
+        "sahtain",
+        "owner@sahtain.jo",
+        "--password",
+        "bakery-pass-2026",
+        "--category",
+        "cafe",
+        "--city",
+        "Zarqa",
+    )
+
+    out = capsys.readouterr().out
+    assert "Creating Sahtain Bakery (sahtain)..." in out
+    assert "Dashboard: http://sahtain.localhost:8000/admin/" in out
+    assert "API:       http://sahtain.localhost:8000/api/v1/" in out
+    assert "Owner:     owner@sahtain.jo / bakery-pass-2026" in out
+    assert Merchant.objects.get(slug="sahtain").city == "Zarqa"
+
+
+def test_seed_demo_creates_three_merchants_with_three_roles_and_is_idempotent(capsys) -> None:
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert "created merchant cafe-aroma" in first
+    assert "Demo data already present; nothing changed." in second
+    slugs = set(Merchant.objects.values_list("slug", flat=True))
+    assert {"cafe-aroma", "fresh-fitness", "bella-salon"} <= slugs
+    for schema in ("cafe_aroma", "fresh_fitness", "bella_salon"):
+        with schema_context(schema):
+            roles = sorted(User.objects.values_list("groups__name", flat=True))
+            assert roles == ["cashier", "manager", "owner"]

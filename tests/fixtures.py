@@ -1,0 +1,101 @@
+"""Fixtures shared by every test: merchants created once per session, and clients
+that speak to a merchant's host.
+
+Merchant schemas are expensive, so `merchant_a` and `merchant_b` are created once,
+committed, and reused by every test; each test then runs in a transaction that is
+rolled back, so what a test writes inside a schema disappears after it.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants.models import Merchant
+from tenants.selectors import merchant_host
+from tenants.services import merchant_create
+
+PASSWORD = "counter-pass-2026"
+
+
+@dataclass(frozen=True)
+class TestMerchant:
+    merchant: Merchant
+    owner_email: str
+
+    @property
+    def schema(self) -> str:
+        return self.merchant.schema_name
+
+    @property
+    def host(self) -> str:
+        return merchant_host(self.merchant)
+
+
+def _provision(django_db_blocker: pytest.FixtureRequest, slug: str, name: str) -> TestMerchant:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        email = f"owner@{slug}.test"
+        existing = Merchant.objects.filter(slug=slug).first()
+        merchant = (
+            existing
+            or merchant_create(
+                name=name, slug=slug, owner_email=email, owner_password=PASSWORD, city="Amman"
+            ).merchant
+        )
+    return TestMerchant(merchant, email)
+
+
+@pytest.fixture(scope="session")
+def merchant_a(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> TestMerchant:
+    return _provision(django_db_blocker, "alpha-cafe", "Alpha Café")
+
+
+@pytest.fixture(scope="session")
+def merchant_b(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> TestMerchant:
+    return _provision(django_db_blocker, "beta-gym", "Beta Gym")
+
+
+def _clear_cache() -> None:
+    """Drop this run's cache keys: a rolled-back test must not leave cached rows behind."""
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(match=f"*:{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state() -> Iterator[None]:
+    _clear_cache()
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+    _clear_cache()
+
+
+class HostClient(Client):
+    """A test client that sends every request to one host, as a browser would."""
+
+    def __init__(self, host: str, **defaults: object) -> None:
+        super().__init__(HTTP_HOST=f"{host}:8000", **defaults)
+        self.host = host
+
+
+@pytest.fixture
+def host_client() -> type[HostClient]:
+    return HostClient
+
+
+@pytest.fixture
+def platform_client() -> HostClient:
+    return HostClient(settings.BASE_DOMAIN)
+
+
+@pytest.fixture
+def in_schema() -> type[schema_context]:
+    return schema_context
