@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint typecheck migrate seed demo-logins bench clean
+.PHONY: run test install lint typecheck demo-logins bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,10 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/python devstack.py exec -- $(BIN)/mypy .
+	$(BIN)/mypy .
 
 demo-logins: $(STAMP)
-	$(BIN)/python devstack.py exec --profile run -- $(BIN)/python manage.py seed_demo
+	$(BIN)/python devstack.py exec --profile run -- $(BIN)/python manage.py seed_demo --list
 
 bench: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/provisioning.py

@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -64,6 +65,9 @@ class Services:
         return self.env
 
     def _start_postgres(self) -> str:
+        # pgserver keeps its lock in the user's runtime folder and warns when the
+        # machine has none (as in CI); it falls back to /tmp, which is fine.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         import pgserver
 
         started = time.perf_counter()
@@ -188,7 +192,7 @@ class Supervisor:
                 child.wait()
 
 
-def _banner(env: dict[str, str], port: str) -> None:
+def _banner(env: dict[str, str], port: str, logins: str) -> None:
     base = env.get("BASE_DOMAIN", "localhost")
     lines = [
         "",
@@ -198,8 +202,7 @@ def _banner(env: dict[str, str], port: str) -> None:
     ]
     for slug in ("cafe-aroma", "fresh-fitness", "bella-salon"):
         lines.append(f"  {slug + ':':<16} http://{slug}.{base}:{port}/admin/")
-    lines.append("  Demo logins:     printed by seed_demo above; again with `make demo-logins`")
-    print("\n".join(lines) + "\n", flush=True)
+    print("\n".join(lines) + "\n" + logins, flush=True)
 
 
 def run(port: str) -> int:
@@ -223,13 +226,22 @@ def run(port: str) -> int:
             log("first run: creating the demo merchants")
             supervisor.manage("seed_demo")
             marker.touch()
+        logins = subprocess.run(
+            [PYTHON, "manage.py", "seed_demo", "--list"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         host = os.environ.get("HOST", "127.0.0.1")
         supervisor.spawn("web", [PYTHON, "manage.py", "runserver", f"{host}:{port}"])
         schedule = str(services.folder / "celerybeat-schedule")
         celery = [PYTHON, "-m", "celery", "-A", "loyalty"]
         supervisor.spawn("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])
         supervisor.spawn("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", schedule])
-        _banner(env, port)
+        time.sleep(2)  # let the processes print their start-up lines first
+        _banner(env, port, logins)
         stopped = supervisor.wait()
         log(f"{stopped} stopped; shutting down")
         return 1

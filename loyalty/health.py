@@ -3,7 +3,6 @@
 
 from functools import cache
 
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpRequest, JsonResponse
@@ -11,6 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from redis import Redis
 from redis.exceptions import RedisError
+
+from loyalty.db import connection
 
 
 @never_cache

@@ -8,12 +8,12 @@
 """
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from loyalty.api.errors import error_response
+from loyalty.db import connection
 from tenants.selectors import merchant_for_host
 
 HEALTH_PATHS = ("/healthz", "/readyz")

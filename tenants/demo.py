@@ -15,6 +15,7 @@ from .roles import Role
 from .services import merchant_create, staff_create
 
 DEMO_PASSWORD = "demo-pass-2026"
+PLATFORM_ADMIN_EMAIL = "admin@platform.demo"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ DEMO_MERCHANTS = (
 def demo_seed() -> list[str]:
     """Create whatever part of the demo is missing; returns what was created."""
     created: list[str] = []
+    users = get_user_model().objects
+    if not users.filter(username=PLATFORM_ADMIN_EMAIL).exists():
+        users.create_superuser(PLATFORM_ADMIN_EMAIL, PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)
+        created.append(f"platform admin {PLATFORM_ADMIN_EMAIL}")
     for demo in DEMO_MERCHANTS:
         owner = next(s for s in demo.staff if s.role == Role.OWNER)
         merchant = Merchant.objects.filter(slug=demo.slug).first()
@@ -98,7 +103,6 @@ def demo_seed() -> list[str]:
             ).merchant
             created.append(f"merchant {demo.slug}")
         with schema_context(merchant.schema_name), transaction.atomic():
-            users = get_user_model().objects
             for person in demo.staff:
                 if not users.filter(username=person.email).exists():
                     staff_create(

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
-from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import schema_context
+
+from loyalty.db import connection
 
 from .models import SchemaTemplate
 

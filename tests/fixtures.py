@@ -8,14 +8,15 @@ rolled back, so what a test writes inside a schema disappears after it.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from loyalty.db import connection
 from tenants.models import Merchant
 from tenants.selectors import merchant_host
 from tenants.services import merchant_create
@@ -81,7 +82,7 @@ def _isolated_state() -> Iterator[None]:
 class HostClient(Client):
     """A test client that sends every request to one host, as a browser would."""
 
-    def __init__(self, host: str, **defaults: object) -> None:
+    def __init__(self, host: str, **defaults: Any) -> None:
         super().__init__(HTTP_HOST=f"{host}:8000", **defaults)
         self.host = host
 

@@ -15,7 +15,7 @@ from .errors import error_body
 class ApiError(exceptions.APIException):
     """A business-rule refusal raised by a service, with its stable code."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, code: str, message: str, *, status_code: int | None = None) -> None:
         super().__init__(detail=message, code=code)

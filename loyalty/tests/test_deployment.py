@@ -65,3 +65,12 @@ def test_models_and_migrations_agree(django_db_blocker) -> None:
 
     with django_db_blocker.unblock():
         call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_platform_apps_and_merchant_apps_never_mix() -> None:
+    platform_only = {"tenants", "customers", "billing"}
+    merchant_only = {"points", "rewards", "notifications"}
+    assert platform_only <= set(settings.SHARED_APPS)
+    assert not platform_only & set(settings.TENANT_APPS)
+    assert merchant_only <= set(settings.TENANT_APPS)
+    assert not merchant_only & set(settings.SHARED_APPS)

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 
+from loyalty.db import connection
 from loyalty.tasks import merchant_task
 
 pytestmark = pytest.mark.django_db

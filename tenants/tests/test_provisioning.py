@@ -204,6 +204,7 @@ def test_seed_demo_creates_three_merchants_with_three_roles_and_is_idempotent(ca
     assert "Demo data already present; nothing changed." in second
     slugs = set(Merchant.objects.values_list("slug", flat=True))
     assert {"cafe-aroma", "fresh-fitness", "bella-salon"} <= slugs
+    assert User.objects.filter(username="admin@platform.demo", is_superuser=True).count() == 1
     for schema in ("cafe_aroma", "fresh_fitness", "bella_salon"):
         with schema_context(schema):
             roles = sorted(User.objects.values_list("groups__name", flat=True))

@@ -6,10 +6,10 @@ import logging
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
+from loyalty.db import connection
 from tenants.models import Domain
 from tenants.services import merchant_create, merchant_resume, merchant_suspend
 from tests.fixtures import PASSWORD
