@@ -10,3 +10,20 @@ class Role(StrEnum):
 
 
 ROLES: tuple[Role, ...] = (Role.OWNER, Role.MANAGER, Role.CASHIER)
+
+_RANK = {Role.CASHIER: 1, Role.MANAGER: 2, Role.OWNER: 3}
+
+
+def role_of(user: object) -> Role | None:
+    """The highest role a staff user holds in the current merchant, or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+    held = [role for role in ROLES if role.value in names]
+    return max(held, key=_RANK.__getitem__) if held else None
+
+
+def has_role(user: object, role: Role) -> bool:
+    """True when the user holds `role` or a higher one."""
+    held = role_of(user)
+    return held is not None and _RANK[held] >= _RANK[role]

@@ -1,5 +1,7 @@
 """Reads about merchants that the middleware, the API and the dashboards share."""
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -44,3 +46,17 @@ def merchants_active() -> QuerySet[Merchant]:
     return Merchant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME).filter(
         status=Merchant.Status.ACTIVE
     )
+
+
+def merchant_current() -> Merchant:
+    """The merchant whose schema the connection is in (request or task)."""
+    from loyalty.db import connection
+
+    tenant = connection.tenant
+    if isinstance(tenant, Merchant):
+        return tenant
+    return Merchant.objects.get(schema_name=connection.schema_name)
+
+
+def merchant_timezone() -> ZoneInfo:
+    return ZoneInfo(merchant_current().timezone)

@@ -5,24 +5,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from loyalty.errors import DomainError
+
 from .errors import error_body
-
-
-class ApiError(exceptions.APIException):
-    """A business-rule refusal raised by a service, with its stable code."""
-
-    status_code: int = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, code: str, message: str, *, status_code: int | None = None) -> None:
-        super().__init__(detail=message, code=code)
-        self.code = code
-        if status_code is not None:
-            self.status_code = status_code
-
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -47,6 +36,8 @@ def _flatten(detail: Any) -> Any:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -60,9 +51,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
 
-    if isinstance(exc, ApiError):
-        body = error_body(exc.code, str(exc.detail))
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         body = error_body("invalid", "Some fields are not valid.", _flatten(exc.detail))
     else:
         code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -130,9 +131,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = "UTC"
+CELERY_TIMEZONE = "Asia/Amman"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Expiry, warnings, birthdays, tier requalification: once a day, per merchant.
+    "points-daily": {"task": "points.tasks.daily_jobs_all", "schedule": crontab(minute=30, hour=0)},
+    "redemptions-expire": {"task": "points.tasks.expire_redemptions_all", "schedule": 3600},
+}
 
 # --- identity ------------------------------------------------------------------
 

@@ -1,0 +1,176 @@
+"""How many points a purchase earns, and the explanation of it. Pure functions.
+
+points = round(amount x rate x tier multiplier x best campaign multiplier + carried fraction)
+
+then capped by the maximum per purchase and the member's daily cap. With carry-over on,
+the fraction left after rounding is carried to the member's next purchase (a capped
+purchase carries nothing).
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .models import Rounding
+
+CURRENCY_DECIMALS = {
+    "JOD": 3,
+    "KWD": 3,
+    "BHD": 3,
+    "OMR": 3,
+    "IQD": 3,
+    "USD": 2,
+    "EUR": 2,
+    "SAR": 2,
+    "AED": 2,
+    "QAR": 2,
+    "EGP": 2,
+}
+CURRENCY_AR = {"JOD": "دينار", "USD": "دولار", "EUR": "يورو", "SAR": "ريال", "AED": "درهم"}
+MAX_AMOUNT = Decimal("1000000")
+_ROUNDING = {
+    Rounding.FLOOR: ROUND_FLOOR,
+    Rounding.NEAREST: ROUND_HALF_UP,
+    Rounding.CEILING: ROUND_CEILING,
+}
+
+
+def plain(number: Decimal) -> str:
+    """10.000 -> "10", 1.50 -> "1.5": how a rate or multiplier reads in a sentence."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money(amount: Decimal, currency: str) -> str:
+    places = CURRENCY_DECIMALS.get(currency, 2)
+    return f"{amount:.{places}f}"
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    name_ar: str
+    multiplier: Decimal
+
+
+@dataclass(frozen=True)
+class EarnCalculation:
+    amount: Decimal
+    currency: str
+    rate: Decimal
+    tier: Factor | None
+    campaign: Factor | None
+    carry_in: Decimal
+    raw: Decimal
+    points: int
+    carry_out: Decimal
+    capped_by: str | None  # "max_per_purchase" | "daily_cap" | None
+    rounding: str
+
+    def as_data(self) -> dict[str, Any]:
+        def factor(f: Factor | None) -> dict[str, str] | None:
+            return (
+                None
+                if f is None
+                else {"name": f.name, "name_ar": f.name_ar, "multiplier": plain(f.multiplier)}
+            )
+
+        return {
+            "amount": money(self.amount, self.currency),
+            "currency": self.currency,
+            "rate": plain(self.rate),
+            "tier": factor(self.tier),
+            "campaign": factor(self.campaign),
+            "carry_in": plain(self.carry_in),
+            "raw": plain(self.raw),
+            "rounding": self.rounding,
+            "points": self.points,
+            "carry_out": plain(self.carry_out),
+            "capped_by": self.capped_by,
+        }
+
+    def sentence(self) -> str:
+        parts = [
+            f"{money(self.amount, self.currency)} {self.currency}",
+            f"{plain(self.rate)} points/{self.currency}",
+        ]
+        for f in (self.tier, self.campaign):
+            if f is not None:
+                parts.append(f"{plain(f.multiplier)} ({f.name})")
+        text = " × ".join(parts)
+        if self.carry_in:
+            text += f" + {plain(self.carry_in)} carried"
+        text += f" = {self.points} points"
+        return text + self._cap_note()
+
+    def sentence_ar(self) -> str:
+        unit = CURRENCY_AR.get(self.currency, self.currency)
+        parts = [
+            f"{money(self.amount, self.currency)} {unit}",
+            f"{plain(self.rate)} نقاط لكل {unit}",
+        ]
+        for f in (self.tier, self.campaign):
+            if f is not None:
+                parts.append(f"{plain(f.multiplier)} ({f.name_ar or f.name})")
+        text = " × ".join(parts)
+        if self.carry_in:
+            text += f" + {plain(self.carry_in)} مرحّلة"
+        text += f" = {self.points} نقطة"
+        return text + self._cap_note_ar()
+
+    def _cap_note(self) -> str:
+        return {
+            "max_per_purchase": " (capped: maximum per purchase)",
+            "daily_cap": " (capped: daily limit)",
+        }.get(self.capped_by or "", "")
+
+    def _cap_note_ar(self) -> str:
+        return {
+            "max_per_purchase": " (الحد الأقصى لكل عملية شراء)",
+            "daily_cap": " (الحد اليومي)",
+        }.get(self.capped_by or "", "")
+
+
+def earn_calculate(
+    *,
+    amount: Decimal,
+    currency: str,
+    rate: Decimal,
+    rounding: str,
+    carry_over: bool,
+    carry_in: Decimal,
+    tier: Factor | None,
+    campaign: Factor | None,
+    max_per_purchase: int | None,
+    daily_cap: int | None,
+    earned_today: int,
+) -> EarnCalculation:
+    carried = carry_in if carry_over else Decimal("0")
+    raw = amount * rate
+    for f in (tier, campaign):
+        if f is not None:
+            raw *= f.multiplier
+    raw += carried
+    points = int(raw.to_integral_value(rounding=_ROUNDING[Rounding(rounding)]))
+    points = max(points, 0)
+    carry_out = raw - points if carry_over else Decimal("0")
+    capped_by = None
+    if max_per_purchase is not None and points > max_per_purchase:
+        points, capped_by = max_per_purchase, "max_per_purchase"
+    if daily_cap is not None and earned_today + points > daily_cap:
+        points, capped_by = max(daily_cap - earned_today, 0), "daily_cap"
+    if capped_by:
+        carry_out = Decimal("0")
+    return EarnCalculation(
+        amount=amount,
+        currency=currency,
+        rate=rate,
+        tier=tier,
+        campaign=campaign,
+        carry_in=carried,
+        raw=raw,
+        points=points,
+        carry_out=carry_out,
+        capped_by=capped_by,
+        rounding=rounding,
+    )

@@ -1,0 +1,166 @@
+"""The one place that changes balances: locks, ledger entries, lots and counters.
+
+Every service that moves points locks the memberships it touches with
+`memberships_lock` (by primary key, in ascending order, so two transactions never wait
+on each other in a cycle), then calls `entry_record` for each entry. The membership
+row is updated from the locked values, so no update is ever lost.
+
+Counters are caches of ledger sums (`manage.py reconcile` checks them):
+    current_points = sum of every entry
+    total_earned   = sum of earn, bonus and void entries
+    total_redeemed = -(sum of redeem and refund entries)
+    total_visits   = number of earn entries - number of void entries
+    total_spend    = amount of earn entries - amount of void entries
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from itertools import chain
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import User
+
+from loyalty.errors import DomainError, NotFound
+
+from .models import LedgerEntry, LotConsumption, Membership, PointsLot, PointsSettings
+
+Kind = LedgerEntry.Kind
+EARNED_KINDS = (Kind.EARN, Kind.BONUS, Kind.VOID)
+REDEEMED_KINDS = (Kind.REDEEM, Kind.REFUND)
+
+
+def memberships_lock(ids: Iterable[int]) -> dict[int, Membership]:
+    """Lock these memberships (ascending primary key) and return them fresh."""
+    wanted = sorted(set(ids))
+    locked = {
+        m.pk: m for m in Membership.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+    }
+    if len(locked) != len(wanted):
+        raise NotFound("member_not_found", "No such member.")
+    return locked
+
+
+def lot_expiry(settings: PointsSettings, on: datetime.date) -> datetime.date | None:
+    """The expiry date of points credited on `on`, under today's policy."""
+    if not settings.expiry_months:
+        return None
+    return on + relativedelta(months=settings.expiry_months)
+
+
+def insufficient(balance: int, needed: int) -> DomainError:
+    return DomainError(
+        "insufficient_points",
+        f"Not enough points: {balance} available, {needed} needed.",
+        fields={"available": balance, "needed": needed},
+    )
+
+
+def entry_record(
+    *,
+    membership: Membership,
+    kind: str,
+    points: int,
+    at: datetime.datetime,
+    description: str,
+    description_ar: str,
+    expires_on: datetime.date | None = None,
+    amount: Decimal | None = None,
+    currency: str = "",
+    explanation: dict[str, Any] | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    bonus_kind: str = "",
+    reverses: LedgerEntry | None = None,
+    consume_first: Sequence[PointsLot] = (),
+    restore_from: LedgerEntry | None = None,
+) -> LedgerEntry:
+    """Append one entry for a membership locked by the caller and update its counters.
+
+    A credit opens a lot expiring on `expires_on`, unless `restore_from` names the debit
+    whose points it gives back to the lots they came from. A debit takes from the lots
+    in `consume_first` (a void its own earn's lot, an expiry the expired lots) and then
+    from the oldest lots.
+    """
+    balance = membership.current_points + points
+    if balance < 0:
+        raise insufficient(membership.current_points, -points)
+    entry = LedgerEntry.objects.create(
+        membership=membership,
+        kind=kind,
+        bonus_kind=bonus_kind,
+        points=points,
+        balance_after=balance,
+        amount=amount,
+        currency=currency,
+        explanation=explanation or {},
+        description=description[:255],
+        description_ar=description_ar[:255],
+        reason=reason,
+        reverses=reverses,
+        actor=actor,
+        created_at=at,
+    )
+    if points > 0 and restore_from is not None:
+        _restore(entry, restore_from)
+    elif points > 0:
+        PointsLot.objects.create(
+            membership=membership,
+            entry=entry,
+            points=points,
+            remaining=points,
+            expires_on=expires_on,
+        )
+    elif points < 0:
+        _consume(entry, -points, consume_first)
+
+    membership.current_points = balance
+    update = ["current_points"]
+    if kind in EARNED_KINDS:
+        membership.total_earned += points
+        update.append("total_earned")
+    if kind in REDEEMED_KINDS:
+        membership.total_redeemed -= points
+        update.append("total_redeemed")
+    if kind in (Kind.EARN, Kind.VOID):
+        sign = 1 if kind == Kind.EARN else -1
+        membership.total_visits += sign
+        membership.total_spend += sign * (amount or Decimal("0"))
+        update += ["total_visits", "total_spend"]
+    membership.save(update_fields=update)
+    return entry
+
+
+def _consume(entry: LedgerEntry, points: int, first: Sequence[PointsLot]) -> None:
+    first_ids = [lot.pk for lot in first]
+    preferred = PointsLot.objects.filter(pk__in=first_ids, remaining__gt=0).in_bulk()
+    oldest = (
+        PointsLot.objects.filter(membership_id=entry.membership_id, remaining__gt=0)
+        .exclude(pk__in=first_ids)
+        .order_by("id")
+        .iterator(chunk_size=200)
+    )
+    ordered = chain((preferred[pk] for pk in first_ids if pk in preferred), oldest)
+    left = points
+    consumptions = []
+    for lot in ordered:
+        take = min(lot.remaining, left)
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=lot.remaining - take)
+        consumptions.append(LotConsumption(entry=entry, lot=lot, points=take))
+        left -= take
+        if left == 0:
+            break
+    if left:
+        raise RuntimeError(f"lots of membership {entry.membership_id} are short by {left}")
+    LotConsumption.objects.bulk_create(consumptions)
+
+
+def _restore(entry: LedgerEntry, debit: LedgerEntry) -> None:
+    restored = []
+    for taken in debit.consumptions.select_related("lot"):
+        PointsLot.objects.filter(pk=taken.lot_id).update(
+            remaining=taken.lot.remaining + taken.points
+        )
+        restored.append(LotConsumption(entry=entry, lot_id=taken.lot_id, points=-taken.points))
+    LotConsumption.objects.bulk_create(restored)

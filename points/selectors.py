@@ -1,0 +1,147 @@
+"""Reads about points that services, the API and the dashboards share."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+
+from tenants.selectors import merchant_timezone
+
+from .models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings, Tier, TierBasis
+
+Kind = LedgerEntry.Kind
+
+
+def points_settings() -> PointsSettings:
+    settings, _ = PointsSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+def local_date(at: datetime.datetime) -> datetime.date:
+    return at.astimezone(merchant_timezone()).date()
+
+
+def local_day_start(at: datetime.datetime) -> datetime.datetime:
+    tz = merchant_timezone()
+    day = at.astimezone(tz).date()
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+
+def tiers_ordered() -> list[Tier]:
+    return list(Tier.objects.order_by("rank"))
+
+
+def tier_metric(membership: Membership, settings: PointsSettings, at: datetime.datetime) -> Decimal:
+    """The member's progress on the tier basis: all time, or within the window."""
+    if not settings.tier_window_months:
+        basis = TierBasis(settings.tier_basis)
+        if basis == TierBasis.SPEND:
+            return membership.total_spend
+        return Decimal(
+            membership.total_earned if basis == TierBasis.POINTS else membership.total_visits
+        )
+    since = local_day_start(at) - relativedelta(months=settings.tier_window_months)
+    entries = LedgerEntry.objects.filter(membership=membership, created_at__gte=since)
+    sums = entries.aggregate(
+        points=Coalesce(Sum("points", filter=Q(kind__in=[Kind.EARN, Kind.BONUS, Kind.VOID])), 0),
+        visits=Count("id", filter=Q(kind=Kind.EARN)) - Count("id", filter=Q(kind=Kind.VOID)),
+        spend=Coalesce(Sum("amount", filter=Q(kind=Kind.EARN)), Decimal("0"))
+        - Coalesce(Sum("amount", filter=Q(kind=Kind.VOID)), Decimal("0")),
+    )
+    return Decimal(sums[str(settings.tier_basis)])
+
+
+def tier_for_metric(tiers: list[Tier], metric: Decimal) -> Tier | None:
+    qualified = [t for t in tiers if t.threshold <= metric]
+    return qualified[-1] if qualified else (tiers[0] if tiers else None)
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    tier: Tier | None
+    next_tier: Tier | None
+    metric: Decimal
+    needed_for_next: Decimal | None
+    needed_to_keep: Decimal | None
+    review_on: datetime.date | None
+
+
+def tier_progress(membership: Membership, *, at: datetime.datetime) -> TierProgress:
+    """Where the member stands: next tier and what it takes; what it takes to keep this one."""
+    settings = points_settings()
+    tiers = tiers_ordered()
+    metric = tier_metric(membership, settings, at)
+    current = membership.tier
+    higher = [t for t in tiers if current is None or t.rank > current.rank]
+    next_tier = higher[0] if higher else None
+    keep = None
+    if settings.tier_window_months and current is not None and current.threshold > metric:
+        keep = current.threshold - metric
+    return TierProgress(
+        tier=current,
+        next_tier=next_tier,
+        metric=metric,
+        needed_for_next=max(next_tier.threshold - metric, Decimal("0")) if next_tier else None,
+        needed_to_keep=keep,
+        review_on=membership.tier_review_on,
+    )
+
+
+def campaign_best(
+    *, at: datetime.datetime, tier: Tier | None, category_id: int | None
+) -> Campaign | None:
+    """The campaign with the highest multiplier in force at `at` for this purchase."""
+    local = at.astimezone(merchant_timezone())
+    best: Campaign | None = None
+    for campaign in Campaign.objects.filter(is_active=True).prefetch_related(
+        "tiers", "reward_categories"
+    ):
+        if not _campaign_applies(campaign, local, tier, category_id):
+            continue
+        if best is None or campaign.multiplier > best.multiplier:
+            best = campaign
+    return best
+
+
+def _campaign_applies(
+    campaign: Campaign, local: datetime.datetime, tier: Tier | None, category_id: int | None
+) -> bool:
+    tiers = {t.pk for t in campaign.tiers.all()}
+    if tiers and (tier is None or tier.pk not in tiers):
+        return False
+    categories = {c.pk for c in campaign.reward_categories.all()}
+    if categories and category_id not in categories:
+        return False
+    if campaign.kind == Campaign.Kind.DATES:
+        return bool(
+            campaign.starts_on
+            and campaign.ends_on
+            and campaign.starts_on <= local.date() <= campaign.ends_on
+        )
+    days = {int(d) for d in campaign.weekdays.replace(" ", "").split(",") if d}
+    if local.isoweekday() not in days or not (campaign.start_time and campaign.end_time):
+        return False
+    return campaign.start_time <= local.time() < campaign.end_time
+
+
+def earned_today(membership: Membership, at: datetime.datetime) -> int:
+    """Points from today's purchases (merchant's day), not counting voided ones."""
+    start = local_day_start(at)
+    return LedgerEntry.objects.filter(
+        membership=membership,
+        kind=Kind.EARN,
+        created_at__gte=start,
+        created_at__lt=start + datetime.timedelta(days=1),
+        reversed_by__isnull=True,
+    ).aggregate(total=Coalesce(Sum("points"), 0))["total"]
+
+
+def points_expiring(membership: Membership, *, within_days: int, today: datetime.date) -> int:
+    return PointsLot.objects.filter(
+        membership=membership,
+        remaining__gt=0,
+        expires_on__lte=today + datetime.timedelta(days=within_days),
+    ).aggregate(total=Coalesce(Sum("remaining"), 0))["total"]

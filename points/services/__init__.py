@@ -1,0 +1,26 @@
+"""Writes about points. Every function is one transaction; see `points.ledger` for locks."""
+
+from .bonus import bonus_award
+from .corrections import points_adjust, points_void
+from .earn import points_earn
+from .jobs import (
+    birthday_bonuses_pay,
+    points_expire,
+    points_warn_expiring,
+    tiers_requalify,
+)
+from .membership import membership_join
+from .tiers import tier_recheck
+
+__all__ = [
+    "birthday_bonuses_pay",
+    "bonus_award",
+    "membership_join",
+    "points_adjust",
+    "points_earn",
+    "points_expire",
+    "points_void",
+    "points_warn_expiring",
+    "tier_recheck",
+    "tiers_requalify",
+]

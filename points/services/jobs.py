@@ -1,0 +1,197 @@
+"""Daily jobs, run per merchant (see `points.tasks`). Each member is its own transaction,
+so one failure never undoes the others and locks stay short. Each job can run twice on
+the same day without doing anything twice."""
+
+import calendar
+import datetime
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import F, Min, Q, Sum
+from django.utils import timezone
+
+from notifications.models import OutboxMessage
+from notifications.services import outbox_add
+from points.ledger import entry_record, memberships_lock
+from points.models import LedgerEntry, Membership, PointsLot
+from points.selectors import (
+    local_date,
+    points_settings,
+    tier_for_metric,
+    tier_metric,
+    tiers_ordered,
+)
+
+from .bonus import bonus_award
+
+
+def points_expire(*, at: datetime.datetime | None = None) -> int:
+    """Expire what is left of every lot whose date has come. Returns members touched."""
+    at = at or timezone.now()
+    today = local_date(at)
+    due = (
+        PointsLot.objects.filter(remaining__gt=0, expires_on__lte=today)
+        .values_list("membership_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    for membership_id in list(due):
+        with transaction.atomic():
+            membership = memberships_lock([membership_id])[membership_id]
+            lots = list(
+                PointsLot.objects.filter(
+                    membership=membership, remaining__gt=0, expires_on__lte=today
+                ).order_by("id")
+            )
+            total = sum(lot.remaining for lot in lots)
+            if not total:
+                continue
+            entry_record(
+                membership=membership,
+                kind=LedgerEntry.Kind.EXPIRE,
+                points=-total,
+                at=at,
+                explanation={"lots": [lot.pk for lot in lots], "points": -total},
+                description=f"Points expired: -{total} points",
+                description_ar=f"انتهت صلاحية النقاط: -{total} نقطة",
+                consume_first=lots,
+            )
+            count += 1
+    return count
+
+
+def points_warn_expiring(*, at: datetime.datetime | None = None, days: int = 7) -> int:
+    """Tell members whose points expire within `days` days, once per lot."""
+    at = at or timezone.now()
+    today = local_date(at)
+    horizon = today + datetime.timedelta(days=days)
+    lots = PointsLot.objects.filter(
+        remaining__gt=0, expiry_warned=False, expires_on__gt=today, expires_on__lte=horizon
+    )
+    by_member = defaultdict(list)
+    for lot in lots:
+        by_member[lot.membership_id].append(lot)
+    for membership_id, member_lots in by_member.items():
+        with transaction.atomic():
+            membership = memberships_lock([membership_id])[membership_id]
+            fresh = PointsLot.objects.filter(
+                pk__in=[lot.pk for lot in member_lots], expiry_warned=False, remaining__gt=0
+            )
+            summary = fresh.aggregate(points=Sum("remaining"), first=Min("expires_on"))
+            if not summary["points"]:
+                continue
+            fresh.update(expiry_warned=True)
+            outbox_add(
+                event=OutboxMessage.Event.POINTS_EXPIRING,
+                membership=membership,
+                points=summary["points"],
+                expires_on=summary["first"].isoformat(),
+                balance=membership.current_points,
+            )
+    return len(by_member)
+
+
+def _birthdays_on(day: datetime.date) -> Q:
+    match = Q(customer__birthday__month=day.month, customer__birthday__day=day.day)
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        match |= Q(customer__birthday__month=2, customer__birthday__day=29)
+    return match
+
+
+def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
+    """Pay the birthday bonus to members whose birthday is today, once a year."""
+    at = at or timezone.now()
+    today = local_date(at)
+    settings = points_settings()
+    ids = list(
+        Membership.objects.filter(_birthdays_on(today), status=Membership.Status.ACTIVE)
+        .exclude(last_birthday_bonus_year=today.year)
+        .values_list("pk", flat=True)
+    )
+    paid = 0
+    for membership_id in ids:
+        with transaction.atomic():
+            membership = memberships_lock([membership_id])[membership_id]
+            if membership.last_birthday_bonus_year == today.year:
+                continue
+            membership.last_birthday_bonus_year = today.year
+            membership.save(update_fields=["last_birthday_bonus_year"])
+            if settings.birthday_bonus:
+                bonus_award(
+                    membership=membership,
+                    points=settings.birthday_bonus,
+                    bonus_kind=LedgerEntry.BonusKind.BIRTHDAY,
+                    settings=settings,
+                    at=at,
+                )
+            outbox_add(
+                event=OutboxMessage.Event.BIRTHDAY,
+                membership=membership,
+                points=settings.birthday_bonus,
+                balance=membership.current_points,
+            )
+            paid += 1
+    return paid
+
+
+def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
+    """At each member's review date, set the tier their window earns (down as well as up);
+    in the days before it, warn members who have not yet done enough to keep theirs."""
+    at = at or timezone.now()
+    today = local_date(at)
+    settings = points_settings()
+    result = {"reviewed": 0, "downgraded": 0, "warned": 0}
+    if not settings.tier_window_months:
+        return result
+    tiers = tiers_ordered()
+    due = Membership.objects.filter(tier_review_on__lte=today).values_list("pk", flat=True)
+    for membership_id in list(due):
+        with transaction.atomic():
+            membership = memberships_lock([membership_id])[membership_id]
+            if membership.tier_review_on is None or membership.tier_review_on > today:
+                continue
+            previous = membership.tier
+            earned = tier_for_metric(tiers, tier_metric(membership, settings, at))
+            membership.tier = earned
+            membership.tier_review_on = today + relativedelta(months=settings.tier_window_months)
+            membership.tier_warned_for = None
+            membership.save(update_fields=["tier", "tier_review_on", "tier_warned_for"])
+            result["reviewed"] += 1
+            if previous and earned and earned.rank < previous.rank:
+                result["downgraded"] += 1
+                outbox_add(
+                    event=OutboxMessage.Event.TIER_DOWNGRADED,
+                    membership=membership,
+                    tier=earned.name,
+                    tier_ar=earned.name_ar,
+                    previous_tier=previous.name,
+                )
+    horizon = today + datetime.timedelta(days=settings.tier_warning_days)
+    at_risk = (
+        Membership.objects.filter(tier_review_on__gt=today, tier_review_on__lte=horizon)
+        .exclude(tier_warned_for=F("tier_review_on"))
+        .values_list("pk", flat=True)
+    )
+    for membership_id in list(at_risk):
+        with transaction.atomic():
+            membership = memberships_lock([membership_id])[membership_id]
+            tier, review_on = membership.tier, membership.tier_review_on
+            if tier is None or review_on is None or membership.tier_warned_for == review_on:
+                continue
+            metric = tier_metric(membership, settings, at)
+            if metric >= tier.threshold:
+                continue
+            membership.tier_warned_for = review_on
+            membership.save(update_fields=["tier_warned_for"])
+            outbox_add(
+                event=OutboxMessage.Event.TIER_AT_RISK,
+                membership=membership,
+                tier=tier.name,
+                tier_ar=tier.name_ar,
+                needed=str(tier.threshold - metric),
+                basis=settings.tier_basis,
+                review_on=review_on.isoformat(),
+            )
+            result["warned"] += 1
+    return result

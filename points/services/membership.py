@@ -1,0 +1,92 @@
+import datetime
+import secrets
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from loyalty.errors import DomainError
+from notifications.models import OutboxMessage
+from notifications.services import outbox_add
+from points.models import LedgerEntry, Membership
+from points.selectors import points_settings, tiers_ordered
+
+from .bonus import bonus_award
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+
+def _unique(field: str, make: Callable[[], str]) -> str:
+    while True:
+        value = make()
+        if not Membership.objects.filter(**{field: value}).exists():
+            return value
+
+
+def _member_number() -> str:
+    # Random, so a number says nothing about another member's; never starts with 0.
+    return str(secrets.randbelow(90_000_000) + 10_000_000)
+
+
+def _referral_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def membership_join(
+    *,
+    customer: Customer,
+    referral_code: str = "",
+    at: datetime.datetime | None = None,
+) -> Membership:
+    """Make the customer a member (or return the existing membership, unchanged).
+
+    A new member gets the entry tier, the welcome bonus and a welcome message; a valid
+    referral code links the referrer, whose bonus is paid on the first purchase.
+    """
+    at = at or timezone.now()
+    existing = Membership.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    if not customer.is_active:
+        raise DomainError("customer_inactive", "This account is closed.")
+    referrer = None
+    if referral_code:
+        referrer = Membership.objects.filter(referral_code=referral_code.strip().upper()).first()
+        if referrer is None:
+            raise DomainError("invalid_referral_code", "This referral code is not valid.")
+    try:
+        return _create(customer, referrer, at)
+    except IntegrityError:
+        # The same customer joined at the same moment from another request.
+        return Membership.objects.get(customer=customer)
+
+
+def _create(customer: Customer, referrer: Membership | None, at: datetime.datetime) -> Membership:
+    settings = points_settings()
+    tiers = tiers_ordered()
+    with transaction.atomic():
+        membership = Membership.objects.create(
+            customer=customer,
+            member_number=_unique("member_number", _member_number),
+            referral_code=_unique("referral_code", _referral_code),
+            referred_by=referrer,
+            tier=tiers[0] if tiers else None,
+            joined_at=at,
+        )
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if settings.welcome_bonus:
+            bonus_award(
+                membership=membership,
+                points=settings.welcome_bonus,
+                bonus_kind=LedgerEntry.BonusKind.WELCOME,
+                settings=settings,
+                at=at,
+            )
+        outbox_add(
+            event=OutboxMessage.Event.WELCOME,
+            membership=membership,
+            welcome_bonus=settings.welcome_bonus,
+            member_number=membership.member_number,
+        )
+    return membership

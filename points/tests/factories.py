@@ -1,0 +1,79 @@
+"""Factories and a small programme (the seed's) for ledger tests."""
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import cast
+
+import factory
+from django.contrib.auth.models import AbstractUser, User
+
+from customers.models import Customer
+from points.models import Membership, PointsSettings, Tier
+from points.services import membership_join
+from rewards.models import Reward, RewardCategory
+from tenants.roles import Role
+from tenants.services import staff_create
+
+_phones = itertools.count(1)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
+    class Meta:
+        model = Customer
+
+    phone = factory.LazyFunction(lambda: f"+9627{next(_phones) + 70_000_000:08d}")
+    name = factory.Faker("name")
+    language = Customer.Language.ENGLISH
+
+
+def customer_make(**fields: object) -> Customer:
+    return cast(Customer, CustomerFactory(**fields))
+
+
+class RewardFactory(factory.django.DjangoModelFactory[Reward]):
+    class Meta:
+        model = Reward
+
+    name = "Free Coffee"
+    name_ar = "قهوة مجانية"
+    points_cost = 100
+
+
+@dataclass
+class Programme:
+    settings: PointsSettings
+    bronze: Tier
+    silver: Tier
+    gold: Tier
+    drinks: RewardCategory
+    free_coffee: Reward
+    cashier: AbstractUser
+    manager: AbstractUser
+
+    def member(self, tier: Tier | None = None, **customer: object) -> Membership:
+        membership = membership_join(customer=customer_make(**customer))
+        if tier is not None:
+            Membership.objects.filter(pk=membership.pk).update(tier=tier)
+            membership.refresh_from_db()
+        return membership
+
+
+def programme_create() -> Programme:
+    """The seed's programme: 1 JOD = 10 points, Bronze 1x, Silver 1.5x, Gold 2x."""
+    settings, _ = PointsSettings.objects.update_or_create(
+        pk=1, defaults={"points_per_unit": Decimal("10")}
+    )
+    bronze = Tier.objects.create(name="Bronze", name_ar="برونزي", rank=0, threshold=0)
+    silver = Tier.objects.create(
+        name="Silver", name_ar="فضي", rank=1, threshold=500, multiplier=Decimal("1.5")
+    )
+    gold = Tier.objects.create(
+        name="Gold", name_ar="ذهبي", rank=2, threshold=2000, multiplier=Decimal("2")
+    )
+    drinks = RewardCategory.objects.create(name="Drinks", name_ar="مشروبات")
+    coffee = cast(Reward, RewardFactory(category=drinks))
+    suffix = User.objects.count()
+    cashier = staff_create(email=f"cashier{suffix}@t.jo", role=Role.CASHIER, password="x")
+    manager = staff_create(email=f"manager{suffix}@t.jo", role=Role.MANAGER, password="x")
+    return Programme(settings, bronze, silver, gold, drinks, coffee, cashier, manager)

@@ -1,0 +1,280 @@
+"""Earning points for a purchase: the seed's examples, rounding, carry-over, caps,
+campaigns, referral, tier upgrades and refusals."""
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from loyalty.errors import DomainError
+from notifications.models import OutboxMessage
+from points.models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings
+from points.services import membership_join, points_earn
+
+from .factories import customer_make
+
+AMMAN = ZoneInfo("Asia/Amman")
+
+
+def test_the_seed_example_silver_member_earns_750_for_50_jod(programme) -> None:
+    member = programme.member(tier=programme.silver)
+
+    entry = points_earn(membership_id=member.pk, amount="50.000", actor=programme.cashier)
+
+    member.refresh_from_db()
+    assert entry.points == 750
+    assert (member.current_points, member.total_earned, member.total_visits) == (750, 750, 1)
+    assert member.total_spend == Decimal("50.000")
+    assert entry.balance_after == 750
+    assert entry.description == "50.000 JOD × 10 points/JOD × 1.5 (Silver) = 750 points"
+    assert entry.description_ar == "50.000 دينار × 10 نقاط لكل دينار × 1.5 (فضي) = 750 نقطة"
+    assert entry.explanation["tier"] == {"name": "Silver", "name_ar": "فضي", "multiplier": "1.5"}
+    assert entry.explanation["points"] == 750
+    message = OutboxMessage.objects.get(membership=member, event="points_earned")
+    assert message.context["points"] == 750
+    assert message.context["balance"] == 750
+    assert message.status == "pending"
+    assert PointsLot.objects.get(entry=entry).remaining == 750
+
+
+def test_twelve_jod_345_earns_123_rounded_down(programme) -> None:
+    member = programme.member()
+
+    entry = points_earn(membership_id=member.pk, amount=Decimal("12.345"))
+
+    assert entry.points == 123
+    assert entry.explanation["raw"] == "123.45"
+    member.refresh_from_db()
+    assert member.carry_remainder == 0
+
+
+def test_carry_over_credits_the_remainder_on_a_later_purchase(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(carry_over=True)
+    member = programme.member()
+
+    first = points_earn(membership_id=member.pk, amount="12.345")
+    member.refresh_from_db()
+    assert (first.points, member.carry_remainder) == (123, Decimal("0.45"))
+
+    second = points_earn(membership_id=member.pk, amount="5.555")
+
+    # 55.55 + 0.45 carried = 56.00
+    assert second.points == 56
+    assert second.description == "5.555 JOD × 10 points/JOD × 1 (Bronze) + 0.45 carried = 56 points"
+    member.refresh_from_db()
+    assert member.carry_remainder == 0
+    assert member.current_points == 179
+
+
+@pytest.mark.parametrize(
+    ("rounding", "points"), [("floor", 123), ("nearest", 123), ("ceiling", 124)]
+)
+def test_rounding_policies(programme, rounding, points) -> None:
+    PointsSettings.objects.filter(pk=1).update(rounding=rounding)
+    member = programme.member()
+    assert points_earn(membership_id=member.pk, amount="12.345").points == points
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("0", "invalid_amount"),
+        ("-5.000", "invalid_amount"),
+        ("abc", "invalid_amount"),
+        ("NaN", "invalid_amount"),
+        ("1.2345", "too_many_decimals"),
+        ("10000000", "amount_too_large"),
+    ],
+)
+def test_bad_amounts_are_refused_and_nothing_is_written(programme, amount, code) -> None:
+    member = programme.member()
+    entries = LedgerEntry.objects.count()
+
+    with pytest.raises(DomainError) as refused:
+        points_earn(membership_id=member.pk, amount=amount)
+
+    assert refused.value.code == code
+    assert LedgerEntry.objects.count() == entries
+    member.refresh_from_db()
+    assert (member.current_points, member.total_visits) == (0, 0)
+
+
+def test_a_blocked_member_earns_nothing(programme) -> None:
+    member = programme.member()
+    Membership.objects.filter(pk=member.pk).update(status=Membership.Status.BLOCKED)
+
+    with pytest.raises(DomainError) as refused:
+        points_earn(membership_id=member.pk, amount="10.000")
+
+    assert refused.value.code == "member_inactive"
+    assert not LedgerEntry.objects.filter(membership=member).exists()
+
+
+def test_an_unknown_member_is_not_found(programme) -> None:
+    with pytest.raises(DomainError) as refused:
+        points_earn(membership_id=987654, amount="10.000")
+    assert (refused.value.code, refused.value.status) == ("member_not_found", 404)
+
+
+def test_minimum_purchase_is_enforced(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(min_purchase=Decimal("2.500"))
+    member = programme.member()
+
+    with pytest.raises(DomainError) as refused:
+        points_earn(membership_id=member.pk, amount="2.499")
+
+    assert refused.value.code == "below_minimum_purchase"
+    assert points_earn(membership_id=member.pk, amount="2.500").points == 25
+
+
+def test_maximum_points_per_purchase_caps_and_says_so(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(max_points_per_purchase=300)
+    member = programme.member()
+
+    entry = points_earn(membership_id=member.pk, amount="100.000")
+
+    assert entry.points == 300
+    assert entry.explanation["capped_by"] == "max_per_purchase"
+    assert entry.description.endswith("= 300 points (capped: maximum per purchase)")
+
+
+def test_daily_cap_limits_a_members_points_per_day(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(daily_earn_cap=250)
+    member = programme.member()
+    morning = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=AMMAN)
+
+    first = points_earn(membership_id=member.pk, amount="20.000", at=morning)
+    second = points_earn(
+        membership_id=member.pk, amount="20.000", at=morning + datetime.timedelta(hours=3)
+    )
+    third = points_earn(
+        membership_id=member.pk, amount="20.000", at=morning + datetime.timedelta(hours=4)
+    )
+    next_day = points_earn(
+        membership_id=member.pk, amount="20.000", at=morning + datetime.timedelta(days=1)
+    )
+
+    assert [e.points for e in (first, second, third, next_day)] == [200, 50, 0, 200]
+    assert second.explanation["capped_by"] == "daily_cap"
+    member.refresh_from_db()
+    assert member.total_visits == 4
+
+
+def test_the_best_campaign_multiplies_after_the_tier(programme) -> None:
+    happy = Campaign.objects.create(
+        name="Happy Hour",
+        name_ar="ساعة السعادة",
+        kind=Campaign.Kind.WEEKLY,
+        multiplier=Decimal("2"),
+        weekdays="2",
+        start_time=datetime.time(16),
+        end_time=datetime.time(18),
+    )
+    Campaign.objects.create(
+        name="Ramadan",
+        kind=Campaign.Kind.DATES,
+        multiplier=Decimal("1.5"),
+        starts_on=datetime.date(2026, 11, 1),
+        ends_on=datetime.date(2026, 11, 30),
+    )
+    member = programme.member(tier=programme.silver)
+    tuesday_5pm = datetime.datetime(2026, 11, 24, 17, 0, tzinfo=AMMAN)
+    tuesday_7pm = tuesday_5pm + datetime.timedelta(hours=2)
+
+    in_window = points_earn(membership_id=member.pk, amount="10.000", at=tuesday_5pm)
+    after = points_earn(membership_id=member.pk, amount="10.000", at=tuesday_7pm)
+
+    # 10 x 10 x 1.5 (Silver) x 2 (best campaign: Happy Hour beats Ramadan's 1.5)
+    assert in_window.points == 300
+    assert in_window.description == (
+        "10.000 JOD × 10 points/JOD × 1.5 (Silver) × 2 (Happy Hour) = 300 points"
+    )
+    # After 18:00 only Ramadan applies: 10 x 10 x 1.5 x 1.5
+    assert after.points == 225
+    assert after.explanation["campaign"]["name"] == "Ramadan"
+    assert happy.pk
+
+
+def test_a_campaign_limited_to_tiers_or_categories_applies_only_to_them(programme) -> None:
+    gold_only = Campaign.objects.create(
+        name="Gold week",
+        kind=Campaign.Kind.DATES,
+        multiplier=Decimal("3"),
+        starts_on=datetime.date(2026, 1, 1),
+        ends_on=datetime.date(2026, 12, 31),
+    )
+    gold_only.tiers.add(programme.gold)
+    drinks_only = Campaign.objects.create(
+        name="Drinks x2",
+        kind=Campaign.Kind.DATES,
+        multiplier=Decimal("2"),
+        starts_on=datetime.date(2026, 1, 1),
+        ends_on=datetime.date(2026, 12, 31),
+    )
+    drinks_only.reward_categories.add(programme.drinks)
+    member = programme.member()
+    at = datetime.datetime(2026, 11, 25, 10, tzinfo=AMMAN)
+
+    plain = points_earn(membership_id=member.pk, amount="10.000", at=at)
+    drink = points_earn(
+        membership_id=member.pk, amount="10.000", at=at, category_id=programme.drinks.pk
+    )
+
+    assert (plain.points, drink.points) == (100, 200)
+
+
+def test_crossing_a_threshold_upgrades_at_once_and_notifies(programme) -> None:
+    member = programme.member()
+
+    first = points_earn(membership_id=member.pk, amount="49.900")  # 499 at Bronze
+    second = points_earn(membership_id=member.pk, amount="1.000")  # 10 more: 509 >= 500
+
+    member.refresh_from_db()
+    assert member.tier == programme.silver
+    assert (first.points, second.points) == (499, 10)
+    upgrade = OutboxMessage.objects.get(membership=member, event="tier_upgraded")
+    assert upgrade.context["tier"] == "Silver"
+    # The next purchase earns at the new multiplier.
+    assert points_earn(membership_id=member.pk, amount="10.000").points == 150
+
+
+def test_referral_pays_both_sides_on_the_first_purchase_only(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(
+        referral_bonus_referrer=100, referral_bonus_referred=50
+    )
+    referrer = programme.member()
+    referred = membership_join(customer=customer_make(), referral_code=referrer.referral_code)
+
+    points_earn(membership_id=referred.pk, amount="10.000")
+    points_earn(membership_id=referred.pk, amount="10.000")
+
+    referrer.refresh_from_db()
+    referred.refresh_from_db()
+    assert referrer.current_points == 100
+    assert referred.current_points == 100 + 100 + 50
+    assert referred.referral_paid
+    assert LedgerEntry.objects.filter(bonus_kind="referral").count() == 2
+
+
+def test_an_unknown_referral_code_is_refused(programme) -> None:
+    with pytest.raises(DomainError) as refused:
+        membership_join(customer=customer_make(), referral_code="NOPE42")
+    assert refused.value.code == "invalid_referral_code"
+    assert not Membership.objects.exists()
+
+
+def test_joining_pays_the_welcome_bonus_once(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(welcome_bonus=25)
+    customer = customer_make()
+
+    member = membership_join(customer=customer)
+    again = membership_join(customer=customer)
+
+    assert again.pk == member.pk
+    member.refresh_from_db()
+    assert member.current_points == 25
+    assert member.tier == programme.bronze
+    assert OutboxMessage.objects.filter(membership=member, event="welcome").count() == 1
+    welcome = LedgerEntry.objects.get(membership=member)
+    assert (welcome.kind, welcome.bonus_kind, welcome.points) == ("bonus", "welcome", 25)

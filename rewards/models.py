@@ -1,0 +1,121 @@
+"""Rewards and their redemptions (merchant schema)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RewardCategory(models.Model):
+    name = models.CharField(max_length=60)
+    name_ar = models.CharField(max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = _("reward categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reward(models.Model):
+    class Kind(models.TextChoices):
+        FREE_ITEM = "free_item", _("Free item")
+        FIXED_DISCOUNT = "fixed_discount", _("Fixed discount")
+        PERCENT_DISCOUNT = "percent_discount", _("Percent discount")
+
+    category = models.ForeignKey(
+        RewardCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="rewards"
+    )
+    name = models.CharField(max_length=80)
+    name_ar = models.CharField(max_length=80, blank=True)
+    description = models.TextField(blank=True)
+    description_ar = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FREE_ITEM)
+    value = models.DecimalField(
+        max_digits=10,
+        decimal_places=3,
+        default=Decimal("0"),
+        help_text=_("Discount amount, or percent for a percent discount."),
+    )
+    points_cost = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    min_tier = models.ForeignKey(
+        "points.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stock = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: unlimited."))
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    per_member_limit = models.PositiveIntegerField(null=True, blank=True)
+    image = models.ImageField(upload_to="rewards/", blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["points_cost", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points_cost__gt=0), name="reward_cost_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points_cost} points)"
+
+
+class Redemption(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        USED = "used", _("Used")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    OPEN = (Status.PENDING, Status.APPROVED)
+    CLOSED_WITH_REFUND = (Status.REJECTED, Status.CANCELLED, Status.EXPIRED)
+
+    membership = models.ForeignKey(
+        "points.Membership", on_delete=models.PROTECT, related_name="redemptions"
+    )
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    points = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    voucher_code = models.CharField(max_length=12, unique=True)
+    redeem_entry = models.OneToOneField(
+        "points.LedgerEntry", on_delete=models.PROTECT, related_name="redemption"
+    )
+    refund_entry = models.OneToOneField(
+        "points.LedgerEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunded_redemption",
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_code} ({self.status})"
