@@ -34,24 +34,42 @@ def tiers_ordered() -> list[Tier]:
     return list(Tier.objects.order_by("rank"))
 
 
-def tier_metric(membership: Membership, settings: PointsSettings, at: datetime.datetime) -> Decimal:
-    """The member's progress on the tier basis: all time, or within the window."""
-    if not settings.tier_window_months:
-        basis = TierBasis(settings.tier_basis)
+def tier_metric(
+    membership: Membership,
+    settings: PointsSettings,
+    at: datetime.datetime,
+    *,
+    for_review: bool = False,
+) -> Decimal:
+    """The member's progress on the tier basis: all time, or within the window.
+
+    The window is the N months before `at` (to upgrade), or with `for_review` the N
+    months that end on the member's review date (to keep the tier at that date).
+    """
+    months = settings.tier_window_months
+    basis = TierBasis(settings.tier_basis)
+    if not months:
         if basis == TierBasis.SPEND:
             return membership.total_spend
         return Decimal(
             membership.total_earned if basis == TierBasis.POINTS else membership.total_visits
         )
-    since = local_day_start(at) - relativedelta(months=settings.tier_window_months)
-    entries = LedgerEntry.objects.filter(membership=membership, created_at__gte=since)
+    if for_review and membership.tier_review_on is not None:
+        tz = merchant_timezone()
+        end = datetime.datetime.combine(membership.tier_review_on, datetime.time.min, tzinfo=tz)
+        since, until = end - relativedelta(months=months), min(end, at)
+    else:
+        since, until = local_day_start(at) - relativedelta(months=months), at
+    entries = LedgerEntry.objects.filter(
+        membership=membership, created_at__gte=since, created_at__lte=until
+    )
     sums = entries.aggregate(
         points=Coalesce(Sum("points", filter=Q(kind__in=[Kind.EARN, Kind.BONUS, Kind.VOID])), 0),
         visits=Count("id", filter=Q(kind=Kind.EARN)) - Count("id", filter=Q(kind=Kind.VOID)),
         spend=Coalesce(Sum("amount", filter=Q(kind=Kind.EARN)), Decimal("0"))
         - Coalesce(Sum("amount", filter=Q(kind=Kind.VOID)), Decimal("0")),
     )
-    return Decimal(sums[str(settings.tier_basis)])
+    return Decimal(sums[basis.value])
 
 
 def tier_for_metric(tiers: list[Tier], metric: Decimal) -> Tier | None:
@@ -74,12 +92,13 @@ def tier_progress(membership: Membership, *, at: datetime.datetime) -> TierProgr
     settings = points_settings()
     tiers = tiers_ordered()
     metric = tier_metric(membership, settings, at)
+    kept = tier_metric(membership, settings, at, for_review=True)
     current = membership.tier
     higher = [t for t in tiers if current is None or t.rank > current.rank]
     next_tier = higher[0] if higher else None
     keep = None
-    if settings.tier_window_months and current is not None and current.threshold > metric:
-        keep = current.threshold - metric
+    if settings.tier_window_months and current is not None and current.threshold > kept:
+        keep = current.threshold - kept
     return TierProgress(
         tier=current,
         next_tier=next_tier,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from notifications.models import OutboxMessage
 from notifications.services import outbox_add
+from points.calculation import plain
 from points.ledger import entry_record, memberships_lock
 from points.models import LedgerEntry, Membership, PointsLot
 from points.selectors import (
@@ -152,7 +153,9 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             if membership.tier_review_on is None or membership.tier_review_on > today:
                 continue
             previous = membership.tier
-            earned = tier_for_metric(tiers, tier_metric(membership, settings, at))
+            earned = tier_for_metric(
+                tiers, tier_metric(membership, settings, at, for_review=True)
+            )
             membership.tier = earned
             membership.tier_review_on = today + relativedelta(months=settings.tier_window_months)
             membership.tier_warned_for = None
@@ -179,7 +182,7 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             tier, review_on = membership.tier, membership.tier_review_on
             if tier is None or review_on is None or membership.tier_warned_for == review_on:
                 continue
-            metric = tier_metric(membership, settings, at)
+            metric = tier_metric(membership, settings, at, for_review=True)
             if metric >= tier.threshold:
                 continue
             membership.tier_warned_for = review_on
@@ -189,7 +192,7 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
                 membership=membership,
                 tier=tier.name,
                 tier_ar=tier.name_ar,
-                needed=str(tier.threshold - metric),
+                needed=plain(tier.threshold - metric),
                 basis=settings.tier_basis,
                 review_on=review_on.isoformat(),
             )

@@ -1,0 +1,170 @@
+"""Daily jobs: expiry, expiry warnings, birthdays, tier requalification."""
+
+import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.management import call_command
+
+from notifications.models import OutboxMessage
+from points.models import LedgerEntry, Membership, PointsLot, PointsSettings
+from points.reconcile import reconcile
+from points.selectors import tier_progress
+from points.services import (
+    birthday_bonuses_pay,
+    points_earn,
+    points_expire,
+    points_warn_expiring,
+    tiers_requalify,
+)
+from rewards.services import redemption_create
+
+AMMAN = ZoneInfo("Asia/Amman")
+
+
+def at(day: str, hour: int = 12) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(day).replace(hour=hour, tzinfo=AMMAN)
+
+
+def test_expiry_takes_the_oldest_lots_and_writes_one_entry(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(expiry_months=6)
+    member = programme.member()
+    january = points_earn(membership_id=member.pk, amount="8.000", at=at("2026-01-10"))  # 80
+    march = points_earn(membership_id=member.pk, amount="5.000", at=at("2026-03-10"))  # 50
+    # A redemption takes the oldest lot first: 80 from January, 20 from March.
+    redemption_create(
+        membership_id=member.pk, reward_id=programme.free_coffee.pk, at=at("2026-04-01")
+    )
+    assert PointsLot.objects.get(entry=january).expires_on == datetime.date(2026, 7, 10)
+
+    assert points_expire(at=at("2026-07-10", 1)) == 0  # January's lot is already spent
+    assert points_expire(at=at("2026-09-10", 1)) == 1
+    assert points_expire(at=at("2026-09-10", 2)) == 0
+
+    member.refresh_from_db()
+    expired = LedgerEntry.objects.get(membership=member, kind="expire")
+    assert expired.points == -30 and member.current_points == 0
+    assert PointsLot.objects.get(entry=march).remaining == 0
+    assert reconcile().drifts == []
+
+
+def test_a_policy_change_never_redates_points_already_earned(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(expiry_months=12)
+    member = programme.member()
+    before = points_earn(membership_id=member.pk, amount="1.000", at=at("2026-01-15"))
+
+    PointsSettings.objects.filter(pk=1).update(expiry_months=3)
+    after = points_earn(membership_id=member.pk, amount="1.000", at=at("2026-02-15"))
+    PointsSettings.objects.filter(pk=1).update(expiry_months=None)
+    never = points_earn(membership_id=member.pk, amount="1.000", at=at("2026-02-16"))
+
+    assert PointsLot.objects.get(entry=before).expires_on == datetime.date(2027, 1, 15)
+    assert PointsLot.objects.get(entry=after).expires_on == datetime.date(2026, 5, 15)
+    assert PointsLot.objects.get(entry=never).expires_on is None
+
+
+def test_members_are_warned_once_a_week_before_points_expire(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(expiry_months=1)
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="4.000", at=at("2026-01-20"))
+
+    assert points_warn_expiring(at=at("2026-02-12")) == 0  # 8 days before
+    assert points_warn_expiring(at=at("2026-02-13")) == 1  # 7 days before
+    assert points_warn_expiring(at=at("2026-02-14")) == 0  # already warned
+
+    warning = OutboxMessage.objects.get(membership=member, event="points_expiring")
+    assert warning.context == {"points": 40, "expires_on": "2026-02-20", "balance": 40}
+
+
+def test_birthday_bonus_is_paid_once_a_year(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(birthday_bonus=200)
+    member = programme.member(birthday=datetime.date(1990, 11, 25))
+    programme.member(birthday=datetime.date(1990, 11, 26))
+
+    assert birthday_bonuses_pay(at=at("2026-11-25")) == 1
+    assert birthday_bonuses_pay(at=at("2026-11-25", 18)) == 0
+    assert birthday_bonuses_pay(at=at("2027-11-25")) == 1
+
+    member.refresh_from_db()
+    assert member.current_points == 400
+    assert OutboxMessage.objects.filter(membership=member, event="birthday").count() == 2
+
+
+def test_a_leap_day_birthday_is_celebrated_on_28_february(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(birthday_bonus=50)
+    member = programme.member(birthday=datetime.date(2000, 2, 29))
+
+    assert birthday_bonuses_pay(at=at("2027-02-28")) == 1
+    member.refresh_from_db()
+    assert member.current_points == 50
+
+
+def test_requalification_warns_then_downgrades_with_points_needed(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(tier_window_months=12, tier_warning_days=14)
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="30.000", at=at("2025-12-01"))  # 300, Bronze
+    points_earn(membership_id=member.pk, amount="30.000", at=at("2026-01-05"))  # 600: Silver
+    member.refresh_from_db()
+    assert member.tier == programme.silver
+    assert member.tier_review_on == datetime.date(2027, 1, 5)
+    # To keep Silver on 5 January 2027, 500 points must be earned from 5 January 2026:
+    # 300 that day and 150 in June (10 JOD at 1.5x) leave 50 to go.
+    points_earn(membership_id=member.pk, amount="10.000", at=at("2026-06-01"))
+
+    assert tiers_requalify(at=at("2026-12-21")) == {"reviewed": 0, "downgraded": 0, "warned": 0}
+    assert tiers_requalify(at=at("2026-12-22")) == {"reviewed": 0, "downgraded": 0, "warned": 1}
+    assert tiers_requalify(at=at("2026-12-23"))["warned"] == 0
+    warning = OutboxMessage.objects.get(membership=member, event="tier_at_risk")
+    assert (warning.context["needed"], warning.context["tier"]) == ("50", "Silver")
+    assert tier_progress(member, at=at("2026-12-22")).needed_to_keep == 50
+
+    assert tiers_requalify(at=at("2027-01-05")) == {"reviewed": 1, "downgraded": 1, "warned": 0}
+    member.refresh_from_db()
+    assert member.tier == programme.bronze
+    assert member.tier_review_on == datetime.date(2028, 1, 5)
+    assert OutboxMessage.objects.filter(membership=member, event="tier_downgraded").exists()
+
+
+def test_requalification_keeps_a_tier_earned_again_within_the_window(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(tier_window_months=12)
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="60.000", at=at("2026-01-10"))
+    points_earn(membership_id=member.pk, amount="55.000", at=at("2026-10-01"))
+
+    assert tiers_requalify(at=at("2027-01-10"))["downgraded"] == 0
+    member.refresh_from_db()
+    assert member.tier == programme.silver
+
+
+def test_tiers_can_count_visits_or_spend(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(tier_basis="visits")
+    programme.silver.threshold = Decimal("3")
+    programme.silver.save()
+    member = programme.member()
+    for _ in range(3):
+        points_earn(membership_id=member.pk, amount="1.000")
+    member.refresh_from_db()
+    assert member.tier == programme.silver
+
+
+def test_reconcile_reports_a_corrupted_balance(programme, merchant_a, capsys) -> None:
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="10.000")
+    call_command("reconcile")
+    assert "All" in capsys.readouterr().out
+
+    Membership.objects.filter(pk=member.pk).update(current_points=999, total_visits=5)
+
+    report = reconcile()
+    assert {d.check for d in report.drifts} == {
+        "balance = ledger sum", "balance = points left in lots", "balance = last balance_after",
+        "total_visits",
+    }
+    try:
+        call_command("reconcile")
+    except Exception as error:  # CommandError: exits non-zero
+        assert "drift in 1 merchant" in str(error)
+    else:
+        raise AssertionError("reconcile should fail on drift")
+    out = capsys.readouterr().out
+    assert f"member #{member.member_number}: balance = ledger sum: stored 999, ledger says 100" in out
