@@ -203,13 +203,20 @@ def redemption_reject(
     redemption_id: int,
     actor: User,
     reason: str = "",
+    seen_status: str = Redemption.Status.PENDING,
     at: datetime.datetime | None = None,
 ) -> Redemption:
+    """Refuse a redemption and refund it. `seen_status` is the state the staff member
+    decided on (pending, or approved to withdraw an approval): if another decision
+    changed it meanwhile, this one is refused, so of an approve and a reject sent at
+    the same moment exactly one wins."""
     _staff(actor)
     at = at or timezone.now()
+    if seen_status not in Redemption.OPEN:
+        raise DomainError("invalid_redemption_state", "Only open redemptions can be rejected.")
     with transaction.atomic():
         membership, reward, redemption = _lock(redemption_id)
-        _require(redemption, *Redemption.OPEN)
+        _require(redemption, seen_status)
         _close_with_refund(
             membership,
             reward,

@@ -153,9 +153,7 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             if membership.tier_review_on is None or membership.tier_review_on > today:
                 continue
             previous = membership.tier
-            earned = tier_for_metric(
-                tiers, tier_metric(membership, settings, at, for_review=True)
-            )
+            earned = tier_for_metric(tiers, tier_metric(membership, settings, at, for_review=True))
             membership.tier = earned
             membership.tier_review_on = today + relativedelta(months=settings.tier_window_months)
             membership.tier_warned_for = None

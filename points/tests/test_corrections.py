@@ -28,7 +28,8 @@ def test_a_cashier_voids_a_mistaken_earn_within_ten_minutes(programme) -> None:
 def test_after_the_window_a_cashier_is_refused_but_a_manager_may(programme) -> None:
     member = programme.member()
     earn = points_earn(
-        membership_id=member.pk, amount="10.000",
+        membership_id=member.pk,
+        amount="10.000",
         at=timezone.now() - datetime.timedelta(minutes=11),
     )
 
@@ -98,7 +99,9 @@ def test_bad_adjustments_are_refused(programme, who, points, reason, code) -> No
     member = programme.member()
     with pytest.raises(DomainError) as refused:
         points_adjust(
-            membership_id=member.pk, points=points, reason=reason,
+            membership_id=member.pk,
+            points=points,
+            reason=reason,
             actor=getattr(programme, who),
         )
     assert refused.value.code == code
@@ -125,7 +128,8 @@ def test_the_same_key_with_other_input_is_refused(programme) -> None:
         points_earn(membership_id=member.pk, amount="13.000", idempotency_key="pos-2")
     with pytest.raises(DomainError) as other_operation:
         redemption_create(
-            membership_id=member.pk, reward_id=programme.free_coffee.pk,
+            membership_id=member.pk,
+            reward_id=programme.free_coffee.pk,
             idempotency_key="pos-2",
         )
 
@@ -158,12 +162,21 @@ def test_void_and_adjust_are_idempotent_too(programme) -> None:
         first_void
     )
     adjust = points_adjust(
-        membership_id=member.pk, points=5, reason="goodwill", actor=programme.manager,
+        membership_id=member.pk,
+        points=5,
+        reason="goodwill",
+        actor=programme.manager,
         idempotency_key="a-1",
     )
-    assert points_adjust(
-        membership_id=member.pk, points=5, reason="goodwill", actor=programme.manager,
-        idempotency_key="a-1",
-    ) == adjust
+    assert (
+        points_adjust(
+            membership_id=member.pk,
+            points=5,
+            reason="goodwill",
+            actor=programme.manager,
+            idempotency_key="a-1",
+        )
+        == adjust
+    )
     member.refresh_from_db()
     assert member.current_points == 5

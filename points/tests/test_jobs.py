@@ -157,7 +157,9 @@ def test_reconcile_reports_a_corrupted_balance(programme, merchant_a, capsys) ->
 
     report = reconcile()
     assert {d.check for d in report.drifts} == {
-        "balance = ledger sum", "balance = points left in lots", "balance = last balance_after",
+        "balance = ledger sum",
+        "balance = points left in lots",
+        "balance = last balance_after",
         "total_visits",
     }
     try:
@@ -167,4 +169,6 @@ def test_reconcile_reports_a_corrupted_balance(programme, merchant_a, capsys) ->
     else:
         raise AssertionError("reconcile should fail on drift")
     out = capsys.readouterr().out
-    assert f"member #{member.member_number}: balance = ledger sum: stored 999, ledger says 100" in out
+    assert (
+        f"member #{member.member_number}: balance = ledger sum: stored 999, ledger says 100" in out
+    )

@@ -207,3 +207,23 @@ def test_pending_redemptions_expire_after_n_days_with_a_refund(programme) -> Non
     assert (stale.status, fresh.status) == ("expired", "pending")
     assert member.current_points == 100
     assert OutboxMessage.objects.filter(event="redemption_expired").count() == 1
+
+
+def test_staff_withdraw_an_approval_only_by_saying_they_saw_it_approved(programme) -> None:
+    member = funded(programme, 100)
+    redemption = redemption_create(membership_id=member.pk, reward_id=programme.free_coffee.pk)
+    redemption_approve(redemption_id=redemption.pk, actor=programme.cashier)
+
+    with pytest.raises(DomainError) as stale:
+        redemption_reject(redemption_id=redemption.pk, actor=programme.manager)
+    rejected = redemption_reject(
+        redemption_id=redemption.pk,
+        actor=programme.manager,
+        seen_status="approved",
+        reason="Customer left",
+    )
+
+    assert stale.value.code == "invalid_redemption_state"
+    assert rejected.status == "rejected"
+    member.refresh_from_db()
+    assert member.current_points == 100
