@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ProvisionedMerchant:
     merchant: Merchant
-    owner: AbstractUser
+    owner: User
     owner_password: str
     schema_method: str  # "replayed" or "migrated"
     seconds: float
@@ -105,7 +105,7 @@ def roles_ensure() -> None:
         Group.objects.get_or_create(name=role.value)
 
 
-def staff_create(*, email: str, role: Role, password: str, name: str = "") -> AbstractUser:
+def staff_create(*, email: str, role: Role, password: str, name: str = "") -> User:
     """A staff account in the current merchant schema, with its role."""
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email).lower()

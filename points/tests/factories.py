@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import cast
 
 import factory
-from django.contrib.auth.models import AbstractUser, User
+from django.contrib.auth.models import User
 
 from customers.models import Customer
 from points.models import Membership, PointsSettings, Tier
@@ -48,8 +48,8 @@ class Programme:
     gold: Tier
     drinks: RewardCategory
     free_coffee: Reward
-    cashier: AbstractUser
-    manager: AbstractUser
+    cashier: User
+    manager: User
 
     def member(self, tier: Tier | None = None, **customer: object) -> Membership:
         membership = membership_join(customer=customer_make(**customer))

@@ -126,7 +126,8 @@ def test_stock_goes_down_with_a_redemption_and_back_with_a_rejection(programme) 
     member.refresh_from_db()
     assert programme.free_coffee.stock == 2
     assert rejected.status == "rejected" and rejected.reason == "Machine broken"
-    assert (rejected.refund_entry.kind, rejected.refund_entry.points) == ("refund", 100)
+    refund = rejected.refund_entry
+    assert refund is not None and (refund.kind, refund.points) == ("refund", 100)
     assert (member.current_points, member.total_redeemed) == (100, 0)
     assert OutboxMessage.objects.filter(membership=member, event="redemption_rejected").exists()
 
