@@ -34,9 +34,13 @@ REDEEMED_KINDS = (Kind.REDEEM, Kind.REFUND)
 def memberships_lock(ids: Iterable[int]) -> dict[int, Membership]:
     """Lock these memberships (ascending primary key) and return them fresh."""
     wanted = sorted(set(ids))
-    locked = {
-        m.pk: m for m in Membership.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
-    }
+    rows = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("tier")
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    )
+    locked = {m.pk: m for m in rows}
     if len(locked) != len(wanted):
         raise NotFound("member_not_found", "No such member.")
     return locked
@@ -75,13 +79,15 @@ def entry_record(
     reverses: LedgerEntry | None = None,
     consume_first: Sequence[PointsLot] = (),
     restore_from: LedgerEntry | None = None,
+    also_save: Sequence[str] = (),
 ) -> LedgerEntry:
     """Append one entry for a membership locked by the caller and update its counters.
 
     A credit opens a lot expiring on `expires_on`, unless `restore_from` names the debit
     whose points it gives back to the lots they came from. A debit takes from the lots
     in `consume_first` (a void its own earn's lot, an expiry the expired lots) and then
-    from the oldest lots.
+    from the oldest lots. `also_save` names membership fields the caller changed, saved
+    in the same UPDATE as the counters.
     """
     balance = membership.current_points + points
     if balance < 0:
@@ -116,7 +122,7 @@ def entry_record(
         _consume(entry, -points, consume_first)
 
     membership.current_points = balance
-    update = ["current_points"]
+    update = ["current_points", *also_save]
     if kind in EARNED_KINDS:
         membership.total_earned += points
         update.append("total_earned")

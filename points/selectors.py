@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Q, Sum
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from tenants.selectors import merchant_timezone
@@ -114,32 +115,36 @@ def campaign_best(
 ) -> Campaign | None:
     """The campaign with the highest multiplier in force at `at` for this purchase."""
     local = at.astimezone(merchant_timezone())
-    best: Campaign | None = None
-    for campaign in Campaign.objects.filter(is_active=True).prefetch_related(
-        "tiers", "reward_categories"
-    ):
-        if not _campaign_applies(campaign, local, tier, category_id):
-            continue
-        if best is None or campaign.multiplier > best.multiplier:
-            best = campaign
-    return best
+    today = local.date()
+    candidates = (
+        Campaign.objects.filter(is_active=True)
+        .filter(
+            Q(kind=Campaign.Kind.WEEKLY)
+            | Q(kind=Campaign.Kind.DATES, starts_on__lte=today, ends_on__gte=today)
+        )
+        .annotate(
+            tier_ids=ArrayAgg("tiers__id", distinct=True, default=Value([])),
+            category_ids=ArrayAgg("reward_categories__id", distinct=True, default=Value([])),
+        )
+        .order_by("-multiplier", "pk")
+    )
+    for campaign in candidates:
+        if _campaign_applies(campaign, local, tier, category_id):
+            return campaign
+    return None
 
 
 def _campaign_applies(
     campaign: Campaign, local: datetime.datetime, tier: Tier | None, category_id: int | None
 ) -> bool:
-    tiers = {t.pk for t in campaign.tiers.all()}
+    tiers = {pk for pk in campaign.tier_ids if pk}  # type: ignore[attr-defined]
     if tiers and (tier is None or tier.pk not in tiers):
         return False
-    categories = {c.pk for c in campaign.reward_categories.all()}
+    categories = {pk for pk in campaign.category_ids if pk}  # type: ignore[attr-defined]
     if categories and category_id not in categories:
         return False
     if campaign.kind == Campaign.Kind.DATES:
-        return bool(
-            campaign.starts_on
-            and campaign.ends_on
-            and campaign.starts_on <= local.date() <= campaign.ends_on
-        )
+        return True
     days = {int(d) for d in campaign.weekdays.replace(" ", "").split(",") if d}
     if local.isoweekday() not in days or not (campaign.start_time and campaign.end_time):
         return False
@@ -147,14 +152,13 @@ def _campaign_applies(
 
 
 def earned_today(membership: Membership, at: datetime.datetime) -> int:
-    """Points from today's purchases (merchant's day), not counting voided ones."""
+    """Points from purchases on the merchant's day of `at`, less what was voided that day."""
     start = local_day_start(at)
     return LedgerEntry.objects.filter(
         membership=membership,
-        kind=Kind.EARN,
+        kind__in=[Kind.EARN, Kind.VOID],
         created_at__gte=start,
         created_at__lt=start + datetime.timedelta(days=1),
-        reversed_by__isnull=True,
     ).aggregate(total=Coalesce(Sum("points"), 0))["total"]
 
 

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from points.demo import demo_customers, history_seed, programme_seed
+
 from .models import Merchant
 from .roles import Role
 from .services import merchant_create, staff_create
@@ -82,6 +84,7 @@ DEMO_MERCHANTS = (
 def demo_seed() -> list[str]:
     """Create whatever part of the demo is missing; returns what was created."""
     created: list[str] = []
+    customers = demo_customers()
     users = get_user_model().objects
     if not users.filter(username=PLATFORM_ADMIN_EMAIL).exists():
         users.create_superuser(PLATFORM_ADMIN_EMAIL, PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)
@@ -112,4 +115,16 @@ def demo_seed() -> list[str]:
                         name=person.name,
                     )
                     created.append(f"{person.role} {person.email}")
+        with schema_context(merchant.schema_name):
+            if programme_seed(demo.slug):
+                created.append(f"{demo.slug} programme: tiers, rewards, campaign")
+            staff = get_user_model().objects
+            members = history_seed(
+                demo.slug,
+                customers,
+                cashier=staff.get(username=demo.staff[2].email),
+                manager=staff.get(username=demo.staff[1].email),
+            )
+            if members:
+                created.append(f"{demo.slug} history: {members} members over 90 days")
     return created

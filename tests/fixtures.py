@@ -13,15 +13,19 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
 from django_tenants.utils import schema_context
 
 from loyalty.db import connection
+from points.models import LedgerEntry
+from points.tests.factories import Programme, programme_create
 from tenants.models import Merchant
 from tenants.selectors import merchant_host
 from tenants.services import merchant_create
 
 PASSWORD = "counter-pass-2026"
+DEMO_SCHEMAS = ("cafe_aroma", "fresh_fitness", "bella_salon")
 
 
 @dataclass(frozen=True)
@@ -100,3 +104,25 @@ def platform_client() -> HostClient:
 @pytest.fixture
 def in_schema() -> type[schema_context]:
     return schema_context
+
+
+@pytest.fixture(scope="session")
+def busy_merchant(django_db_setup: None, django_db_blocker: Any) -> tuple[str, Programme]:
+    with django_db_blocker.unblock():
+        merchant = merchant_create(
+            name="Busy Bakery", slug="busy-bakery", owner_email="owner@busy.test"
+        ).merchant
+        with schema_context(merchant.schema_name):
+            return merchant.schema_name, programme_create()
+
+
+@pytest.fixture(scope="session")
+def demo(django_db_setup, django_db_blocker) -> dict[str, int]:
+    """Seed once for the session (committed); returns ledger sizes after the first run."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", verbosity=0)
+        sizes = {}
+        for schema in DEMO_SCHEMAS:
+            with schema_context(schema):
+                sizes[schema] = LedgerEntry.objects.count()
+        return sizes

@@ -20,21 +20,9 @@ from loyalty.errors import DomainError
 from points.models import Membership
 from points.reconcile import reconcile
 from points.services import points_adjust, points_earn
-from points.tests.factories import Programme, programme_create
+from points.tests.factories import Programme
 from rewards.models import Redemption, Reward
 from rewards.services import redemption_approve, redemption_create, redemption_reject
-from tenants.services import merchant_create
-
-
-@pytest.fixture(scope="session")
-def busy_merchant(django_db_setup: None, django_db_blocker: Any) -> tuple[str, Programme]:
-    with django_db_blocker.unblock():
-        merchant = merchant_create(
-            name="Busy Bakery", slug="busy-bakery", owner_email="owner@busy.test"
-        ).merchant
-        with schema_context(merchant.schema_name):
-            return merchant.schema_name, programme_create()
-
 
 pytestmark = pytest.mark.django_db
 

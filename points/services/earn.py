@@ -99,6 +99,8 @@ def points_earn(
             earned_today=earned_today(membership, at) if settings.daily_earn_cap else 0,
         )
         first_purchase = membership.total_visits == 0
+        membership.carry_remainder = calc.carry_out
+        membership.last_visit_at = at
         entry = entry_record(
             membership=membership,
             kind=LedgerEntry.Kind.EARN,
@@ -111,10 +113,8 @@ def points_earn(
             description=calc.sentence(),
             description_ar=calc.sentence_ar(),
             actor=actor,
+            also_save=["carry_remainder", "last_visit_at"],
         )
-        membership.carry_remainder = calc.carry_out
-        membership.last_visit_at = at
-        membership.save(update_fields=["carry_remainder", "last_visit_at"])
         bonuses = _referral_pay(membership, locked, settings, at) if first_purchase else 0
         tier_recheck(membership=membership, settings=settings, at=at)
         outbox_add(

@@ -192,20 +192,3 @@ def test_create_merchant_command_prints_progress_and_urls(capsys) -> None:
     assert "API:       http://sahtain.localhost:8000/api/v1/" in out
     assert "Owner:     owner@sahtain.jo / bakery-pass-2026" in out
     assert Merchant.objects.get(slug="sahtain").city == "Zarqa"
-
-
-def test_seed_demo_creates_three_merchants_with_three_roles_and_is_idempotent(capsys) -> None:
-    call_command("seed_demo")
-    first = capsys.readouterr().out
-    call_command("seed_demo")
-    second = capsys.readouterr().out
-
-    assert "created merchant cafe-aroma" in first
-    assert "Demo data already present; nothing changed." in second
-    slugs = set(Merchant.objects.values_list("slug", flat=True))
-    assert {"cafe-aroma", "fresh-fitness", "bella-salon"} <= slugs
-    assert User.objects.filter(username="admin@platform.demo", is_superuser=True).count() == 1
-    for schema in ("cafe_aroma", "fresh_fitness", "bella_salon"):
-        with schema_context(schema):
-            roles = sorted(User.objects.values_list("groups__name", flat=True))
-            assert roles == ["cashier", "manager", "owner"]
