@@ -80,6 +80,7 @@ def entry_record(
     consume_first: Sequence[PointsLot] = (),
     restore_from: LedgerEntry | None = None,
     also_save: Sequence[str] = (),
+    idempotency_key: str | None = None,
 ) -> LedgerEntry:
     """Append one entry for a membership locked by the caller and update its counters.
 
@@ -105,6 +106,7 @@ def entry_record(
         description_ar=description_ar[:255],
         reason=reason,
         reverses=reverses,
+        idempotency_key=idempotency_key or "",
         actor=actor,
         created_at=at,
     )

@@ -216,6 +216,7 @@ class LedgerEntry(models.Model):
     description = models.CharField(max_length=255)
     description_ar = models.CharField(max_length=255)
     reason = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )

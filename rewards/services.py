@@ -97,6 +97,7 @@ def redemption_create(
         entry = entry_record(
             membership=membership,
             kind=LedgerEntry.Kind.REDEEM,
+            idempotency_key=idempotency_key,
             points=-reward.points_cost,
             at=at,
             explanation={"reward": reward.pk, "points": -reward.points_cost},

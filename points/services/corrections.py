@@ -53,6 +53,7 @@ def points_void(
         entry = entry_record(
             membership=membership,
             kind=LedgerEntry.Kind.VOID,
+            idempotency_key=idempotency_key,
             points=-earn.points,
             at=at,
             amount=earn.amount,
@@ -99,6 +100,7 @@ def points_adjust(
         entry = entry_record(
             membership=membership,
             kind=LedgerEntry.Kind.ADJUST,
+            idempotency_key=idempotency_key,
             points=points,
             at=at,
             expires_on=lot_expiry(points_settings(), local_date(at)),

@@ -114,6 +114,7 @@ def points_earn(
             description_ar=calc.sentence_ar(),
             actor=actor,
             also_save=["carry_remainder", "last_visit_at"],
+            idempotency_key=idempotency_key,
         )
         bonuses = _referral_pay(membership, locked, settings, at) if first_purchase else 0
         tier_recheck(membership=membership, settings=settings, at=at)

@@ -180,3 +180,9 @@ def test_void_and_adjust_are_idempotent_too(programme) -> None:
     )
     member.refresh_from_db()
     assert member.current_points == 5
+
+
+def test_the_key_is_kept_on_the_entry_it_made(programme) -> None:
+    member = programme.member()
+    entry = points_earn(membership_id=member.pk, amount="1.000", idempotency_key="till-7-0042")
+    assert entry.idempotency_key == "till-7-0042"
