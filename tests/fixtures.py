@@ -6,6 +6,10 @@ committed, and reused by every test; each test then runs in a transaction that i
 rolled back, so what a test writes inside a schema disappears after it.
 """
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -126,3 +130,43 @@ def demo(django_db_setup, django_db_blocker) -> dict[str, int]:
             with schema_context(schema):
                 sizes[schema] = LedgerEntry.objects.count()
         return sizes
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the test database and the test Redis."""
+    env = dict(os.environ)
+    db = connection.settings_dict
+    host = db["HOST"] or db.get("OPTIONS", {}).get("host", "")
+    env["DATABASE_URL"] = f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
+    env["DJANGO_SETTINGS_MODULE"] = "loyalty.settings.test"
+    queue = f"test-{os.getpid()}"
+    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "loyalty",
+            "worker",
+            "--pool=solo",
+            "--queues",
+            queue,
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    from loyalty.celery import app
+
+    app.conf.task_default_queue = queue
+    deadline = time.monotonic() + 30
+    while not app.control.ping(timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not start")
+    yield worker
+    worker.terminate()
+    worker.wait(10)

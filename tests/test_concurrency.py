@@ -7,22 +7,20 @@ READ COMMITTED sees what the threads committed. Every test checks that the merch
 still reconciles afterwards.
 """
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django_tenants.utils import schema_context
 
 from loyalty.db import connection
-from loyalty.errors import DomainError
 from points.models import Membership
 from points.reconcile import reconcile
-from points.services import points_adjust, points_earn
+from points.services import points_earn
 from points.tests.factories import Programme
 from rewards.models import Redemption, Reward
 from rewards.services import redemption_approve, redemption_create, redemption_reject
+from tests.threads import committed, funded_member, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -34,46 +32,6 @@ def busy(busy_merchant) -> Iterator[Programme]:
     with schema_context(schema):
         yield programme
         assert reconcile().drifts == []
-
-
-def committed(action: Callable[[], Any]) -> Any:
-    """Run `action` in a thread of its own, committed when it returns."""
-    return run_together(1, connection.schema_name, lambda i: action())[0]
-
-
-def run_together(count: int, schema: str, action: Callable[[int], Any]) -> list[Any]:
-    """Run `action(i)` in `count` threads released at the same instant."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            with schema_context(schema):
-                barrier.wait()
-                try:
-                    results[i] = action(i)
-                except DomainError as refused:
-                    results[i] = refused.code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
-def funded_member(programme: Programme, points: int) -> Membership:
-    def make() -> Membership:
-        member = programme.member()
-        points_adjust(
-            membership_id=member.pk, points=points, reason="test", actor=programme.manager
-        )
-        return member
-
-    return committed(make)
 
 
 def test_twenty_redeems_on_a_balance_for_one_succeed_once(busy) -> None:
