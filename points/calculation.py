@@ -90,45 +90,45 @@ class EarnCalculation:
         }
 
     def sentence(self) -> str:
-        parts = [
-            f"{money(self.amount, self.currency)} {self.currency}",
-            f"{plain(self.rate)} points/{self.currency}",
-        ]
-        for f in (self.tier, self.campaign):
-            if f is not None:
-                parts.append(f"{plain(f.multiplier)} ({f.name})")
-        text = " × ".join(parts)
-        if self.carry_in:
-            text += f" + {plain(self.carry_in)} carried"
-        text += f" = {self.points} points"
-        return text + self._cap_note()
+        return self._sentence("en")
 
     def sentence_ar(self) -> str:
-        unit = CURRENCY_AR.get(self.currency, self.currency)
+        return self._sentence("ar")
+
+    def _sentence(self, language: str) -> str:
+        words = _WORDS[language]
+        unit = self.currency if language == "en" else CURRENCY_AR.get(self.currency, self.currency)
         parts = [
             f"{money(self.amount, self.currency)} {unit}",
-            f"{plain(self.rate)} نقاط لكل {unit}",
+            words["rate"].format(rate=plain(self.rate), unit=unit),
         ]
         for f in (self.tier, self.campaign):
             if f is not None:
-                parts.append(f"{plain(f.multiplier)} ({f.name_ar or f.name})")
+                name = f.name if language == "en" else (f.name_ar or f.name)
+                parts.append(f"{plain(f.multiplier)} ({name})")
         text = " × ".join(parts)
         if self.carry_in:
-            text += f" + {plain(self.carry_in)} مرحّلة"
-        text += f" = {self.points} نقطة"
-        return text + self._cap_note_ar()
+            text += words["carried"].format(carry=plain(self.carry_in))
+        text += words["total"].format(points=self.points)
+        return text + (words[self.capped_by] if self.capped_by else "")
 
-    def _cap_note(self) -> str:
-        return {
-            "max_per_purchase": " (capped: maximum per purchase)",
-            "daily_cap": " (capped: daily limit)",
-        }.get(self.capped_by or "", "")
 
-    def _cap_note_ar(self) -> str:
-        return {
-            "max_per_purchase": " (الحد الأقصى لكل عملية شراء)",
-            "daily_cap": " (الحد اليومي)",
-        }.get(self.capped_by or "", "")
+_WORDS = {
+    "en": {
+        "rate": "{rate} points/{unit}",
+        "carried": " + {carry} carried",
+        "total": " = {points} points",
+        "max_per_purchase": " (capped: maximum per purchase)",
+        "daily_cap": " (capped: daily limit)",
+    },
+    "ar": {
+        "rate": "{rate} نقاط لكل {unit}",
+        "carried": " + {carry} مرحّلة",
+        "total": " = {points} نقطة",
+        "max_per_purchase": " (الحد الأقصى لكل عملية شراء)",
+        "daily_cap": " (الحد اليومي)",
+    },
+}
 
 
 def earn_calculate(
