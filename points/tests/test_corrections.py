@@ -186,3 +186,25 @@ def test_the_key_is_kept_on_the_entry_it_made(programme) -> None:
     member = programme.member()
     entry = points_earn(membership_id=member.pk, amount="1.000", idempotency_key="till-7-0042")
     assert entry.idempotency_key == "till-7-0042"
+
+
+@pytest.mark.parametrize("change", ["update", "delete"])
+def test_the_database_refuses_to_change_or_delete_a_ledger_entry(programme, change) -> None:
+    from django.db import IntegrityError, connection, transaction
+
+    member = programme.member()
+    entry = points_earn(membership_id=member.pk, amount="1.000")
+    sql = {
+        "update": "UPDATE points_ledgerentry SET points = 1000 WHERE id = %s",
+        "delete": "DELETE FROM points_ledgerentry WHERE id = %s",
+    }[change]
+
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [entry.pk])
+
+    entry.refresh_from_db()
+    assert entry.points == 10
