@@ -23,6 +23,7 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
 
 from loyalty.errors import DomainError, NotFound
+from tenants.selectors import merchant_timezone
 
 from .models import LedgerEntry, LotConsumption, Membership, PointsLot, PointsSettings
 
@@ -111,7 +112,7 @@ def entry_record(
         created_at=at,
     )
     if points > 0 and restore_from is not None:
-        _restore(entry, restore_from)
+        _restore(entry, restore_from, at.astimezone(merchant_timezone()).date())
     elif points > 0:
         PointsLot.objects.create(
             membership=membership,
@@ -164,11 +165,26 @@ def _consume(entry: LedgerEntry, points: int, first: Sequence[PointsLot]) -> Non
     LotConsumption.objects.bulk_create(consumptions)
 
 
-def _restore(entry: LedgerEntry, debit: LedgerEntry) -> None:
+def _restore(entry: LedgerEntry, debit: LedgerEntry, today: datetime.date) -> None:
+    """Give a debit's points back to the lots they came from. Points whose lot has
+    expired meanwhile come back in a new lot of the refund's own, dated as if earned
+    today, so a refund the member did not choose is never lost to an expiry."""
     restored = []
+    fresh = 0
     for taken in debit.consumptions.select_related("lot"):
-        PointsLot.objects.filter(pk=taken.lot_id).update(
-            remaining=taken.lot.remaining + taken.points
-        )
-        restored.append(LotConsumption(entry=entry, lot_id=taken.lot_id, points=-taken.points))
+        lot = taken.lot
+        if lot.expires_on is not None and lot.expires_on <= today:
+            fresh += taken.points
+            continue
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=lot.remaining + taken.points)
+        restored.append(LotConsumption(entry=entry, lot_id=lot.pk, points=-taken.points))
     LotConsumption.objects.bulk_create(restored)
+    if fresh:
+        settings = PointsSettings.objects.get_or_create(pk=1)[0]
+        PointsLot.objects.create(
+            membership_id=entry.membership_id,
+            entry=entry,
+            points=fresh,
+            remaining=fresh,
+            expires_on=lot_expiry(settings, today),
+        )

@@ -152,13 +152,14 @@ def _campaign_applies(
 
 
 def earned_today(membership: Membership, at: datetime.datetime) -> int:
-    """Points from purchases on the merchant's day of `at`, less what was voided that day."""
+    """Points from purchases made on the merchant's day of `at`, not counting voided ones."""
     start = local_day_start(at)
     return LedgerEntry.objects.filter(
         membership=membership,
-        kind__in=[Kind.EARN, Kind.VOID],
+        kind=Kind.EARN,
         created_at__gte=start,
         created_at__lt=start + datetime.timedelta(days=1),
+        reversed_by__isnull=True,
     ).aggregate(total=Coalesce(Sum("points"), 0))["total"]
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from loyalty.errors import DomainError, NotAllowed, NotFound
 from points.idempotency import idempotency_claim
 from points.ledger import entry_record, lot_expiry, memberships_lock
-from points.models import LedgerEntry, PointsLot
+from points.models import LedgerEntry, LotConsumption, PointsLot
 from points.selectors import local_date, points_settings
 from tenants.roles import Role, has_role
 
@@ -25,8 +25,9 @@ def points_void(
     """Take back a mistaken earn: cashiers within the void window, managers any time.
 
     The points come out of the earn's own lot first, then the oldest lots; a void that
-    would take the balance below zero is refused. The visit and the spend are removed
-    too. Returns the void entry.
+    would take the balance below zero is refused. Points of the earn that have already
+    expired are not taken twice. The visit and the spend are removed too. Returns the
+    void entry.
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -50,21 +51,28 @@ def points_void(
                     "void_window_passed",
                     f"Cashiers can void within {window.seconds // 60} minutes; ask a manager.",
                 )
+        lots = list(PointsLot.objects.filter(entry=earn))
+        already_expired = sum(
+            LotConsumption.objects.filter(
+                lot__in=lots, entry__kind=LedgerEntry.Kind.EXPIRE
+            ).values_list("points", flat=True)
+        )
+        points = earn.points - already_expired
         entry = entry_record(
             membership=membership,
             kind=LedgerEntry.Kind.VOID,
             idempotency_key=idempotency_key,
-            points=-earn.points,
+            points=-points,
             at=at,
             amount=earn.amount,
             currency=earn.currency,
             reverses=earn,
             actor=actor,
             reason=reason,
-            consume_first=list(PointsLot.objects.filter(entry=earn)),
-            explanation={"voids": earn.pk, "points": -earn.points},
-            description=f"Voided purchase: -{earn.points} points",
-            description_ar=f"إلغاء عملية شراء: -{earn.points} نقطة",
+            consume_first=lots,
+            explanation={"voids": earn.pk, "points": -points, "already_expired": already_expired},
+            description=f"Voided purchase: -{points} points",
+            description_ar=f"إلغاء عملية شراء: -{points} نقطة",
         )
         claim.finish({"entry": entry.pk})
     return entry

@@ -25,6 +25,7 @@ from points.selectors import (
 )
 
 from .bonus import bonus_award
+from .tiers import tier_recheck
 
 
 def points_expire(*, at: datetime.datetime | None = None) -> int:
@@ -93,30 +94,50 @@ def points_warn_expiring(*, at: datetime.datetime | None = None, days: int = 7) 
     return len(by_member)
 
 
-def _birthdays_on(day: datetime.date) -> Q:
-    match = Q(customer__birthday__month=day.month, customer__birthday__day=day.day)
-    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
-        match |= Q(customer__birthday__month=2, customer__birthday__day=29)
-    return match
+BIRTHDAY_CATCH_UP_DAYS = 7
+
+
+def _celebrated_on(birthday: datetime.date, year: int) -> datetime.date:
+    """The day a birthday is celebrated in `year` (29 February on the 28th otherwise)."""
+    if birthday.month == 2 and birthday.day == 29 and not calendar.isleap(year):
+        return datetime.date(year, 2, 28)
+    return birthday.replace(year=year)
+
+
+def _recent_birthdays(today: datetime.date) -> dict[int, int]:
+    """Members whose birthday fell in the last week (so a missed run is caught up),
+    with the year of that birthday; the bonus is paid once for each year."""
+    days = [today - datetime.timedelta(days=back) for back in range(BIRTHDAY_CATCH_UP_DAYS)]
+    match = Q()
+    for day in days:
+        match |= Q(customer__birthday__month=day.month, customer__birthday__day=day.day)
+        if day.month == 2 and day.day == 28:
+            match |= Q(customer__birthday__month=2, customer__birthday__day=29)
+    due = {}
+    rows = Membership.objects.filter(match, status=Membership.Status.ACTIVE).values_list(
+        "pk", "customer__birthday", "last_birthday_bonus_year"
+    )
+    for pk, birthday, paid_year in rows:
+        if birthday is None:
+            continue
+        for day in days:
+            if _celebrated_on(birthday, day.year) == day and paid_year != day.year:
+                due[pk] = day.year
+    return due
 
 
 def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
-    """Pay the birthday bonus to members whose birthday is today, once a year."""
+    """Pay the birthday bonus once for each member's birthday, on the day or, when a
+    run was missed, within the week after."""
     at = at or timezone.now()
-    today = local_date(at)
     settings = points_settings()
-    ids = list(
-        Membership.objects.filter(_birthdays_on(today), status=Membership.Status.ACTIVE)
-        .exclude(last_birthday_bonus_year=today.year)
-        .values_list("pk", flat=True)
-    )
     paid = 0
-    for membership_id in ids:
+    for membership_id, year in _recent_birthdays(local_date(at)).items():
         with transaction.atomic():
             membership = memberships_lock([membership_id])[membership_id]
-            if membership.last_birthday_bonus_year == today.year:
+            if membership.last_birthday_bonus_year == year:
                 continue
-            membership.last_birthday_bonus_year = today.year
+            membership.last_birthday_bonus_year = year
             membership.save(update_fields=["last_birthday_bonus_year"])
             if settings.birthday_bonus:
                 bonus_award(
@@ -126,6 +147,7 @@ def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
                     settings=settings,
                     at=at,
                 )
+                tier_recheck(membership=membership, settings=settings, at=at)
             outbox_add(
                 event=OutboxMessage.Event.BIRTHDAY,
                 membership=membership,
@@ -159,6 +181,15 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             membership.tier_warned_for = None
             membership.save(update_fields=["tier", "tier_review_on", "tier_warned_for"])
             result["reviewed"] += 1
+            if previous and earned and earned.rank > previous.rank:
+                outbox_add(
+                    event=OutboxMessage.Event.TIER_UPGRADED,
+                    membership=membership,
+                    tier=earned.name,
+                    tier_ar=earned.name_ar,
+                    multiplier=str(earned.multiplier),
+                    previous_tier=previous.name,
+                )
             if previous and earned and earned.rank < previous.rank:
                 result["downgraded"] += 1
                 outbox_add(

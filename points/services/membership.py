@@ -13,6 +13,7 @@ from points.models import LedgerEntry, Membership
 from points.selectors import points_settings, tiers_ordered
 
 from .bonus import bonus_award
+from .tiers import tier_recheck
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
@@ -55,11 +56,16 @@ def membership_join(
         referrer = Membership.objects.filter(referral_code=referral_code.strip().upper()).first()
         if referrer is None:
             raise DomainError("invalid_referral_code", "This referral code is not valid.")
-    try:
-        return _create(customer, referrer, at)
-    except IntegrityError:
-        # The same customer joined at the same moment from another request.
-        return Membership.objects.get(customer=customer)
+    for _attempt in range(3):
+        try:
+            return _create(customer, referrer, at)
+        except IntegrityError:
+            # The same customer joined at the same moment from another request, or a
+            # random member number or referral code was taken meanwhile: try again.
+            existing = Membership.objects.filter(customer=customer).first()
+            if existing is not None:
+                return existing
+    raise DomainError("join_failed", "Joining failed; please try again.")
 
 
 def _create(customer: Customer, referrer: Membership | None, at: datetime.datetime) -> Membership:
@@ -83,6 +89,7 @@ def _create(customer: Customer, referrer: Membership | None, at: datetime.dateti
                 settings=settings,
                 at=at,
             )
+            tier_recheck(membership=membership, settings=settings, at=at)
         outbox_add(
             event=OutboxMessage.Event.WELCOME,
             membership=membership,

@@ -14,10 +14,11 @@ from points.services import (
     birthday_bonuses_pay,
     points_earn,
     points_expire,
+    points_void,
     points_warn_expiring,
     tiers_requalify,
 )
-from rewards.services import redemption_create
+from rewards.services import redemption_cancel, redemption_create
 
 AMMAN = ZoneInfo("Asia/Amman")
 
@@ -172,3 +173,65 @@ def test_reconcile_reports_a_corrupted_balance(programme, merchant_a, capsys) ->
     assert (
         f"member #{member.member_number}: balance = ledger sum: stored 999, ledger says 100" in out
     )
+
+
+def test_a_missed_birthday_run_is_caught_up_within_the_week_once(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(birthday_bonus=100)
+    member = programme.member(birthday=datetime.date(1995, 12, 30))
+
+    assert birthday_bonuses_pay(at=at("2026-12-30")) == 1
+    # Into the new year the same birthday is still within the catch-up week: not again.
+    assert birthday_bonuses_pay(at=at("2027-01-02")) == 0
+    late = programme.member(birthday=datetime.date(1990, 12, 29))
+    assert birthday_bonuses_pay(at=at("2027-01-02")) == 1  # missed on the 29th, paid now
+
+    member.refresh_from_db()
+    late.refresh_from_db()
+    assert (member.current_points, late.current_points) == (100, 100)
+    assert late.last_birthday_bonus_year == 2026
+
+
+def test_voiding_an_earn_whose_points_expired_takes_only_what_is_left(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(expiry_months=1)
+    member = programme.member()
+    old = points_earn(membership_id=member.pk, amount="10.000", at=at("2026-01-10"))  # 100
+    points_expire(at=at("2026-02-10"))
+    points_earn(membership_id=member.pk, amount="20.000", at=at("2026-02-11"))  # 200
+
+    void = points_void(entry_id=old.pk, actor=programme.manager, at=at("2026-02-12"))
+
+    member.refresh_from_db()
+    assert void.points == 0
+    assert void.explanation["already_expired"] == 100
+    assert member.current_points == 200
+    assert reconcile().drifts == []
+
+
+def test_a_void_the_next_day_does_not_lift_that_days_cap(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(daily_earn_cap=500)
+    member = programme.member()
+    yesterday = points_earn(membership_id=member.pk, amount="50.000", at=at("2026-03-01"))
+    points_void(entry_id=yesterday.pk, actor=programme.manager, at=at("2026-03-02", 9))
+
+    today = points_earn(membership_id=member.pk, amount="100.000", at=at("2026-03-02", 10))
+
+    assert today.points == 500
+    assert today.explanation["capped_by"] == "daily_cap"
+
+
+def test_a_refund_into_an_expired_lot_comes_back_as_fresh_points(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(expiry_months=1)
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="10.000", at=at("2026-01-10"))  # expires 02-10
+    redemption = redemption_create(
+        membership_id=member.pk, reward_id=programme.free_coffee.pk, at=at("2026-02-08")
+    )
+
+    redemption_cancel(redemption_id=redemption.pk, membership_id=member.pk, at=at("2026-02-12"))
+    points_expire(at=at("2026-02-13"))
+
+    member.refresh_from_db()
+    assert member.current_points == 100
+    fresh = PointsLot.objects.get(entry__kind="refund", membership=member)
+    assert (fresh.remaining, fresh.expires_on) == (100, datetime.date(2026, 3, 12))
+    assert reconcile().drifts == []
