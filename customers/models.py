@@ -9,7 +9,7 @@ class Customer(models.Model):
         ENGLISH = "en", "English"
         ARABIC = "ar", "العربية"
 
-    phone = models.CharField(_("phone (E.164)"), max_length=16, unique=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=24, unique=True)
     name = models.CharField(max_length=120, blank=True)
     email = models.EmailField(blank=True)
     birthday = models.DateField(null=True, blank=True)
@@ -23,3 +23,66 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.phone
+
+
+class Device(models.Model):
+    """A phone of the customer's that receives push notifications."""
+
+    class Platform(models.TextChoices):
+        IOS = "ios", "iOS"
+        ANDROID = "android", "Android"
+        WEB = "web", "Web"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="devices")
+    token = models.CharField(max_length=512, unique=True)
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.platform} device of {self.customer_id}"
+
+
+class OtpChallenge(models.Model):
+    """A one-time code sent to a phone. Only its keyed hash is stored."""
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("Sign in")
+        CHANGE_PHONE = "change_phone", _("Change phone number")
+
+    phone = models.CharField(max_length=16, db_index=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.phone}"
+
+
+class MerchantLink(models.Model):
+    """That a customer is a member of a merchant: the public index of memberships, so
+    "my memberships" reads only the merchants the customer joined."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="links")
+    merchant = models.ForeignKey(
+        "tenants.Merchant", on_delete=models.CASCADE, related_name="customer_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "merchant"], name="one_link_per_merchant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} at {self.merchant_id}"

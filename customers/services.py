@@ -1,10 +1,34 @@
-"""Writes about customers (the public identity)."""
+"""Writes about customers (the public identity): sign-in codes, profile, phone change,
+devices, export and deletion."""
 
 import datetime
+import hashlib
+import hmac
+import secrets
+from typing import Any
 
+import phonenumbers
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 
-from .models import Customer
+from loyalty.errors import DomainError
+from loyalty.ratelimit import cooldown, hit
+from messaging.sms import sms_send
+
+from .models import Customer, Device, MerchantLink, OtpChallenge
+
+
+def phone_normalize(raw: str) -> str:
+    """A phone number in E.164; numbers without a country code are Jordanian."""
+    try:
+        number = phonenumbers.parse(str(raw), settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise DomainError("invalid_phone", "This is not a valid mobile phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def customer_get_or_create(
@@ -20,3 +44,200 @@ def customer_get_or_create(
             phone=phone, defaults={"name": name, "language": language, "birthday": birthday}
         )
     return customer
+
+
+def _code_hash(phone: str, purpose: str, code: str) -> str:
+    message = f"{phone}:{purpose}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _otp_limits(phone: str, ip: str | None) -> None:
+    """Resend cooldown and hourly limits per phone, per client IP and per number prefix
+    (country code and operator digits: SMS pumping sprays one prefix)."""
+    hour = 3600
+    cooldown(f"otp:{phone}", seconds=settings.OTP_RESEND_SECONDS)
+    hit(f"otp:phone:{phone}", limit=settings.OTP_SENDS_PER_PHONE_PER_HOUR, window=hour)
+    if ip:
+        hit(f"otp:ip:{ip}", limit=settings.OTP_SENDS_PER_IP_PER_HOUR, window=hour)
+    hit(f"otp:prefix:{phone[:7]}", limit=settings.OTP_SENDS_PER_PREFIX_PER_HOUR, window=hour)
+
+
+def otp_request(
+    *,
+    phone: str,
+    purpose: str = OtpChallenge.Purpose.LOGIN,
+    customer: Customer | None = None,
+    ip: str | None = None,
+    language: str = Customer.Language.ARABIC,
+) -> OtpChallenge:
+    """Send a 6-digit code by SMS. A new code replaces any earlier one for the phone."""
+    phone = phone_normalize(phone)
+    _otp_limits(phone, ip)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    minutes = settings.OTP_TTL_SECONDS // 60
+    body = (
+        f"{code} رمز الدخول إلى لويالتي. صالح لمدة {minutes} دقائق."
+        if language == Customer.Language.ARABIC
+        else f"{code} is your Loyalty code. It expires in {minutes} minutes."
+    )
+    with transaction.atomic():
+        OtpChallenge.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True).update(
+            expires_at=now
+        )
+        challenge = OtpChallenge.objects.create(
+            phone=phone,
+            purpose=purpose,
+            customer=customer,
+            code_hash=_code_hash(phone, purpose, code),
+            created_at=now,
+            expires_at=now + datetime.timedelta(seconds=settings.OTP_TTL_SECONDS),
+            ip=ip,
+        )
+        sms_send(to=phone, body=body, purpose=f"otp_{purpose}")
+    return challenge
+
+
+def otp_verify(
+    *,
+    phone: str,
+    code: str,
+    purpose: str = OtpChallenge.Purpose.LOGIN,
+    customer: Customer | None = None,
+) -> str:
+    """Check a code; returns the phone (E.164) it was sent to. Each wrong try counts."""
+    phone = phone_normalize(phone)
+    now = timezone.now()
+    refusal: DomainError | None = None
+    with transaction.atomic():
+        challenge = (
+            OtpChallenge.objects.select_for_update()
+            .filter(phone=phone, purpose=purpose, used_at__isnull=True, customer=customer)
+            .order_by("-created_at")
+            .first()
+        )
+        if challenge is None:
+            raise DomainError("otp_invalid", "This code is not valid. Ask for a new one.")
+        if challenge.expires_at <= now:
+            raise DomainError("otp_expired", "This code has expired. Ask for a new one.")
+        if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
+            raise DomainError("otp_attempts_exceeded", "Too many wrong codes. Ask for a new one.")
+        if hmac.compare_digest(challenge.code_hash, _code_hash(phone, purpose, str(code))):
+            challenge.used_at = now
+            challenge.save(update_fields=["used_at"])
+            return phone
+        challenge.attempts += 1
+        challenge.save(update_fields=["attempts"])
+        left = settings.OTP_MAX_ATTEMPTS - challenge.attempts
+        refusal = (
+            DomainError("otp_attempts_exceeded", "Too many wrong codes. Ask for a new one.")
+            if left == 0
+            else DomainError(
+                "otp_invalid", "This code is not valid.", fields={"attempts_left": left}
+            )
+        )
+    raise refusal  # after the commit: the wrong try stays counted
+
+
+def customer_sign_in(*, phone: str, code: str) -> tuple[Customer, bool]:
+    """Sign in (or up) with a code sent to the phone. Returns the customer and whether new."""
+    phone = otp_verify(phone=phone, code=code)
+    with transaction.atomic():
+        customer, created = Customer.objects.get_or_create(phone=phone)
+    if not customer.is_active:
+        raise DomainError("customer_inactive", "This account is closed.")
+    return customer, created
+
+
+def customer_update(*, customer: Customer, **fields: Any) -> Customer:
+    allowed = {"name", "email", "birthday", "language", "marketing_consent"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise DomainError("invalid", f"Cannot change: {', '.join(sorted(unknown))}.")
+    if "birthday" in fields and customer.birthday and fields["birthday"] != customer.birthday:
+        # A birthday pays a bonus once a year: it is set once, then only support changes it.
+        raise DomainError("birthday_locked", "Your birthday is already set.")
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.save(update_fields=list(fields))
+    return customer
+
+
+def phone_change_request(*, customer: Customer, phone: str, ip: str | None = None) -> None:
+    phone = phone_normalize(phone)
+    if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
+        raise DomainError("phone_taken", "This number belongs to another account.")
+    otp_request(
+        phone=phone,
+        purpose=OtpChallenge.Purpose.CHANGE_PHONE,
+        customer=customer,
+        ip=ip,
+        language=customer.language,
+    )
+
+
+def phone_change_confirm(*, customer: Customer, phone: str, code: str) -> Customer:
+    phone = otp_verify(
+        phone=phone, code=code, purpose=OtpChallenge.Purpose.CHANGE_PHONE, customer=customer
+    )
+    with transaction.atomic():
+        if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
+            raise DomainError("phone_taken", "This number belongs to another account.")
+        customer.phone = phone
+        customer.save(update_fields=["phone"])
+    return customer
+
+
+def device_register(*, customer: Customer, token: str, platform: str) -> Device:
+    """Register a push token; a token moves to whoever signed in on the device last."""
+    with transaction.atomic():
+        device, _created = Device.objects.update_or_create(
+            token=token, defaults={"customer": customer, "platform": platform}
+        )
+    return device
+
+
+def merchant_link(*, customer: Customer, merchant: Any) -> None:
+    MerchantLink.objects.get_or_create(customer=customer, merchant=merchant)
+
+
+def customer_export(*, customer: Customer) -> dict[str, Any]:
+    """Everything the platform holds about the customer, in every merchant joined."""
+    from points.selectors import membership_export
+
+    data: dict[str, Any] = {
+        "profile": {
+            "phone": customer.phone,
+            "name": customer.name,
+            "email": customer.email,
+            "birthday": customer.birthday.isoformat() if customer.birthday else None,
+            "language": customer.language,
+            "marketing_consent": customer.marketing_consent,
+            "created_at": customer.created_at.isoformat(),
+        },
+        "devices": [
+            {"platform": d.platform, "created_at": d.created_at.isoformat()}
+            for d in customer.devices.all()
+        ],
+        "memberships": [],
+    }
+    for link in customer.links.select_related("merchant"):
+        with tenant_context(link.merchant):
+            exported = membership_export(customer_id=customer.pk)
+        if exported is not None:
+            data["memberships"].append({"merchant": link.merchant.slug, **exported})
+    return data
+
+
+def customer_delete(*, customer: Customer) -> None:
+    """Close the account: personal data is erased; merchants keep the ledger amounts."""
+    with transaction.atomic():
+        customer.phone = f"deleted-{customer.pk}"
+        customer.name = ""
+        customer.email = ""
+        customer.birthday = None
+        customer.marketing_consent = False
+        customer.is_active = False
+        customer.save()
+        customer.devices.all().delete()
+        OtpChallenge.objects.filter(customer=customer).delete()

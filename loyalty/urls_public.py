@@ -1,16 +1,20 @@
 """URLs of the root domain: the platform."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from customers.api import urls as customers_api
 from loyalty import health, views
 from loyalty.admin_sites import platform_site
+from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
+from tenants.api import urls as tenants_api
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", platform_site.urls),
+    path("api/v1/", include(([*customers_api.root, *tenants_api.root], "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

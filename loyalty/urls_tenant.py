@@ -5,9 +5,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from loyalty import health, views
 from loyalty.admin_sites import merchant_site
+from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
+from points.api import urls as points_api
+from rewards.api import urls as rewards_api
+from tenants.api import urls as tenants_api
 
 api_v1 = [
-    path("", include("tenants.api.urls")),
+    *tenants_api.merchant_host,
+    *points_api.customer,
+    *rewards_api.customer,
+    *points_api.staff,
+    *rewards_api.staff,
 ]
 
 urlpatterns = [

@@ -3,10 +3,11 @@
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from tenants.selectors import merchant_timezone
@@ -169,3 +170,93 @@ def points_expiring(membership: Membership, *, within_days: int, today: datetime
         remaining__gt=0,
         expires_on__lte=today + datetime.timedelta(days=within_days),
     ).aggregate(total=Coalesce(Sum("remaining"), 0))["total"]
+
+
+def membership_for_customer(customer_id: int) -> Membership | None:
+    return (
+        Membership.objects.select_related("tier", "customer")
+        .filter(customer_id=customer_id)
+        .first()
+    )
+
+
+def membership_by_number(member_number: str) -> Membership | None:
+    return (
+        Membership.objects.select_related("tier", "customer")
+        .filter(member_number=str(member_number).strip())
+        .first()
+    )
+
+
+def membership_by_phone(phone: str) -> Membership | None:
+    return (
+        Membership.objects.select_related("tier", "customer").filter(customer__phone=phone).first()
+    )
+
+
+@dataclass(frozen=True)
+class MembershipSummary:
+    membership: Membership
+    progress: TierProgress
+    expiring_points: int
+    expiring_first_on: datetime.date | None
+
+
+EXPIRING_SOON_DAYS = 30
+
+
+def membership_summary(membership: Membership, *, at: datetime.datetime) -> MembershipSummary:
+    """Balance, tier and progress, and the points that expire in the next 30 days."""
+    today = local_date(at)
+    soon = PointsLot.objects.filter(
+        membership=membership,
+        remaining__gt=0,
+        expires_on__lte=today + datetime.timedelta(days=EXPIRING_SOON_DAYS),
+    ).aggregate(points=Coalesce(Sum("remaining"), 0), first=Min("expires_on"))
+    return MembershipSummary(
+        membership=membership,
+        progress=tier_progress(membership, at=at),
+        expiring_points=soon["points"],
+        expiring_first_on=soon["first"],
+    )
+
+
+def ledger_for_membership(membership: Membership) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(membership=membership).order_by("-id")
+
+
+def membership_export(*, customer_id: int) -> dict[str, Any] | None:
+    """A member's data in this merchant, for the customer's data export."""
+    membership = membership_for_customer(customer_id)
+    if membership is None:
+        return None
+    return {
+        "member_number": membership.member_number,
+        "joined_at": membership.joined_at.isoformat(),
+        "tier": membership.tier.name if membership.tier else None,
+        "current_points": membership.current_points,
+        "total_earned": membership.total_earned,
+        "total_redeemed": membership.total_redeemed,
+        "total_visits": membership.total_visits,
+        "total_spend": str(membership.total_spend),
+        "ledger": [
+            {
+                "kind": e.kind,
+                "points": e.points,
+                "balance_after": e.balance_after,
+                "amount": str(e.amount) if e.amount is not None else None,
+                "description": e.description,
+                "created_at": e.created_at.isoformat(),
+            }
+            for e in ledger_for_membership(membership)
+        ],
+        "redemptions": [
+            {
+                "reward": r.reward.name,
+                "points": r.points,
+                "status": r.status,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in membership.redemptions.select_related("reward").order_by("-id")
+        ],
+    }

@@ -1,5 +1,7 @@
 """Merchants (tenants) and their domains, in the public schema."""
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -11,6 +13,11 @@ slug_validator = RegexValidator(
     _("3 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen."),
     code="invalid_slug",
 )
+
+
+def join_code_new() -> str:
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 class Merchant(TenantMixin):
@@ -40,6 +47,12 @@ class Merchant(TenantMixin):
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
     timezone = models.CharField(max_length=64, default="Asia/Amman")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    join_code = models.CharField(
+        max_length=12,
+        unique=True,
+        default=join_code_new,
+        help_text=_("In the join QR: proves the customer scanned the poster in the shop."),
+    )
     suspended_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

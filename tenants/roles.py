@@ -27,3 +27,30 @@ def has_role(user: object, role: Role) -> bool:
     """True when the user holds `role` or a higher one."""
     held = role_of(user)
     return held is not None and _RANK[held] >= _RANK[role]
+
+
+# What each role may do, written once: the API and the dashboards both check it.
+# A role may do what is listed for it and for every role below it.
+PERMISSIONS: dict[str, Role] = {
+    "members.view": Role.CASHIER,
+    "members.lookup": Role.CASHIER,
+    "points.earn": Role.CASHIER,
+    "points.void_recent": Role.CASHIER,
+    "redemptions.view": Role.CASHIER,
+    "redemptions.decide": Role.CASHIER,
+    "points.adjust": Role.MANAGER,
+    "points.void_any": Role.MANAGER,
+    "rewards.edit": Role.MANAGER,
+    "tiers.edit": Role.MANAGER,
+    "campaigns.edit": Role.MANAGER,
+    "reports.view": Role.MANAGER,
+    "notifications.edit": Role.MANAGER,
+    "staff.manage": Role.OWNER,
+    "settings.points": Role.OWNER,
+    "billing.manage": Role.OWNER,
+}
+
+
+def can(user: object, permission: str) -> bool:
+    """True when the user's role allows `permission` (see PERMISSIONS)."""
+    return has_role(user, PERMISSIONS[permission])

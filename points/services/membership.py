@@ -6,11 +6,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from customers.services import merchant_link
 from loyalty.errors import DomainError
 from notifications.models import OutboxMessage
 from notifications.services import outbox_add
 from points.models import LedgerEntry, Membership
 from points.selectors import points_settings, tiers_ordered
+from tenants.selectors import merchant_current
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
@@ -81,6 +83,7 @@ def _create(customer: Customer, referrer: Membership | None, at: datetime.dateti
             joined_at=at,
         )
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        merchant_link(customer=customer, merchant=merchant_current())
         if settings.welcome_bonus:
             bonus_award(
                 membership=membership,

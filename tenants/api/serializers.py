@@ -1,6 +1,9 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from tenants.models import Merchant
+from tenants.selectors import merchant_host
 
 
 class MerchantProfileSerializer(serializers.ModelSerializer):
@@ -8,5 +11,30 @@ class MerchantProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Merchant
-        fields = ("slug", "name", "name_ar", "category", "city", "logo", "currency", "timezone")
+        fields: tuple[str, ...] = (
+            "slug",
+            "name",
+            "name_ar",
+            "category",
+            "city",
+            "logo",
+            "currency",
+            "timezone",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class MerchantSearchOut(MerchantProfileSerializer):
+    api_base = serializers.SerializerMethodField(
+        help_text="Where this merchant's API answers (join, card, rewards)"
+    )
+
+    class Meta(MerchantProfileSerializer.Meta):
+        fields = (*MerchantProfileSerializer.Meta.fields, "api_base")
         read_only_fields = fields
+
+    def get_api_base(self, merchant: Merchant) -> str:
+        request: Any = self.context["request"]
+        port = request.get_port()
+        suffix = "" if port in ("80", "443") else f":{port}"
+        return f"{request.scheme}://{merchant_host(merchant)}{suffix}/api/v1/"

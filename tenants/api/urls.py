@@ -1,7 +1,9 @@
 from django.urls import path
 
-from .views import MerchantProfileView
+from .views import MerchantDetailView, MerchantProfileView, MerchantSearchView
 
-urlpatterns = [
-    path("merchant", MerchantProfileView.as_view(), name="merchant-profile"),
+merchant_host = [path("merchant", MerchantProfileView.as_view(), name="merchant-profile")]
+root = [
+    path("merchants", MerchantSearchView.as_view(), name="merchant-search"),
+    path("merchants/<slug:slug>", MerchantDetailView.as_view(), name="merchant-detail"),
 ]

@@ -1,0 +1,74 @@
+from rest_framework import serializers
+
+from customers.models import Customer, Device
+from loyalty.api.base import StrictSerializer
+
+
+class OtpRequestIn(StrictSerializer):
+    phone = serializers.CharField(max_length=32)
+    language = serializers.ChoiceField(choices=Customer.Language.choices, required=False)
+
+
+class OtpVerifyIn(StrictSerializer):
+    phone = serializers.CharField(max_length=32)
+    code = serializers.RegexField(r"^\d{6}$", max_length=6)
+
+
+class RefreshIn(StrictSerializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class TokensOut(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    access_expires_in = serializers.IntegerField(help_text="Seconds")
+
+
+class CustomerOut(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = (
+            "id",
+            "phone",
+            "name",
+            "email",
+            "birthday",
+            "language",
+            "marketing_consent",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class SignInOut(TokensOut):
+    customer = CustomerOut()
+    is_new = serializers.BooleanField()
+
+
+class ProfileIn(StrictSerializer):
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    birthday = serializers.DateField(required=False)
+    language = serializers.ChoiceField(choices=Customer.Language.choices, required=False)
+    marketing_consent = serializers.BooleanField(required=False)
+
+
+class PhoneChangeRequestIn(StrictSerializer):
+    phone = serializers.CharField(max_length=32)
+
+
+class PhoneChangeConfirmIn(StrictSerializer):
+    phone = serializers.CharField(max_length=32)
+    code = serializers.RegexField(r"^\d{6}$", max_length=6)
+
+
+class DeviceIn(StrictSerializer):
+    token = serializers.CharField(max_length=512)
+    platform = serializers.ChoiceField(choices=Device.Platform.choices)
+
+
+class DeviceOut(serializers.ModelSerializer):
+    class Meta:
+        model = Device
+        fields = ("id", "platform", "created_at")
+        read_only_fields = fields

@@ -1,0 +1,75 @@
+"""Small pieces every API view shares."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from loyalty.errors import DomainError
+
+from .permissions import IsCustomer, StaffCan
+from .tokens import CustomerAuthentication, CustomerPrincipal, StaffAuthentication
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not know (computed ones included)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class Money(serializers.DecimalField):
+    """Money as a string with 3 decimals (JOD); parsing is left to the services."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=3, coerce_to_string=True, **kwargs)
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.3f}"
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not key.strip():
+        raise DomainError("invalid_idempotency_key", "The Idempotency-Key header is empty.")
+    return key
+
+
+def customer_of(request: Request) -> Any:
+    user = request.user
+    assert isinstance(user, CustomerPrincipal)
+    return user.customer
+
+
+def staff_of(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+class CustomerAPIView(APIView):
+    """A customer token is required."""
+
+    authentication_classes: Sequence[type[BaseAuthentication]] = [CustomerAuthentication]
+    permission_classes: Sequence[type[BasePermission]] = [IsCustomer]
+    throttle_scope = "customer"
+
+
+class StaffAPIView(APIView):
+    """A staff token of this merchant is required, whose role allows `staff_permission`."""
+
+    authentication_classes: Sequence[type[BaseAuthentication]] = [StaffAuthentication]
+    permission_classes: Sequence[type[BasePermission]] = [StaffCan]
+    throttle_scope = "staff"
+    staff_permission = "members.view"

@@ -1,0 +1,129 @@
+"""JWTs for customers and staff, and the DRF authentication that reads them.
+
+* A customer token (`typ: customer`) names the public customer; it works on the root
+  domain and on every merchant host (each view then finds the customer's membership
+  in that merchant, or answers 404).
+* A staff token (`typ: staff`) names a user id *and the schema it belongs to*; it is
+  refused on any other host. Staff user ids repeat across schemas, so the id alone
+  is never trusted.
+
+Access tokens are short-lived; refresh tokens rotate, and a used or logged-out refresh
+token is blacklisted.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from customers.models import Customer
+from loyalty.db import connection
+from loyalty.errors import DomainError
+
+CUSTOMER = "customer"
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class CustomerPrincipal:
+    """`request.user` for a customer's request."""
+
+    customer: Customer
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_staff: bool = False
+    pk: None = None  # never a staff user
+
+    def __str__(self) -> str:
+        return f"customer {self.customer.pk}"
+
+
+def tokens_issue(*, kind: str, subject_id: int, schema: str = "") -> dict[str, Any]:
+    refresh = RefreshToken()
+    refresh["typ"] = kind
+    refresh["sub"] = str(subject_id)
+    if schema:
+        refresh["schema"] = schema
+    access = refresh.access_token
+    return {
+        "access": str(access),
+        "refresh": str(refresh),
+        "access_expires_in": int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+    }
+
+
+def _refresh_token(raw: str, kind: str) -> RefreshToken:
+    try:
+        token = RefreshToken(raw)  # type: ignore[arg-type]  # checks signature, expiry, blacklist
+    except TokenError as error:
+        raise DomainError("token_invalid", "This token is not valid or has expired.") from error
+    if token.get("typ") != kind:
+        raise DomainError("token_invalid", "This token is not valid here.")
+    if kind == STAFF and token.get("schema") != connection.schema_name:
+        raise DomainError("token_invalid", "This token belongs to another merchant.")
+    return token
+
+
+def tokens_refresh(*, raw: str, kind: str) -> dict[str, Any]:
+    """Rotate a refresh token: the old one is blacklisted, a new pair is issued."""
+    token = _refresh_token(raw, kind)
+    subject_id = int(token["sub"])
+    if kind == CUSTOMER:
+        if not Customer.objects.filter(pk=subject_id, is_active=True).exists():
+            raise DomainError("token_invalid", "This account is closed.")
+    elif not User.objects.filter(pk=subject_id, is_active=True).exists():
+        raise DomainError("token_invalid", "This account is closed.")
+    token.blacklist()
+    return tokens_issue(kind=kind, subject_id=subject_id, schema=token.get("schema", ""))
+
+
+def tokens_revoke(*, raw: str, kind: str) -> None:
+    _refresh_token(raw, kind).blacklist()
+
+
+class _JWTAuthentication(BaseAuthentication):
+    kind = ""
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+    def _token(self, request: Request) -> AccessToken | None:
+        header = get_authorization_header(request).split()
+        if len(header) != 2 or header[0].lower() != b"bearer":
+            return None
+        try:
+            return AccessToken(header[1].decode("latin-1"))  # type: ignore[arg-type]
+        except TokenError as error:
+            raise exceptions.AuthenticationFailed(
+                "This token is not valid or has expired."
+            ) from error
+
+
+class CustomerAuthentication(_JWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[CustomerPrincipal, AccessToken] | None:
+        token = self._token(request)
+        if token is None or token.get("typ") != CUSTOMER:
+            return None
+        customer = Customer.objects.filter(pk=int(token["sub"]), is_active=True).first()
+        if customer is None:
+            raise exceptions.AuthenticationFailed("This account is closed.")
+        return CustomerPrincipal(customer), token
+
+
+class StaffAuthentication(_JWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
+        token = self._token(request)
+        if token is None or token.get("typ") != STAFF:
+            return None
+        if token.get("schema") != connection.schema_name:
+            raise exceptions.AuthenticationFailed("This token belongs to another merchant.")
+        user = User.objects.filter(pk=int(token["sub"]), is_active=True).first()
+        if user is None:
+            raise exceptions.AuthenticationFailed("This account is closed.")
+        return user, token

@@ -1,0 +1,41 @@
+"""Fixed-window counters in the cache (Redis), for limits that DRF throttles cannot
+express (per phone number, per number prefix). Keys carry the schema (cache key
+function), so merchants never share a counter."""
+
+import time
+
+from django.core.cache import cache
+
+from loyalty.errors import DomainError
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, retry_after: int, message: str = "Too many requests; try again later."):
+        super().__init__("rate_limited", message, fields={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+def hit(key: str, *, limit: int, window: int) -> None:
+    """Count one event for `key`; refuse when more than `limit` fall in the window."""
+    bucket = int(time.time() // window)
+    full = f"rl:{key}:{bucket}"
+    cache.add(full, 0, timeout=window + 5)
+    count = cache.incr(full)
+    if count > limit:
+        raise RateLimited(retry_after=window - int(time.time() % window))
+
+
+def cooldown(key: str, *, seconds: int) -> None:
+    """Refuse a second event for `key` within `seconds` of the first."""
+    name = f"cd:{key}"
+    if not cache.add(name, 1, timeout=seconds):
+        raise RateLimited(retry_after=_seconds_left(name, seconds))
+
+
+def _seconds_left(name: str, default: int) -> int:
+    full = cache.make_key(name)
+    client = cache._cache.get_client(full)  # type: ignore[attr-defined]
+    ttl = client.ttl(full)
+    return int(ttl) if ttl and ttl > 0 else default

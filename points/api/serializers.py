@@ -1,0 +1,193 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from loyalty.api.base import StrictSerializer, money
+from points.calculation import plain
+from points.models import LedgerEntry, Tier
+from points.selectors import MembershipSummary
+
+
+class TierOut(serializers.ModelSerializer):
+    multiplier = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=True)
+    threshold = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
+
+    class Meta:
+        model = Tier
+        fields = (
+            "id",
+            "name",
+            "name_ar",
+            "rank",
+            "threshold",
+            "multiplier",
+            "benefits",
+            "benefits_ar",
+            "colour",
+        )
+        read_only_fields = fields
+
+
+class MembershipOut(serializers.Serializer):
+    """A membership as its member sees it. Every field is computed: read-only."""
+
+    id = serializers.IntegerField()
+    merchant = serializers.CharField(help_text="Merchant slug")
+    member_number = serializers.CharField()
+    status = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+    current_points = serializers.IntegerField()
+    total_earned = serializers.IntegerField()
+    total_redeemed = serializers.IntegerField()
+    total_visits = serializers.IntegerField()
+    total_spend = serializers.CharField(help_text="Money, 3 decimals")
+    tier = TierOut(allow_null=True)
+    next_tier = TierOut(allow_null=True)
+    points_to_next_tier = serializers.CharField(allow_null=True)
+    needed_to_keep_tier = serializers.CharField(allow_null=True)
+    tier_review_on = serializers.DateField(allow_null=True)
+    expiring_points = serializers.IntegerField(help_text="Points expiring in the next 30 days")
+    expiring_first_on = serializers.DateField(allow_null=True)
+
+    @staticmethod
+    def of(summary: MembershipSummary, merchant_slug: str) -> dict[str, Any]:
+        m, p = summary.membership, summary.progress
+        return {
+            "id": m.pk,
+            "merchant": merchant_slug,
+            "member_number": m.member_number,
+            "status": m.status,
+            "joined_at": m.joined_at,
+            "current_points": m.current_points,
+            "total_earned": m.total_earned,
+            "total_redeemed": m.total_redeemed,
+            "total_visits": m.total_visits,
+            "total_spend": money(m.total_spend),
+            "tier": p.tier,
+            "next_tier": p.next_tier,
+            "points_to_next_tier": _plain(p.needed_for_next),
+            "needed_to_keep_tier": _plain(p.needed_to_keep),
+            "tier_review_on": p.review_on,
+            "expiring_points": summary.expiring_points,
+            "expiring_first_on": summary.expiring_first_on,
+        }
+
+
+def _plain(value: Any) -> str | None:
+    return None if value is None else plain(value)
+
+
+class LedgerEntryOut(serializers.ModelSerializer):
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=3, coerce_to_string=True, allow_null=True
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = (
+            "id",
+            "kind",
+            "bonus_kind",
+            "points",
+            "balance_after",
+            "amount",
+            "currency",
+            "description",
+            "description_ar",
+            "explanation",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class JoinIn(StrictSerializer):
+    join_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    referral_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
+
+
+class JoinAnyIn(StrictSerializer):
+    merchant = serializers.CharField(max_length=40, help_text="Merchant slug or join code")
+    referral_code = serializers.CharField(max_length=12, required=False, allow_blank=True)
+
+
+class CardOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Put this in the QR code; valid about a minute")
+    member_number = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds")
+
+
+class ReferralOut(serializers.Serializer):
+    referral_code = serializers.CharField()
+    referrals = serializers.IntegerField()
+    bonus_for_you = serializers.IntegerField()
+    bonus_for_friend = serializers.IntegerField()
+
+
+class StaffLoginIn(StrictSerializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class ScanIn(StrictSerializer):
+    token = serializers.CharField(max_length=500, required=False)
+    member_number = serializers.RegexField(r"^\d{6,12}$", required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("token")) == bool(attrs.get("member_number")):
+            raise serializers.ValidationError("Send either a card token or a member number.")
+        return attrs
+
+
+class MemberOut(serializers.Serializer):
+    """A member as staff at the counter see them."""
+
+    id = serializers.IntegerField()
+    member_number = serializers.CharField()
+    name = serializers.CharField()
+    phone_last_digits = serializers.CharField()
+    status = serializers.CharField()
+    current_points = serializers.IntegerField()
+    total_visits = serializers.IntegerField()
+    tier = TierOut(allow_null=True)
+    last_visit_at = serializers.DateTimeField(allow_null=True)
+    joined_at = serializers.DateTimeField()
+
+    @staticmethod
+    def of(m: Any) -> dict[str, Any]:
+        return {
+            "id": m.pk,
+            "member_number": m.member_number,
+            "name": m.customer.name,
+            "phone_last_digits": m.customer.phone[-4:],
+            "status": m.status,
+            "current_points": m.current_points,
+            "total_visits": m.total_visits,
+            "tier": m.tier,
+            "last_visit_at": m.last_visit_at,
+            "joined_at": m.joined_at,
+        }
+
+
+class EarnIn(StrictSerializer):
+    member_id = serializers.IntegerField(min_value=1)
+    amount = serializers.CharField(max_length=20, help_text='Purchase amount, e.g. "50.000"')
+    category_id = serializers.IntegerField(min_value=1, required=False)
+
+
+class EarnOut(serializers.Serializer):
+    entry = LedgerEntryOut()
+    member = MemberOut()
+
+
+class VoidIn(StrictSerializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class AdjustIn(StrictSerializer):
+    points = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    reason = serializers.CharField(max_length=255)
+
+
+class MemberFindIn(StrictSerializer):
+    phone = serializers.CharField(max_length=32, required=False)
+    member_number = serializers.RegexField(r"^\d{6,12}$", required=False)

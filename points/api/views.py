@@ -1,0 +1,398 @@
+"""Membership endpoints. Customer ones answer on a merchant host with the caller's own
+membership there (404 when not a member); the root domain lists memberships across
+merchants; staff ones need a staff token of this merchant."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from customers.api.serializers import RefreshIn, TokensOut
+from customers.api.views import Public
+from customers.services import phone_normalize
+from loyalty.api.base import (
+    CustomerAPIView,
+    StaffAPIView,
+    customer_of,
+    idempotency_key,
+    staff_of,
+)
+from loyalty.api.schema import responses
+from loyalty.api.tokens import STAFF, tokens_issue, tokens_refresh, tokens_revoke
+from loyalty.db import connection
+from loyalty.errors import DomainError, NotFound
+from loyalty.qr import qr_response
+from loyalty.ratelimit import hit
+from points import selectors, services
+from points.card import card_token_make, card_token_read
+from points.models import Membership
+from tenants.roles import can
+from tenants.selectors import merchant_current, merchants_active
+
+from .serializers import (
+    AdjustIn,
+    CardOut,
+    EarnIn,
+    EarnOut,
+    JoinAnyIn,
+    JoinIn,
+    LedgerEntryOut,
+    MemberFindIn,
+    MemberOut,
+    MembershipOut,
+    ReferralOut,
+    ScanIn,
+    StaffLoginIn,
+    VoidIn,
+)
+
+
+def my_membership(request: Request) -> Membership:
+    membership = selectors.membership_for_customer(customer_of(request).pk)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def membership_out(membership: Membership) -> dict:
+    summary = selectors.membership_summary(membership, at=timezone.now())
+    return MembershipOut.of(summary, merchant_current().slug)
+
+
+# --- customer, root domain ---------------------------------------------------------
+
+
+class MyMembershipsView(CustomerAPIView):
+    @extend_schema(
+        responses=responses(MembershipOut(many=True)),
+        summary="My memberships in every merchant, with balance, tier and progress",
+    )
+    def get(self, request: Request) -> Response:
+        customer = customer_of(request)
+        result = []
+        merchants = merchants_active().filter(customer_links__customer=customer)
+        for merchant in merchants.order_by("name"):
+            with tenant_context(merchant):
+                membership = selectors.membership_for_customer(customer.pk)
+                if membership is not None:
+                    result.append(membership_out(membership))
+        return Response(MembershipOut(result, many=True).data)
+
+    @extend_schema(
+        request=JoinAnyIn,
+        responses=responses(
+            MembershipOut, 201, e400="invalid_referral_code", e404="merchant_not_found"
+        ),
+        summary="Join a merchant by its slug or the join code of its QR poster",
+    )
+    def post(self, request: Request) -> Response:
+        data = JoinAnyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        ref = data.validated_data["merchant"].strip()
+        merchant = merchants_active().filter(slug=ref.lower()).first() or (
+            merchants_active().filter(join_code=ref.upper()).first()
+        )
+        if merchant is None:
+            raise NotFound("merchant_not_found", "No such merchant.")
+        with tenant_context(merchant):
+            membership = services.membership_join(
+                customer=customer_of(request),
+                referral_code=data.validated_data.get("referral_code", ""),
+            )
+            body = MembershipOut(membership_out(membership)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+# --- customer, merchant host -------------------------------------------------------
+
+
+class JoinView(CustomerAPIView):
+    @extend_schema(
+        request=JoinIn,
+        responses=responses(MembershipOut, 201, e400="invalid_join_code, invalid_referral_code"),
+        summary="Join this merchant (welcome bonus on the first join)",
+    )
+    def post(self, request: Request) -> Response:
+        data = JoinIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = data.validated_data.get("join_code", "")
+        if code and code.strip().upper() != merchant_current().join_code:
+            raise DomainError("invalid_join_code", "This join code is not this shop's.")
+        membership = services.membership_join(
+            customer=customer_of(request),
+            referral_code=data.validated_data.get("referral_code", ""),
+        )
+        return Response(MembershipOut(membership_out(membership)).data, status=201)
+
+
+class MembershipView(CustomerAPIView):
+    @extend_schema(responses=responses(MembershipOut, e404="not_found"), summary="My membership")
+    def get(self, request: Request) -> Response:
+        return Response(MembershipOut(membership_out(my_membership(request))).data)
+
+
+class CardView(CustomerAPIView):
+    @extend_schema(
+        responses=responses(CardOut, e404="not_found"),
+        summary="My card: a QR token valid about a minute (fetch a new one each minute)",
+    )
+    def get(self, request: Request) -> Response:
+        membership = my_membership(request)
+        return Response(
+            {
+                "token": card_token_make(membership),
+                "member_number": membership.member_number,
+                "expires_in": settings.CARD_TOKEN_SECONDS,
+            }
+        )
+
+
+class CardImageView(CustomerAPIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("image_format", str, "path", enum=["svg", "png"])],
+        responses={(200, "image/svg+xml"): bytes, (200, "image/png"): bytes},
+        summary="My card QR as an image",
+    )
+    def get(self, request: Request, image_format: str) -> HttpResponse:
+        return qr_response(card_token_make(my_membership(request)), image_format)
+
+
+class HistoryPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+
+class HistoryView(CustomerAPIView):
+    @extend_schema(
+        responses=responses(LedgerEntryOut(many=True), e404="not_found"),
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        summary="My points history with explanations, newest first (cursor pages)",
+    )
+    def get(self, request: Request) -> Response:
+        entries = selectors.ledger_for_membership(my_membership(request))
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        return paginator.get_paginated_response(LedgerEntryOut(page, many=True).data)
+
+
+class ReferralView(CustomerAPIView):
+    @extend_schema(responses=responses(ReferralOut, e404="not_found"), summary="My referral code")
+    def get(self, request: Request) -> Response:
+        membership = my_membership(request)
+        settings_ = selectors.points_settings()
+        return Response(
+            {
+                "referral_code": membership.referral_code,
+                "referrals": membership.referrals.count(),
+                "bonus_for_you": settings_.referral_bonus_referrer,
+                "bonus_for_friend": settings_.referral_bonus_referred,
+            }
+        )
+
+
+# --- staff, merchant host ----------------------------------------------------------
+
+
+class StaffLoginView(Public):
+    @extend_schema(
+        request=StaffLoginIn,
+        responses=responses(TokensOut, e400="invalid_credentials"),
+        summary="Staff sign-in on this merchant's host",
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = StaffLoginIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["email"].lower()
+        hit(f"staff-login:{email}", limit=10, window=600)
+        user = authenticate(request, username=email, password=data.validated_data["password"])
+        if user is None or not user.is_active or not can(user, "members.view"):
+            raise DomainError("invalid_credentials", "Wrong email or password.")
+        return Response(tokens_issue(kind=STAFF, subject_id=user.pk, schema=connection.schema_name))
+
+
+class StaffRefreshView(Public):
+    @extend_schema(
+        request=RefreshIn,
+        responses=responses(TokensOut, e400="token_invalid"),
+        summary="Rotate a staff refresh token",
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = RefreshIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(tokens_refresh(raw=data.validated_data["refresh"], kind=STAFF))
+
+
+class StaffLogoutView(StaffAPIView):
+    @extend_schema(
+        request=RefreshIn,
+        responses=responses(None, 204, e400="token_invalid"),
+        summary="Staff sign-out",
+    )
+    def post(self, request: Request) -> Response:
+        data = RefreshIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens_revoke(raw=data.validated_data["refresh"], kind=STAFF)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScanView(StaffAPIView):
+    staff_permission = "members.lookup"
+    throttle_scope = "lookup"
+
+    @extend_schema(
+        request=ScanIn,
+        responses=responses(MemberOut, e400="qr_expired, qr_invalid", e404="member_not_found"),
+        summary="Scan a card QR (or type a member number): the member's summary",
+    )
+    def post(self, request: Request) -> Response:
+        data = ScanIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership: Membership | None
+        if data.validated_data.get("token"):
+            membership = card_token_read(data.validated_data["token"])
+        else:
+            membership = selectors.membership_by_number(data.validated_data["member_number"])
+        if membership is None:
+            raise NotFound("member_not_found", "No member with this number.")
+        return Response(MemberOut(MemberOut.of(membership)).data)
+
+
+class MemberFindView(StaffAPIView):
+    staff_permission = "members.lookup"
+    throttle_scope = "lookup"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("phone", str), OpenApiParameter("member_number", str)],
+        responses=responses(MemberOut, e400="invalid_phone, invalid", e404="member_not_found"),
+        summary="Find a member by phone or member number",
+    )
+    def get(self, request: Request) -> Response:
+        data = MemberFindIn(data=request.query_params.dict())
+        data.is_valid(raise_exception=True)
+        found: Membership | None
+        if data.validated_data.get("phone"):
+            found = selectors.membership_by_phone(phone_normalize(data.validated_data["phone"]))
+        elif data.validated_data.get("member_number"):
+            found = selectors.membership_by_number(data.validated_data["member_number"])
+        else:
+            raise DomainError("invalid", "Give a phone or a member number.")
+        if found is None:
+            raise NotFound("member_not_found", "No such member.")
+        return Response(MemberOut(MemberOut.of(found)).data)
+
+
+class EarnView(StaffAPIView):
+    staff_permission = "points.earn"
+
+    @extend_schema(
+        request=EarnIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        responses=responses(
+            EarnOut,
+            201,
+            e400="invalid_amount, too_many_decimals, amount_too_large, below_minimum_purchase, "
+            "member_inactive",
+            e404="member_not_found",
+            e409="idempotency_key_reused",
+        ),
+        summary="Award points for a purchase; returns the points and the explanation",
+    )
+    def post(self, request: Request) -> Response:
+        data = EarnIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.points_earn(
+            membership_id=data.validated_data["member_id"],
+            amount=data.validated_data["amount"],
+            category_id=data.validated_data.get("category_id"),
+            actor=staff_of(request),
+            idempotency_key=idempotency_key(request),
+        )
+        member = Membership.objects.select_related("tier", "customer").get(pk=entry.membership_id)
+        return Response(
+            {"entry": LedgerEntryOut(entry).data, "member": MemberOut(MemberOut.of(member)).data},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class VoidView(StaffAPIView):
+    staff_permission = "points.void_recent"
+
+    @extend_schema(
+        request=VoidIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        responses=responses(
+            LedgerEntryOut,
+            201,
+            e400="not_an_earn, already_voided, insufficient_points",
+            e403="void_window_passed",
+            e404="entry_not_found",
+            e409="idempotency_key_reused",
+        ),
+        summary="Void a mistaken earn (cashiers within minutes, managers any time)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = VoidIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.points_void(
+            entry_id=pk,
+            actor=staff_of(request),
+            reason=data.validated_data.get("reason", ""),
+            idempotency_key=idempotency_key(request),
+        )
+        return Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED)
+
+
+class AdjustView(StaffAPIView):
+    staff_permission = "points.adjust"
+
+    @extend_schema(
+        request=AdjustIn,
+        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        responses=responses(
+            LedgerEntryOut,
+            201,
+            e400="reason_required, invalid_points, insufficient_points",
+            e404="member_not_found",
+            e409="idempotency_key_reused",
+        ),
+        summary="Adjust a member's points, with a reason (managers)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = AdjustIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.points_adjust(
+            membership_id=pk,
+            actor=staff_of(request),
+            idempotency_key=idempotency_key(request),
+            **data.validated_data,
+        )
+        return Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED)
+
+
+class MemberHistoryView(StaffAPIView):
+    staff_permission = "members.view"
+
+    @extend_schema(
+        responses=responses(LedgerEntryOut(many=True), e404="not_found"),
+        parameters=[OpenApiParameter("cursor", str)],
+        summary="A member's points history",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        membership = Membership.objects.filter(pk=pk).first()
+        if membership is None:
+            raise Http404
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(
+            selectors.ledger_for_membership(membership), request, view=self
+        )
+        return paginator.get_paginated_response(LedgerEntryOut(page, many=True).data)
