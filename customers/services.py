@@ -112,11 +112,11 @@ def otp_verify(
     with transaction.atomic():
         challenge = (
             OtpChallenge.objects.select_for_update()
-            .filter(phone=phone, purpose=purpose, used_at__isnull=True, customer=customer)
+            .filter(phone=phone, purpose=purpose, customer=customer)
             .order_by("-created_at")
             .first()
         )
-        if challenge is None:
+        if challenge is None or challenge.used_at is not None:
             raise DomainError("otp_invalid", "This code is not valid. Ask for a new one.")
         if challenge.expires_at <= now:
             raise DomainError("otp_expired", "This code has expired. Ask for a new one.")

@@ -3,15 +3,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from loyalty.api.errors import error_response
-from tenants.selectors import merchant_host, merchants_active
+from tenants.selectors import merchant_url, merchants_active
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    port = request.get_port()
-    suffix = "" if port in ("80", "443") else f":{port}"
     merchants = [
-        {"merchant": m, "url": f"{request.scheme}://{merchant_host(m)}{suffix}/"}
-        for m in merchants_active()[:12]
+        {"merchant": m, "url": merchant_url(request, m) + "/"} for m in merchants_active()[:12]
     ]
     return render(
         request, "landing.html", {"merchants": merchants, "base_domain": settings.BASE_DOMAIN}

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from .models import Domain, Merchant
@@ -40,6 +41,14 @@ def merchant_for_host(hostname: str) -> Merchant | None:
 
 def merchant_host(merchant: Merchant) -> str:
     return f"{merchant.slug}.{settings.BASE_DOMAIN}"
+
+
+def merchant_url(request: HttpRequest, merchant: Merchant) -> str:
+    """The merchant's base URL as seen from this request (same scheme and port)."""
+    host = request.get_host()
+    port = host.rsplit(":", 1)[1] if ":" in host else ""
+    suffix = f":{port}" if port and port not in ("80", "443") else ""
+    return f"{request.scheme}://{merchant_host(merchant)}{suffix}"
 
 
 def merchants_active() -> QuerySet[Merchant]:

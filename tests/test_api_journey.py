@@ -42,8 +42,10 @@ def test_the_whole_journey_over_http(merchant_a) -> None:
     assert scanned.json()["tier"]["name"] == "Silver"
 
     earned = cashier.post(
-        "/api/v1/staff/earn", {"member_id": membership["id"], "amount": "50.000"},
-        format="json", HTTP_IDEMPOTENCY_KEY="till-1-0001",
+        "/api/v1/staff/earn",
+        {"member_id": membership["id"], "amount": "50.000"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="till-1-0001",
     )
     assert earned.status_code == 201, earned.content
     entry = earned.json()["entry"]
@@ -53,8 +55,10 @@ def test_the_whole_journey_over_http(merchant_a) -> None:
     assert earned.json()["member"]["current_points"] == 750
     # The till retries the same request: nothing more is awarded.
     again = cashier.post(
-        "/api/v1/staff/earn", {"member_id": membership["id"], "amount": "50.000"},
-        format="json", HTTP_IDEMPOTENCY_KEY="till-1-0001",
+        "/api/v1/staff/earn",
+        {"member_id": membership["id"], "amount": "50.000"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="till-1-0001",
     )
     assert again.json()["entry"]["id"] == entry["id"]
 
@@ -87,7 +91,8 @@ def test_the_whole_journey_over_http(merchant_a) -> None:
     assert (final["current_points"], final["total_redeemed"]) == (650, 100)
     history = customer.get("/api/v1/membership/history").json()
     assert [(e["kind"], e["points"]) for e in history["results"]] == [
-        ("redeem", -100), ("earn", 750)
+        ("redeem", -100),
+        ("earn", 750),
     ]
     everywhere = api(ROOT, signed_in["access"]).get("/api/v1/me/memberships").json()
     assert [(m["merchant"], m["current_points"]) for m in everywhere] == [("alpha-cafe", 650)]

@@ -1,9 +1,8 @@
-from typing import Any
 
 from rest_framework import serializers
 
 from tenants.models import Merchant
-from tenants.selectors import merchant_host
+from tenants.selectors import merchant_url
 
 
 class MerchantProfileSerializer(serializers.ModelSerializer):
@@ -34,7 +33,4 @@ class MerchantSearchOut(MerchantProfileSerializer):
         read_only_fields = fields
 
     def get_api_base(self, merchant: Merchant) -> str:
-        request: Any = self.context["request"]
-        port = request.get_port()
-        suffix = "" if port in ("80", "443") else f":{port}"
-        return f"{request.scheme}://{merchant_host(merchant)}{suffix}/api/v1/"
+        return merchant_url(self.context["request"], merchant) + "/api/v1/"
