@@ -170,3 +170,10 @@ def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[by
     yield worker
     worker.terminate()
     worker.wait(10)
+
+
+@pytest.fixture
+def programme(db: None, merchant_a: TestMerchant) -> Iterator[Programme]:
+    """The seed's programme inside merchant A's schema; the test runs in that schema."""
+    with schema_context(merchant_a.schema):
+        yield programme_create()

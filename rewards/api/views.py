@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from loyalty.api.base import (
     CustomerAPIView,
     StaffAPIView,
-    customer_of,
     idempotency_key,
     staff_of,
 )
@@ -18,7 +17,6 @@ from loyalty.api.schema import responses
 from loyalty.errors import NotFound
 from loyalty.qr import qr_response
 from points.api.views import my_membership
-from points.selectors import membership_for_customer
 from rewards import selectors, services
 from rewards.models import Redemption
 
@@ -38,10 +36,10 @@ class RewardsView(CustomerAPIView):
             OpenApiParameter("eligible", bool, description="Only what my tier allows"),
         ],
         responses=responses(RewardOut(many=True)),
-        summary="This merchant's rewards, marked affordable and eligible for me",
+        summary="This merchant's rewards (for members), marked affordable and eligible for me",
     )
     def get(self, request: Request) -> Response:
-        membership = membership_for_customer(customer_of(request).pk)
+        membership = my_membership(request)
         rewards = selectors.rewards_available(at=timezone.now())
         category = request.query_params.get("category")
         if category:
@@ -62,7 +60,7 @@ class RewardView(CustomerAPIView):
         reward = selectors.rewards_available(at=timezone.now()).filter(pk=pk).first()
         if reward is None:
             raise Http404
-        membership = membership_for_customer(customer_of(request).pk)
+        membership = my_membership(request)
         return Response(RewardOut(RewardOut.of(reward, membership, request)).data)
 
 
