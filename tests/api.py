@@ -13,7 +13,7 @@ from messaging.models import SentMessage
 ROOT = settings.BASE_DOMAIN
 
 
-def api(host: str, token: str | None = None, **headers: str) -> APIClient:
+def api(host: str, token: str | None = None, **headers: Any) -> APIClient:
     client = APIClient(HTTP_HOST=f"{host}:8000", **headers)
     if token:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -42,7 +42,7 @@ SELF_SERVICE = {
 }
 
 
-def api_routes(urlconf: str) -> list[tuple[str, str, type]]:
+def api_routes(urlconf: str) -> list[tuple[str, str | None, type]]:
     """(route, name, view class) for every pattern under api/v1/."""
     found = []
 

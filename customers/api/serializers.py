@@ -25,6 +25,8 @@ class TokensOut(serializers.Serializer):
 
 
 class CustomerOut(serializers.ModelSerializer):
+    email = serializers.CharField(help_text="Empty when not given")
+
     class Meta:
         model = Customer
         fields = (

@@ -73,3 +73,15 @@ class StaffTokenScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "JWT",
             "description": "Staff access token from /api/v1/staff/auth/login on this host",
         }
+
+
+def paged(item: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """A cursor page of `item`: {next, previous, results}."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )

@@ -78,6 +78,9 @@ def _plain(value: Any) -> str | None:
 
 
 class LedgerEntryOut(serializers.ModelSerializer):
+    bonus_kind = serializers.ChoiceField(
+        choices=LedgerEntry.BonusKind.choices, allow_blank=True, help_text="Empty unless a bonus"
+    )
     amount = serializers.DecimalField(
         max_digits=12, decimal_places=3, coerce_to_string=True, allow_null=True
     )

@@ -23,7 +23,7 @@ from loyalty.api.base import (
     idempotency_key,
     staff_of,
 )
-from loyalty.api.schema import responses
+from loyalty.api.schema import paged, responses
 from loyalty.api.tokens import STAFF, tokens_issue, tokens_refresh, tokens_revoke
 from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
@@ -51,6 +51,8 @@ from .serializers import (
     StaffLoginIn,
     VoidIn,
 )
+
+LEDGER_PAGE = paged(LedgerEntryOut, "LedgerPage")
 
 
 def my_membership(request: Request) -> Membership:
@@ -172,7 +174,7 @@ class HistoryPagination(CursorPagination):
 
 class HistoryView(CustomerAPIView):
     @extend_schema(
-        responses=responses(LedgerEntryOut(many=True), e404="not_found"),
+        responses=responses(LEDGER_PAGE, e404="not_found"),
         parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
         summary="My points history with explanations, newest first (cursor pages)",
     )
@@ -383,8 +385,8 @@ class MemberHistoryView(StaffAPIView):
     staff_permission = "members.view"
 
     @extend_schema(
-        responses=responses(LedgerEntryOut(many=True), e404="not_found"),
-        parameters=[OpenApiParameter("cursor", str)],
+        responses=responses(LEDGER_PAGE, e404="not_found"),
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
         summary="A member's points history",
     )
     def get(self, request: Request, pk: int) -> Response:
