@@ -24,7 +24,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", merchant_site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +47,9 @@ class OtpRequestView(Public):
         responses=responses(None, 202, e400="invalid_phone, invalid", e502="sms_failed"),
         summary="Send a sign-in code by SMS",
         auth=[],
+        examples=[
+            OpenApiExample("Jordanian number", value={"phone": "0791234567"}, request_only=True)
+        ],
     )
     def post(self, request: Request) -> Response:
         data = OtpRequestIn(data=request.data)
@@ -67,6 +70,13 @@ class OtpVerifyView(Public):
         ),
         summary="Sign in with the code: returns access and refresh tokens",
         auth=[],
+        examples=[
+            OpenApiExample(
+                "Code from the SMS",
+                value={"phone": "+962791234567", "code": "482913"},
+                request_only=True,
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         data = OtpVerifyIn(data=request.data)

@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django_tenants.utils import tenant_context
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -119,6 +119,11 @@ class JoinView(CustomerAPIView):
         request=JoinIn,
         responses=responses(MembershipOut, 201, e400="invalid_join_code, invalid_referral_code"),
         summary="Join this merchant (welcome bonus on the first join)",
+        examples=[
+            OpenApiExample(
+                "From the shop's QR poster", value={"join_code": "K7M2QX9P"}, request_only=True
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         data = JoinIn(data=request.data)
@@ -308,6 +313,43 @@ class EarnView(StaffAPIView):
             e409="idempotency_key_reused",
         ),
         summary="Award points for a purchase; returns the points and the explanation",
+        examples=[
+            OpenApiExample(
+                "50 JOD purchase", value={"member_id": 42, "amount": "50.000"}, request_only=True
+            ),
+            OpenApiExample(
+                "750 points at Silver",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "entry": {
+                        "id": 981,
+                        "kind": "earn",
+                        "bonus_kind": "",
+                        "points": 750,
+                        "balance_after": 750,
+                        "amount": "50.000",
+                        "currency": "JOD",
+                        "description": "50.000 JOD × 10 points/JOD × 1.5 (Silver) = 750 points",
+                        "description_ar": "50.000 دينار × 10 نقاط لكل دينار × 1.5 (فضي) = 750 نقطة",
+                        "explanation": {"points": 750},
+                        "created_at": "2026-11-25T10:00:00+03:00",
+                    },
+                    "member": {
+                        "id": 42,
+                        "member_number": "48213977",
+                        "name": "Rania",
+                        "phone_last_digits": "4567",
+                        "status": "active",
+                        "current_points": 750,
+                        "total_visits": 1,
+                        "tier": None,
+                        "last_visit_at": "2026-11-25T10:00:00+03:00",
+                        "joined_at": "2026-11-01T09:00:00+03:00",
+                    },
+                },
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = EarnIn(data=request.data)
