@@ -24,6 +24,23 @@ class PlatformAdminSite(UnfoldAdminSite):
 
 class MerchantAdminSite(UnfoldAdminSite):
     index_title = "Dashboard"
+    settings_name = "UNFOLD_MERCHANT"
+
+    index_template = "dashboard/index.html"
+
+    def extra_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from dashboard import views
+
+        return [
+            path("counter/", self.admin_view(views.counter), name="counter"),
+            path("counter/lookup", self.admin_view(views.counter_lookup), name="counter_lookup"),
+            path("counter/earn", self.admin_view(views.counter_earn), name="counter_earn"),
+            path("counter/voucher", self.admin_view(views.counter_voucher), name="counter_voucher"),
+            path("poster/", self.admin_view(views.poster), name="join_poster"),
+            path("poster.pdf", self.admin_view(views.poster_pdf), name="join_poster_pdf"),
+        ]
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)
@@ -49,6 +66,5 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     pass
 
 
-for site in (platform_site, merchant_site):
-    site.register(User, UserAdmin)
-    site.register(Group, GroupAdmin)
+platform_site.register(User, UserAdmin)
+platform_site.register(Group, GroupAdmin)

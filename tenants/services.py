@@ -123,3 +123,19 @@ def staff_create(*, email: str, role: Role, password: str, name: str = "") -> Us
         )
         user.groups.add(Group.objects.get(name=role.value))
     return user
+
+
+def staff_role_set(*, user: User, role: Role) -> User:
+    """Give a staff member exactly one role."""
+    with transaction.atomic():
+        user.groups.set([Group.objects.get(name=role.value)])
+        user.is_superuser = role == Role.OWNER
+        user.save(update_fields=["is_superuser"])
+    return user
+
+
+def staff_deactivate(*, user: User) -> User:
+    """Sign a staff member out of the dashboard and the counter app for good."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user

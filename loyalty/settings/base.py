@@ -5,6 +5,7 @@ Every variable is documented in `.env.example`.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -57,6 +58,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "messaging",
     "points",
+    "dashboard",
     "rewards",
     "notifications",
 ]
@@ -245,10 +247,90 @@ TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
 # --- dashboards ----------------------------------------------------------------
 
 UNFOLD = {
-    "SITE_TITLE": "Loyalty",
-    "SITE_HEADER": "Loyalty",
+    "SITE_TITLE": "Loyalty platform",
+    "SITE_HEADER": "Loyalty platform",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+}
+
+
+def _item(title: str, icon: str, link: str, permission: str, **extra: str) -> dict[str, Any]:
+    from django.urls import reverse_lazy
+
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(f"merchant_admin:{link}"),
+        "permission": f"dashboard.permissions.{permission}",
+        **extra,
+    }
+
+
+# The merchant dashboard: the sidebar follows the role matrix (tenants/roles.py).
+UNFOLD_MERCHANT = {
+    "SITE_TITLE": "Loyalty",
+    "SITE_HEADER": "Loyalty",
+    "SHOW_HISTORY": False,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "dashboard.views.home_callback",
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": "Counter",
+                "items": [
+                    _item("Dashboard", "dashboard", "index", "members_view"),
+                    _item("Counter", "qr_code_scanner", "counter", "points_earn"),
+                    _item("Members", "groups", "points_membership_changelist", "members_view"),
+                    _item(
+                        "Redemptions",
+                        "redeem",
+                        "rewards_redemption_changelist",
+                        "redemptions_view",
+                        badge="dashboard.admin.pending_redemptions_badge",
+                    ),
+                ],
+            },
+            {
+                "title": "Programme",
+                "items": [
+                    _item("Rewards", "card_giftcard", "rewards_reward_changelist", "rewards_edit"),
+                    _item(
+                        "Reward categories",
+                        "category",
+                        "rewards_rewardcategory_changelist",
+                        "rewards_edit",
+                    ),
+                    _item("Tiers", "military_tech", "points_tier_changelist", "tiers_edit"),
+                    _item("Campaigns", "campaign", "points_campaign_changelist", "campaigns_edit"),
+                    _item(
+                        "Points settings",
+                        "tune",
+                        "points_pointssettings_changelist",
+                        "settings_points",
+                    ),
+                    _item("Join poster", "qr_code_2", "join_poster", "members_view"),
+                ],
+            },
+            {
+                "title": "Records",
+                "items": [
+                    _item(
+                        "Ledger", "receipt_long", "points_ledgerentry_changelist", "reports_view"
+                    ),
+                    _item(
+                        "Notification log",
+                        "notifications",
+                        "notifications_outboxmessage_changelist",
+                        "notifications_edit",
+                    ),
+                    _item("Staff", "badge", "auth_user_changelist", "staff_manage"),
+                    _item("Audit log", "history", "admin_logentry_changelist", "staff_manage"),
+                ],
+            },
+        ],
+    },
 }
 
 # --- logging: every line names the schema it ran in ----------------------------------

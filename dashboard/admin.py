@@ -1,0 +1,519 @@
+"""The merchant dashboard's pages (merchant host, /admin/). Every change goes through
+a service; the pages hold no rules of their own."""
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import User
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+from unfold.decorators import display
+
+from customers.services import phone_normalize
+from loyalty.admin_sites import merchant_site
+from loyalty.errors import DomainError
+from notifications.models import OutboxMessage
+from points import services as points_services
+from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
+from points.selectors import tier_progress
+from rewards import services as rewards_services
+from rewards.models import Redemption, Reward, RewardCategory
+from tenants import services as tenant_services
+from tenants.roles import ROLES, Role, can, role_of
+
+from .permissions import RoleAdmin, require, staff_user
+from .services import setup_step_done
+
+
+class LedgerInline(TabularInline):
+    model = LedgerEntry
+    fk_name = "membership"
+    fields = ("created_at", "kind", "points", "balance_after", "amount", "description", "actor")
+    readonly_fields = fields
+    ordering = ("-id",)
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = _("Ledger (newest first)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RedemptionInline(TabularInline):
+    model = Redemption
+    fields = ("created_at", "reward", "points", "status", "voucher_code")
+    readonly_fields = fields
+    ordering = ("-id",)
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AdjustForm(forms.Form):
+    points = forms.IntegerField(
+        label=_("Points (negative to take away)"), min_value=-1_000_000, max_value=1_000_000
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+
+@admin.register(Membership, site=merchant_site)
+class MembershipAdmin(RoleAdmin):
+    view_permission = "members.view"
+    list_display = (
+        "member_number",
+        "name",
+        "phone",
+        "tier",
+        "current_points",
+        "total_visits",
+        "last_visit_at",
+    )
+    list_select_related = ("customer", "tier")
+    list_filter = ("tier", "status")
+    search_fields = ("member_number", "customer__phone", "customer__name")
+    search_help_text = _("Phone, name or member number")
+    ordering = ("-last_visit_at",)
+    fields = (
+        "member_number",
+        "name",
+        "phone",
+        "status",
+        "tier",
+        "progress",
+        "current_points",
+        "total_earned",
+        "total_redeemed",
+        "total_visits",
+        "total_spend",
+        "joined_at",
+        "last_visit_at",
+        "referral_code",
+    )
+    readonly_fields = fields
+    inlines = [LedgerInline, RedemptionInline]
+    change_form_template = "dashboard/membership_change_form.html"
+
+    @display(description=_("Name"), ordering="customer__name")
+    def name(self, obj: Membership) -> str:
+        return obj.customer.name
+
+    @display(description=_("Phone"))
+    def phone(self, obj: Membership) -> str:
+        return obj.customer.phone
+
+    @display(description=_("Tier progress"))
+    def progress(self, obj: Membership) -> str:
+        p = tier_progress(obj, at=timezone.now())
+        parts = []
+        if p.next_tier is not None and p.needed_for_next is not None:
+            parts.append(f"{p.needed_for_next.normalize():f} to {p.next_tier.name}")
+        if p.needed_to_keep:
+            parts.append(f"{p.needed_to_keep.normalize():f} to keep {p.tier}")
+        return "; ".join(parts) or "—"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = phone_normalize(search_term)
+        except DomainError:
+            return results, duplicates
+        return results | queryset.filter(customer__phone=phone), duplicates
+
+    def get_urls(self) -> list[URLPattern]:
+        adjust = path(
+            "<int:pk>/adjust/",
+            self.admin_site.admin_view(self.adjust_view),
+            name="points_membership_adjust",
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        require(request, "points.adjust")
+        membership = get_object_or_404(Membership.objects.select_related("customer"), pk=pk)
+        form = AdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = points_services.points_adjust(
+                    membership_id=pk, actor=staff_user(request), **form.cleaned_data
+                )
+            except DomainError as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(
+                    request, f"{entry.points:+d} points; balance {entry.balance_after}."
+                )
+                return HttpResponseRedirect(
+                    reverse("merchant_admin:points_membership_change", args=[pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "membership": membership,
+            "title": _("Adjust points"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "dashboard/adjust.html", context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {**(extra_context or {}), "can_adjust": can(request.user, "points.adjust")}
+        return super().change_view(request, object_id, form_url, extra)
+
+
+@admin.register(LedgerEntry, site=merchant_site)
+class LedgerEntryAdmin(RoleAdmin):
+    view_permission = "reports.view"
+    list_display = (
+        "created_at",
+        "membership",
+        "kind",
+        "points",
+        "balance_after",
+        "amount",
+        "description",
+        "actor",
+    )
+    list_select_related = ("membership", "actor")
+    list_filter = ("kind", "bonus_kind", "created_at")
+    search_fields = ("membership__member_number",)
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    change_list_template = "dashboard/ledger_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_csv),
+            name="points_ledgerentry_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The ledger as CSV, with the filters of the list page applied."""
+        require(request, "reports.view")
+        entries = self.get_changelist_instance(request).get_queryset(request)
+
+        class Echo:
+            def write(self, value: str) -> str:
+                return value
+
+        writer = csv.writer(Echo())
+
+        def rows() -> Iterator[str]:
+            yield writer.writerow(
+                [
+                    "id",
+                    "created_at",
+                    "member_number",
+                    "kind",
+                    "bonus_kind",
+                    "points",
+                    "balance_after",
+                    "amount",
+                    "currency",
+                    "description",
+                    "description_ar",
+                    "reason",
+                    "actor",
+                ]
+            )
+            for e in entries.select_related("membership", "actor").iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        e.pk,
+                        e.created_at.isoformat(),
+                        e.membership.member_number,
+                        e.kind,
+                        e.bonus_kind,
+                        e.points,
+                        e.balance_after,
+                        "" if e.amount is None else f"{e.amount:.3f}",
+                        e.currency,
+                        e.description,
+                        e.description_ar,
+                        e.reason,
+                        e.actor.email if e.actor else "",
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="ledger.csv"'
+        return response
+
+
+@admin.register(RewardCategory, site=merchant_site)
+class RewardCategoryAdmin(RoleAdmin):
+    view_permission = edit_permission = "rewards.edit"
+    list_display = ("name", "name_ar", "position")
+
+
+@admin.register(Reward, site=merchant_site)
+class RewardAdmin(RoleAdmin):
+    view_permission = edit_permission = "rewards.edit"
+    list_display = ("name", "category", "kind", "points_cost", "min_tier", "stock", "is_active")
+    list_filter = ("category", "kind", "is_active")
+    search_fields = ("name", "name_ar")
+
+
+@admin.register(Tier, site=merchant_site)
+class TierAdmin(RoleAdmin):
+    view_permission = edit_permission = "tiers.edit"
+    list_display = ("name", "name_ar", "rank", "threshold", "multiplier")
+
+
+@admin.register(Campaign, site=merchant_site)
+class CampaignAdmin(RoleAdmin):
+    view_permission = edit_permission = "campaigns.edit"
+    list_display = (
+        "name",
+        "kind",
+        "multiplier",
+        "weekdays",
+        "start_time",
+        "end_time",
+        "starts_on",
+        "ends_on",
+        "is_active",
+    )
+    filter_horizontal = ("tiers", "reward_categories")
+
+
+@admin.register(PointsSettings, site=merchant_site)
+class PointsSettingsAdmin(RoleAdmin):
+    view_permission = edit_permission = "settings.points"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: PointsSettings, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        setup_step_done(step="points")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        PointsSettings.objects.get_or_create(pk=1)
+        return HttpResponseRedirect(
+            reverse("merchant_admin:points_pointssettings_change", args=[1])
+        )
+
+
+@admin.register(Redemption, site=merchant_site)
+class RedemptionAdmin(RoleAdmin):
+    view_permission = "redemptions.view"
+    list_display = (
+        "voucher_code",
+        "membership",
+        "reward",
+        "points",
+        "status",
+        "created_at",
+        "expires_at",
+    )
+    list_select_related = ("membership", "reward")
+    list_filter = ("status", "reward")
+    search_fields = ("voucher_code", "membership__member_number")
+    actions = ["approve", "reject", "mark_used"]
+    readonly_fields = (
+        "membership",
+        "reward",
+        "points",
+        "status",
+        "voucher_code",
+        "reason",
+        "created_at",
+        "expires_at",
+        "decided_at",
+        "decided_by",
+        "used_at",
+        "used_by",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Redemption]:
+        pending_first = Case(
+            When(status=Redemption.Status.PENDING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(queue=pending_first)
+            .order_by("queue", "created_at")
+        )
+
+    def _decide(
+        self, request: HttpRequest, queryset: QuerySet[Redemption], label: str, call: Any
+    ) -> None:
+        require(request, "redemptions.decide")
+        done, refused = 0, []
+        for redemption in queryset:
+            try:
+                call(redemption)
+                done += 1
+            except DomainError as error:
+                refused.append(f"{redemption.voucher_code}: {error.message}")
+        if done:
+            messages.success(request, f"{done} redemption(s) {label}.")
+        for line in refused:
+            messages.error(request, line)
+
+    @admin.action(description=_("Approve"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> None:
+        self._decide(
+            request,
+            queryset,
+            "approved",
+            lambda r: rewards_services.redemption_approve(
+                redemption_id=r.pk, actor=staff_user(request)
+            ),
+        )
+
+    @admin.action(description=_("Reject and refund"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> None:
+        self._decide(
+            request,
+            queryset,
+            "rejected",
+            lambda r: rewards_services.redemption_reject(
+                redemption_id=r.pk,
+                actor=staff_user(request),
+                seen_status=r.status,
+                reason=request.POST.get("reason", "") or "Rejected at the counter",
+            ),
+        )
+
+    @admin.action(description=_("Mark used"))
+    def mark_used(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> None:
+        self._decide(
+            request,
+            queryset,
+            "marked used",
+            lambda r: rewards_services.redemption_use(
+                redemption_id=r.pk, actor=staff_user(request)
+            ),
+        )
+
+
+def pending_redemptions_badge(request: HttpRequest) -> str:
+    """The sidebar badge: how many redemptions wait for a decision."""
+    count = Redemption.objects.filter(status=Redemption.Status.PENDING).count()
+    return str(count) if count else ""
+
+
+@admin.register(OutboxMessage, site=merchant_site)
+class OutboxMessageAdmin(RoleAdmin):
+    view_permission = "notifications.edit"
+    list_display = ("created_at", "event", "membership", "status")
+    list_filter = ("event", "status")
+    ordering = ("-id",)
+
+
+@admin.register(LogEntry, site=merchant_site)
+class AuditLogAdmin(RoleAdmin):
+    view_permission = "staff.manage"
+    list_display = (
+        "action_time",
+        "user",
+        "content_type",
+        "object_repr",
+        "action_flag",
+        "change_message",
+    )
+    list_filter = ("action_flag", "content_type")
+    ordering = ("-action_time",)
+
+
+class StaffForm(forms.ModelForm):
+    role = forms.ChoiceField(choices=[(r.value, r.value.title()) for r in ROLES])
+    password = forms.CharField(
+        widget=forms.PasswordInput, required=False, help_text=_("Required for a new staff member.")
+    )
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "is_active")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is None and not cleaned.get("password"):
+            self.add_error("password", _("A new staff member needs a password."))
+        email = (cleaned.get("email") or "").lower()
+        if not email:
+            self.add_error("email", _("Staff sign in with their email."))
+        elif User.objects.filter(username=email).exclude(pk=self.instance.pk or 0).exists():
+            self.add_error("email", _("This email already belongs to a staff member."))
+        return cleaned
+
+
+@admin.register(User, site=merchant_site)
+class StaffAdmin(RoleAdmin):
+    view_permission = edit_permission = "staff.manage"
+    form = StaffForm
+    list_display = ("email", "first_name", "last_name", "role", "is_active", "last_login")
+    search_fields = ("email", "first_name", "last_name")
+    actions = ["deactivate"]
+
+    @display(description=_("Role"))
+    def role(self, obj: User) -> str:
+        held = role_of(obj)
+        return held.value if held else "—"
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            held = role_of(obj)
+            form.base_fields["role"].initial = held.value if held else Role.CASHIER.value
+        return form
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        role = Role(form.cleaned_data["role"])
+        if not change:
+            name = f"{obj.first_name} {obj.last_name}".strip()
+            created = tenant_services.staff_create(
+                email=obj.email, role=role, password=form.cleaned_data["password"], name=name
+            )
+            obj.pk = created.pk
+            return
+        obj.save()
+        tenant_services.staff_role_set(user=obj, role=role)
+        if form.cleaned_data.get("password"):
+            obj.set_password(form.cleaned_data["password"])
+            obj.save(update_fields=["password"])
+
+    @admin.action(description=_("Deactivate"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.exclude(pk=staff_user(request).pk):
+            tenant_services.staff_deactivate(user=user)
+        messages.success(request, "Deactivated.")

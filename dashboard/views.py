@@ -1,0 +1,222 @@
+"""Dashboard pages beyond model lists: home, join poster, counter page."""
+
+import io
+import json
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from loyalty.admin_sites import merchant_site
+from loyalty.errors import DomainError
+from loyalty.qr import qr_svg
+from points.card import card_token_read
+from points.models import Membership
+from points.selectors import membership_by_number
+from points.services import points_earn
+from rewards.models import Redemption
+from rewards.selectors import redemption_by_code
+from rewards.services import redemption_approve, redemption_use
+from tenants.roles import can
+from tenants.selectors import merchant_current, merchant_url
+
+from .permissions import require, staff_user
+from .reports import report_home, setup_checklist
+from .services import setup_step_done
+
+
+def home_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard home: KPIs, charts and the setup checklist (unfold DASHBOARD_CALLBACK)."""
+    if not can(request.user, "reports.view"):
+        context.update({"cashier_home": True})
+        return context
+    report = report_home()
+    checklist = setup_checklist()
+    context.update(
+        {
+            "kpis": report.kpis,
+            "points_chart": json.dumps(report.points_per_day),
+            "members_chart": json.dumps(report.members_per_week),
+            "tiers_chart": json.dumps(report.tiers),
+            "top_rewards": report.top_rewards,
+            "staff_activity": report.staff_activity,
+            "checklist": checklist,
+            "checklist_done": all(item.done for item in checklist),
+        }
+    )
+    return context
+
+
+def join_url(request: HttpRequest) -> str:
+    merchant = merchant_current()
+    return f"{merchant_url(request, merchant)}/join/{merchant.join_code}"
+
+
+def poster(request: HttpRequest) -> TemplateResponse:
+    """A printable page with the merchant's logo, name and join QR."""
+    require(request, "members.view")
+    setup_step_done(step="poster")
+    url = join_url(request)
+    context = {
+        **merchant_site.each_context(request),
+        "merchant": merchant_current(),
+        "join_url": url,
+        "qr": qr_svg(url).decode(),
+        "title": "Join poster",
+    }
+    return TemplateResponse(request, "dashboard/poster.html", context)
+
+
+def poster_pdf(request: HttpRequest) -> HttpResponse:
+    """The join poster as an A4 PDF."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    require(request, "members.view")
+    merchant = merchant_current()
+    url = join_url(request)
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    width, height = A4
+    page.setTitle(f"{merchant.name}: join our loyalty programme")
+    page.setFont("Helvetica-Bold", 34)
+    page.drawCentredString(width / 2, height - 120, merchant.name)
+    page.setFont("Helvetica", 18)
+    page.drawCentredString(width / 2, height - 160, "Scan to join and earn points")
+    widget = QrCodeWidget(url)
+    x0, y0, x1, y1 = widget.getBounds()
+    size = 360
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, page, (width - size) / 2, height / 2 - size / 2 - 40)
+    page.setFont("Helvetica", 11)
+    page.drawCentredString(width / 2, 120, url)
+    page.showPage()
+    page.save()
+    response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{merchant.slug}-join-poster.pdf"'
+    return response
+
+
+def counter(request: HttpRequest) -> TemplateResponse:
+    """The counter page: scan or type a member, award points, verify a voucher."""
+    require(request, "points.earn")
+    context = {
+        **merchant_site.each_context(request),
+        "title": "Counter",
+        "currency": merchant_current().currency,
+        "attempt": uuid.uuid4().hex,
+    }
+    return TemplateResponse(request, "dashboard/counter.html", context)
+
+
+def _member(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "member_number": m.member_number,
+        "name": m.customer.name,
+        "tier": m.tier.name if m.tier else None,
+        "points": m.current_points,
+        "status": m.status,
+    }
+
+
+def _refused(error: DomainError) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": error.code, "message": error.message}}, status=error.status
+    )
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise DomainError("malformed_request", "The request is not valid JSON.")
+    return data
+
+
+@require_POST
+def counter_lookup(request: HttpRequest) -> JsonResponse:
+    require(request, "members.lookup")
+    try:
+        data = _body(request)
+        membership: Membership | None
+        if data.get("token"):
+            membership = card_token_read(str(data["token"]))
+        else:
+            membership = membership_by_number(str(data.get("member_number", "")))
+            if membership is None:
+                raise DomainError("member_not_found", "No member with this number.")
+    except DomainError as error:
+        return _refused(error)
+    return JsonResponse({"member": _member(membership)})
+
+
+@require_POST
+def counter_earn(request: HttpRequest) -> JsonResponse:
+    """Award points; the page sends a fresh attempt key per confirmation, so a double
+    tap or a retry of the same attempt never awards twice."""
+    require(request, "points.earn")
+    try:
+        data = _body(request)
+        entry = points_earn(
+            membership_id=int(data.get("member_id") or 0),
+            amount=str(data.get("amount", "")),
+            actor=staff_user(request),
+            idempotency_key=f"counter:{data.get('attempt', '')}"[:100]
+            if data.get("attempt")
+            else None,
+        )
+    except DomainError as error:
+        return _refused(error)
+    except (TypeError, ValueError):
+        return _refused(DomainError("invalid", "Choose a member and an amount."))
+    return JsonResponse(
+        {
+            "points": entry.points,
+            "balance": entry.balance_after,
+            "explanation": entry.description,
+            "explanation_ar": entry.description_ar,
+            "next_attempt": uuid.uuid4().hex,
+        }
+    )
+
+
+@require_POST
+def counter_voucher(request: HttpRequest) -> JsonResponse:
+    require(request, "redemptions.view")
+    try:
+        data = _body(request)
+        redemption = redemption_by_code(str(data.get("code", "")))
+        if redemption is None:
+            raise DomainError("voucher_not_found", "No voucher with this code.")
+        if data.get("use"):
+            require(request, "redemptions.decide")
+            if redemption.status == Redemption.Status.PENDING:
+                redemption_approve(redemption_id=redemption.pk, actor=staff_user(request))
+            redemption_use(redemption_id=redemption.pk, actor=staff_user(request))
+            redemption = redemption_by_code(redemption.voucher_code)
+    except DomainError as error:
+        return _refused(error)
+    assert redemption is not None
+    return JsonResponse(
+        {
+            "voucher": {
+                "id": redemption.pk,
+                "code": redemption.voucher_code,
+                "status": redemption.status,
+                "reward": redemption.reward.name,
+                "points": redemption.points,
+                "member": _member(redemption.membership),
+                "expires_at": timezone.localtime(redemption.expires_at).isoformat(),
+            }
+        }
+    )

@@ -1,0 +1,143 @@
+// The counter page: find a member (camera QR or number), award points, use a voucher.
+// Each confirmation carries an attempt key; the server keeps the first result for a
+// key, so a double tap or a retry never awards twice. A new key follows each success.
+(function () {
+  const root = document.getElementById("counter");
+  const $ = (id) => document.getElementById(id);
+  const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
+  let attempt = root.dataset.attempt;
+  let member = null;
+  let voucher = null;
+  let busy = false;
+  $("currency").textContent = root.dataset.currency;
+
+  function showError(message) {
+    const box = $("error");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error((data.error && data.error.message) || "Something went wrong.");
+    return data;
+  }
+
+  function showMember(m) {
+    member = m;
+    $("member").hidden = false;
+    $("member-name").textContent = m.name || "#" + m.member_number;
+    $("member-meta").textContent = "#" + m.member_number + " · " + (m.tier || "—") + " · " + m.points + " pts";
+    $("result").hidden = true;
+    $("amount").focus();
+  }
+
+  async function lookup(body) {
+    showError("");
+    try {
+      showMember((await post(root.dataset.lookup, body)).member);
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+
+  $("find").addEventListener("click", () => lookup({ member_number: $("member-number").value.trim() }));
+  $("member-number").addEventListener("keydown", (e) => { if (e.key === "Enter") $("find").click(); });
+
+  $("award").addEventListener("click", async () => {
+    if (!member || busy) return;
+    const amount = $("amount").value.trim();
+    if (!/^\d+(\.\d{1,3})?$/.test(amount)) { showError("Enter the amount, e.g. 12.500"); return; }
+    busy = true;
+    $("award").disabled = true;
+    showError("");
+    try {
+      const data = await post(root.dataset.earn, { member_id: member.id, amount: amount, attempt: attempt });
+      attempt = data.next_attempt;
+      const result = $("result");
+      result.hidden = false;
+      result.innerHTML = "";
+      const points = document.createElement("div");
+      points.className = "ok";
+      points.textContent = "+" + data.points + " points · balance " + data.balance;
+      const explanation = document.createElement("div");
+      explanation.textContent = data.explanation;
+      const arabic = document.createElement("div");
+      arabic.dir = "rtl";
+      arabic.lang = "ar";
+      arabic.textContent = data.explanation_ar;
+      result.append(points, explanation, arabic);
+      member.points = data.balance;
+      $("amount").value = "";
+    } catch (e) {
+      showError(e.message);  // the same attempt key is kept: retrying cannot award twice
+    } finally {
+      busy = false;
+      $("award").disabled = false;
+    }
+  });
+
+  async function verify(code, use) {
+    showError("");
+    try {
+      voucher = (await post(root.dataset.voucher, { code: code, use: !!use })).voucher;
+      const box = $("voucher");
+      box.hidden = false;
+      box.textContent = voucher.reward + " · " + voucher.points + " pts · " + voucher.status + " · #" + voucher.member.member_number;
+      $("use").hidden = !["pending", "approved"].includes(voucher.status);
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+  $("verify").addEventListener("click", () => verify($("voucher-code").value.trim()));
+  $("use").addEventListener("click", () => voucher && verify(voucher.code, true));
+
+  // Camera: the browser's BarcodeDetector where it exists, jsQR otherwise.
+  $("scan").addEventListener("click", async () => {
+    showError("");
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch (e) {
+      showError("The camera is not available: type the member number.");
+      return;
+    }
+    const video = $("camera");
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    const detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    const canvas = $("frame");
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const stop = () => { stream.getTracks().forEach((t) => t.stop()); video.hidden = true; };
+    const tick = async () => {
+      if (video.readyState >= 2) {
+        let text = null;
+        if (detector) {
+          const codes = await detector.detect(video).catch(() => []);
+          text = codes.length ? codes[0].rawValue : null;
+        } else {
+          canvas.width = video.videoWidth;
+          canvas.height = video.videoHeight;
+          context.drawImage(video, 0, 0);
+          const frame = context.getImageData(0, 0, canvas.width, canvas.height);
+          const code = window.jsQR(frame.data, frame.width, frame.height);
+          text = code ? code.data : null;
+        }
+        if (text) {
+          stop();
+          if (/^[A-Z0-9]{8}$/.test(text)) verify(text); else lookup({ token: text });
+          return;
+        }
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+})();
