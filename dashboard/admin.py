@@ -320,6 +320,7 @@ class PointsSettingsAdmin(RoleAdmin):
         setup_step_done(step="points")
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        require(request, self.view_permission)
         PointsSettings.objects.get_or_create(pk=1)
         return HttpResponseRedirect(
             reverse("merchant_admin:points_pointssettings_change", args=[1])

@@ -1,0 +1,160 @@
+"""Every dashboard page for each role, on the demo data; the counter's endpoints."""
+
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django_tenants.utils import schema_context
+
+from loyalty.admin_sites import merchant_site
+from points.models import LedgerEntry, Membership
+from tenants.demo import DEMO_PASSWORD
+from tests.fixtures import HostClient
+
+pytestmark = pytest.mark.django_db
+HOST = "cafe-aroma.localhost"
+
+
+def signed_in(role: str) -> HostClient:
+    client = HostClient(HOST)
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": f"{role}@cafe-aroma.demo", "password": DEMO_PASSWORD},
+    )
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+def admin_pages() -> list[tuple[str, str]]:
+    """(url, admin class name) for every list page, add page and one change page."""
+    pages = []
+    with schema_context("cafe_aroma"):
+        for model, model_admin in merchant_site._registry.items():
+            meta = model._meta
+            base = f"merchant_admin:{meta.app_label}_{meta.model_name}"
+            name = type(model_admin).__name__
+            pages.append((reverse(f"{base}_changelist"), name))
+            first = model.objects.order_by("pk").first()
+            if first is not None:
+                pages.append((reverse(f"{base}_change", args=[first.pk]), name))
+    return pages
+
+
+ROLE_SEES = {
+    "cashier": {"MembershipAdmin", "RedemptionAdmin"},
+    "manager": {
+        "MembershipAdmin",
+        "RedemptionAdmin",
+        "LedgerEntryAdmin",
+        "RewardAdmin",
+        "RewardCategoryAdmin",
+        "TierAdmin",
+        "CampaignAdmin",
+        "OutboxMessageAdmin",
+    },
+}
+
+
+@pytest.mark.parametrize("role", ["owner", "manager", "cashier"])
+def test_every_admin_page_answers_for_its_role(demo, role) -> None:
+    client = signed_in(role)
+    for url, name in admin_pages():
+        response = client.get(url)
+        allowed = role == "owner" or name in ROLE_SEES[role]
+        expected = {200} if allowed else {403}
+        if name == "PointsSettingsAdmin" and allowed and url.endswith("/pointssettings/"):
+            expected = {302}
+        assert response.status_code in expected, (role, url, response.status_code)
+    for extra in ("/admin/", "/admin/counter/", "/admin/poster/"):
+        assert client.get(extra).status_code == 200, (role, extra)
+
+
+def test_a_cashier_is_refused_settings_staff_and_the_ledger(demo) -> None:
+    client = signed_in("cashier")
+    for url in (
+        "/admin/points/pointssettings/1/change/",
+        "/admin/auth/user/",
+        "/admin/points/ledgerentry/",
+        "/admin/points/ledgerentry/export.csv",
+        "/admin/rewards/reward/add/",
+    ):
+        assert client.get(url).status_code == 403, url
+
+
+def test_the_home_charts_show_the_demo_history(demo) -> None:
+    page = signed_in("owner").get("/admin/").content.decode()
+    values = re.search(r'data-type="bar" data-value="([^"]+)"', page).group(1)
+    chart = json.loads(values.replace("&quot;", '"'))
+    assert sum(chart["datasets"][0]["data"]) > 0  # points issued in the last 30 days
+    assert 'data-kpi="members">50<' in page
+
+
+def test_the_ledger_exports_as_csv_with_the_page_filters(demo) -> None:
+    response = signed_in("manager").get("/admin/points/ledgerentry/export.csv?kind__exact=redeem")
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("id,created_at,member_number,kind")
+    assert len(lines) > 1 and all(",redeem," in line for line in lines[1:])
+
+
+def test_a_manager_adjusts_points_from_the_member_page(demo) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.order_by("pk").first()
+        before = member.current_points
+    client = signed_in("manager")
+    response = client.post(
+        f"/admin/points/membership/{member.pk}/adjust/", {"points": "15", "reason": "Birthday cake"}
+    )
+    assert response.status_code == 302
+    with schema_context("cafe_aroma"):
+        member.refresh_from_db()
+        entry = LedgerEntry.objects.filter(membership=member).order_by("-id").first()
+        assert member.current_points == before + 15
+        assert (entry.kind, entry.reason) == ("adjust", "Birthday cake")
+    cashier = signed_in("cashier")
+    assert (
+        cashier.post(
+            f"/admin/points/membership/{member.pk}/adjust/", {"points": "5", "reason": "x"}
+        ).status_code
+        == 403
+    )
+
+
+def test_the_counter_awards_once_per_attempt(demo) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.order_by("pk").first()
+        before = member.current_points
+    client = signed_in("cashier")
+    found = client.post(
+        "/admin/counter/lookup",
+        {"member_number": member.member_number},
+        content_type="application/json",
+    ).json()
+    body = {"member_id": found["member"]["id"], "amount": "10.000", "attempt": "tap-1"}
+    first = client.post("/admin/counter/earn", body, content_type="application/json").json()
+    second = client.post("/admin/counter/earn", body, content_type="application/json").json()
+    bad = client.post(
+        "/admin/counter/earn",
+        {**body, "amount": "1.2345", "attempt": "tap-2"},
+        content_type="application/json",
+    )
+
+    assert first["points"] == second["points"] > 0
+    assert first["balance"] == second["balance"] == before + first["points"]
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "too_many_decimals"
+
+
+def test_the_join_poster_has_a_qr_and_a_pdf(demo) -> None:
+    client = signed_in("owner")
+    page = client.get("/admin/poster/").content.decode()
+    pdf = client.get("/admin/poster.pdf")
+    assert "<svg" in page and "/join/" in page and "Café Aroma" in page
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content[:4] == b"%PDF"
+
+
+def test_the_sidebar_shows_pending_redemptions(demo) -> None:
+    page = signed_in("cashier").get("/admin/").content.decode()
+    assert "Redemptions" in page and "Ledger" not in page
+    assert User  # the staff list page is the owner's only
