@@ -1,8 +1,16 @@
 import pytest
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.browser"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `last` run after all others (they check what the others left)."""
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    """Keep each phase's report on the test, so fixtures can see whether it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

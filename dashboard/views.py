@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from loyalty.admin_sites import merchant_site
@@ -27,6 +28,15 @@ from .permissions import require, staff_user
 from .reports import report_home, setup_checklist
 from .services import setup_step_done
 
+KPI_LABELS = {
+    "members": _("Members"),
+    "active_members": _("Active (30 days)"),
+    "points_issued": _("Points issued (30 days)"),
+    "points_redeemed": _("Points redeemed (30 days)"),
+    "redemption_rate": _("Redemption rate"),
+    "pending_redemptions": _("Pending redemptions"),
+}
+
 
 def home_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """The dashboard home: KPIs, charts and the setup checklist (unfold DASHBOARD_CALLBACK)."""
@@ -37,7 +47,7 @@ def home_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, An
     checklist = setup_checklist()
     context.update(
         {
-            "kpis": report.kpis,
+            "kpis": [(KPI_LABELS[key], key, value) for key, value in report.kpis.items()],
             "points_chart": json.dumps(report.points_per_day),
             "members_chart": json.dumps(report.members_per_week),
             "tiers_chart": json.dumps(report.tiers),

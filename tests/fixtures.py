@@ -9,6 +9,7 @@ rolled back, so what a test writes inside a schema disappears after it.
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -177,3 +179,39 @@ def programme(db: None, merchant_a: TestMerchant) -> Iterator[Programme]:
     """The seed's programme inside merchant A's schema; the test runs in that schema."""
     with schema_context(merchant_a.schema):
         yield programme_create()
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup: None) -> Iterator[str]:
+    """The app served on a free port in this process, for a real browser. Each request
+    has its own database connection, so it sees committed data (the session fixtures)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    app = StaticFilesHandler(get_wsgi_application())
+
+    def closing_app(environ: dict[str, Any], start_response: Any) -> Any:
+        # Each request runs in a thread of its own: close its connection when done.
+        try:
+            return app(environ, start_response)
+        finally:
+            connections.close_all()
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    server.set_app(closing_app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://{{host}}:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    # A browser may leave a request thread behind: free the test database for teardown.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -156,6 +156,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Staff sign in on their merchant's /admin/ (platform admins on the root domain's).
+LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/admin/"
 # Sessions are host-only cookies: a login on one merchant is worthless on another.
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None

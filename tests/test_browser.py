@@ -1,0 +1,114 @@
+"""The dashboards in a real browser (headless Chromium): the counter, the redemptions
+queue, role refusals and the Arabic right-to-left layout. They use the demo merchants
+committed for the session and the app served by `live_url`."""
+
+import pytest
+from django.contrib.auth.models import User
+from django_tenants.utils import schema_context
+
+from points.models import Membership
+from points.services import points_adjust
+from rewards.models import Redemption, Reward
+from rewards.services import redemption_create
+from tenants.demo import DEMO_PASSWORD
+from tests.threads import committed
+
+# The test's own transaction is invisible to the server's connections: what a test
+# writes goes through `committed()`; reads in the test see committed rows.
+pytestmark = pytest.mark.django_db
+HOST = "cafe-aroma.localhost"
+
+
+def sign_in(page, live_url: str, role: str) -> str:
+    base = live_url.format(host=HOST)
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", f"{role}@cafe-aroma.demo")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    return base
+
+
+def test_a_cashier_awards_points_by_member_number(demo, live_url, page) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.order_by("pk").first()
+        before = member.current_points
+    base = sign_in(page, live_url, "cashier")
+
+    page.goto(f"{base}/admin/counter/")
+    page.fill("#member-number", member.member_number)
+    page.click("#find")
+    page.wait_for_selector("#member:not([hidden])")
+    page.fill("#amount", "12.500")
+    page.click("#award")
+    page.wait_for_selector("#result:not([hidden])")
+
+    result = page.inner_text("#result")
+    with schema_context("cafe_aroma"):
+        member.refresh_from_db()
+    awarded = member.current_points - before
+    assert awarded > 0
+    assert f"+{awarded} points" in result and "12.500 JOD" in result
+    # The same attempt sent again (a double tap, a retry) awards nothing more.
+    again = page.evaluate(
+        """async (memberId) => {
+        const root = document.getElementById("counter");
+        const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
+        const r = await fetch(root.dataset.earn, {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+            body: JSON.stringify({member_id: memberId, amount: "12.500",
+                                  attempt: root.dataset.attempt})});
+        return (await r.json()).balance;
+    }""",
+        member.pk,
+    )
+    assert again == before + awarded
+    with schema_context("cafe_aroma"):
+        member.refresh_from_db()
+        assert member.current_points == before + awarded
+
+
+def test_a_manager_approves_a_redemption_from_the_queue(demo, live_url, page) -> None:
+    with schema_context("cafe_aroma"):
+        reward = Reward.objects.filter(stock__isnull=True, min_tier__isnull=True).first()
+        member = Membership.objects.order_by("-pk").first()
+        staff = User.objects.get(username="manager@cafe-aroma.demo")
+
+        def pending() -> Redemption:
+            points_adjust(
+                membership_id=member.pk,
+                points=reward.points_cost,
+                reason="browser test",
+                actor=staff,
+            )
+            return redemption_create(membership_id=member.pk, reward_id=reward.pk)
+
+        redemption = committed(pending)
+    base = sign_in(page, live_url, "manager")
+
+    page.goto(f"{base}/admin/rewards/redemption/?q={redemption.voucher_code}")
+    page.check(f"input[name=_selected_action][value='{redemption.pk}']")
+    page.select_option("select[name=action]", "approve")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+
+    assert "approved" in page.inner_text("body").lower()
+    with schema_context("cafe_aroma"):
+        redemption.refresh_from_db()
+        assert redemption.status == Redemption.Status.APPROVED
+
+
+def test_a_cashier_is_refused_the_settings_page(demo, live_url, page) -> None:
+    base = sign_in(page, live_url, "cashier")
+    response = page.goto(f"{base}/admin/points/pointssettings/1/change/")
+    assert response.status == 403
+
+
+def test_the_arabic_dashboard_renders_right_to_left(demo, live_url, browser) -> None:
+    context = browser.new_context(locale="ar-JO", extra_http_headers={"Accept-Language": "ar"})
+    page = context.new_page()
+    base = sign_in(page, live_url, "owner")
+    page.goto(f"{base}/admin/")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_attribute("html", "lang") == "ar"
+    context.close()
