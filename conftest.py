@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 pytest_plugins = ["tests.fixtures", "tests.browser"]
@@ -11,6 +13,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
     """Keep each phase's report on the test, so fixtures can see whether it failed."""
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)

@@ -182,7 +182,7 @@ def programme(db: None, merchant_a: TestMerchant) -> Iterator[Programme]:
 
 
 @pytest.fixture(scope="session")
-def live_url(django_db_setup: None) -> Iterator[str]:
+def live_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
     """The app served on a free port in this process, for a real browser. Each request
     has its own database connection, so it sees committed data (the session fixtures)."""
     from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -210,7 +210,7 @@ def live_url(django_db_setup: None) -> Iterator[str]:
     server.shutdown()
     server.server_close()
     # A browser may leave a request thread behind: free the test database for teardown.
-    with connection.cursor() as cursor:
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"

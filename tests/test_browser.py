@@ -31,7 +31,7 @@ def sign_in(page, live_url: str, role: str) -> str:
 
 def test_a_cashier_awards_points_by_member_number(demo, live_url, page) -> None:
     with schema_context("cafe_aroma"):
-        member = Membership.objects.order_by("pk").first()
+        member = Membership.objects.earliest("pk")
         before = member.current_points
     base = sign_in(page, live_url, "cashier")
 
@@ -70,8 +70,8 @@ def test_a_cashier_awards_points_by_member_number(demo, live_url, page) -> None:
 
 def test_a_manager_approves_a_redemption_from_the_queue(demo, live_url, page) -> None:
     with schema_context("cafe_aroma"):
-        reward = Reward.objects.filter(stock__isnull=True, min_tier__isnull=True).first()
-        member = Membership.objects.order_by("-pk").first()
+        reward = Reward.objects.filter(stock__isnull=True, min_tier__isnull=True).earliest("pk")
+        member = Membership.objects.latest("pk")
         staff = User.objects.get(username="manager@cafe-aroma.demo")
 
         def pending() -> Redemption:

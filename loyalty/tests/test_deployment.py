@@ -15,6 +15,7 @@ ROOT = Path(settings.BASE_DIR)
 
 def test_production_settings_pass_check_deploy() -> None:
     env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     env.update(
         DJANGO_SETTINGS_MODULE="loyalty.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
