@@ -7,10 +7,13 @@ from customers.api import urls as customers_api
 from loyalty import health, views
 from loyalty.admin_sites import platform_site
 from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
+from tenants import signup
 from tenants.api import urls as tenants_api
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    path("signup/", signup.signup, name="signup"),
+    path("signup/check", signup.slug_check, name="signup-check"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", platform_site.urls),

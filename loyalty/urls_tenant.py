@@ -8,6 +8,7 @@ from loyalty.admin_sites import merchant_site
 from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
 from points.api import urls as points_api
 from rewards.api import urls as rewards_api
+from tenants import signup
 from tenants.api import urls as tenants_api
 
 api_v1 = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", views.merchant_home, name="merchant-home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("admin/welcome/<str:token>/", signup.welcome, name="welcome"),
     path("admin/", merchant_site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_tenant"), name="schema"),

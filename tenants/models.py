@@ -54,6 +54,7 @@ class Merchant(TenantMixin):
         help_text=_("In the join QR: proves the customer scanned the poster in the shop."),
     )
     suspended_reason = models.CharField(max_length=255, blank=True)
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Schemas are created by `tenants.provisioning`, inside the same transaction as

@@ -1,5 +1,6 @@
 """Writes about merchants: provisioning, suspension, staff accounts."""
 
+import datetime
 import logging
 import secrets
 import time
@@ -10,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
@@ -34,6 +36,8 @@ def merchant_slug_validate(slug: str) -> None:
     slug_validator(slug)
     if slug in settings.RESERVED_SLUGS or slug.startswith("pg-"):
         raise ValidationError(_("This address is reserved."), code="slug_reserved")
+    if any(word in slug for word in settings.BLOCKED_SLUG_WORDS):
+        raise ValidationError(_("Please choose another address."), code="slug_refused")
     if Merchant.objects.filter(slug=slug).exists():
         raise ValidationError(_("This address is already taken."), code="slug_taken")
 
@@ -68,6 +72,7 @@ def merchant_create(
             city=city,
             contact_email=owner_email,
             contact_phone=contact_phone,
+            trial_ends_at=timezone.now() + datetime.timedelta(days=settings.TRIAL_DAYS),
         )
         method = schema_build(schema_name=merchant.schema_name)
         Domain.objects.create(domain=merchant_host(merchant), tenant=merchant, is_primary=True)

@@ -112,3 +112,43 @@ def test_the_arabic_dashboard_renders_right_to_left(demo, live_url, browser) -> 
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "ar"
     context.close()
+
+
+def test_an_owner_signs_up_and_completes_the_checklist(live_url, page) -> None:
+    root = live_url.format(host="localhost")
+    page.goto(f"{root}/signup/")
+    page.fill("#id_name", "Browser Bakery")
+    page.wait_for_function("document.querySelector('#id_slug').value === 'browser-bakery'")
+    page.wait_for_selector("#slug-status.ok")
+    page.select_option("#id_category", "cafe")
+    page.fill("#id_city", "Amman")
+    page.fill("#id_email", "owner@browser-bakery.jo")
+    page.fill("#id_password", "bakery-pass-2026")
+    page.click("button[type=submit]")
+    base = live_url.format(host="browser-bakery.localhost")
+    page.wait_for_url(f"{base}/admin/")
+    assert page.is_visible("[data-testid=checklist]")
+
+    page.click("[data-step=points]")
+    page.click("button[name=_save]")
+    page.goto(f"{base}/admin/points/tier/add/")
+    page.fill("#id_name", "Bronze")
+    page.fill("#id_rank", "0")
+    page.click("button[name=_save]")
+    page.goto(f"{base}/admin/rewards/reward/add/")
+    page.fill("#id_name", "Free bread")
+    page.fill("#id_points_cost", "50")
+    page.click("button[name=_save]")
+    page.goto(f"{base}/admin/auth/user/add/")
+    page.fill("#id_email", "cashier@browser-bakery.jo")
+    page.fill("#id_first_name", "Sami")
+    page.select_option("#id_role", "cashier")
+    page.fill("#id_password", "cashier-pass-2026")
+    page.click("button[name=_save]")
+    page.wait_for_url(f"{base}/admin/auth/user/")
+    page.goto(f"{base}/admin/poster/")
+    assert page.is_visible("[data-testid=poster] svg")
+
+    page.goto(f"{base}/admin/")
+    assert not page.is_visible("[data-testid=checklist]")
+    assert page.is_visible("[data-kpi=members]")

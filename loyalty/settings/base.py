@@ -386,4 +386,7 @@ RESERVED_SLUGS = [
     "dashboard",
     "login",
 ]
+# Words a merchant address may not contain.
+BLOCKED_SLUG_WORDS = ["fuck", "shit", "porn", "sex", "nazi", "kill", "scam", "casino"]
 DEFAULT_CURRENCY = "JOD"
+TRIAL_DAYS = 14

@@ -1,0 +1,95 @@
+"""Self-serve signup on the root domain, and the one-time link that signs the new owner
+in on the merchant's own host (sessions are host-only: the root domain cannot set a
+cookie for the subdomain)."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import login
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from loyalty.db import connection
+
+from .models import Merchant
+from .selectors import merchant_url
+from .services import merchant_create, merchant_slug_validate
+
+WELCOME_SALT = "loyalty.welcome"
+WELCOME_SECONDS = 120
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(label=_("Business name"), max_length=120)
+    slug = forms.SlugField(label=_("Address"), max_length=40)
+    category = forms.ChoiceField(label=_("Kind of business"), choices=Merchant.Category.choices)
+    city = forms.CharField(label=_("City"), max_length=80, required=False)
+    email = forms.EmailField(label=_("Your email"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"].strip().lower()
+        merchant_slug_validate(slug)
+        return slug
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password, User(username=self.data.get("email", "")))
+        return password
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = merchant_create(
+                name=data["name"],
+                slug=data["slug"],
+                owner_email=data["email"],
+                owner_password=data["password"],
+                category=data["category"],
+                city=data["city"],
+            )
+        except ValidationError as error:
+            form.add_error("slug", error)
+        else:
+            token = signing.dumps(
+                {"s": created.merchant.schema_name, "u": created.owner.pk}, salt=WELCOME_SALT
+            )
+            return HttpResponseRedirect(
+                f"{merchant_url(request, created.merchant)}/admin/welcome/{token}/"
+            )
+    return render(request, "signup.html", {"form": form})
+
+
+@require_GET
+def slug_check(request: HttpRequest) -> JsonResponse:
+    """Is this address free? Answered as the owner types."""
+    slug = request.GET.get("slug", "").strip().lower()
+    try:
+        merchant_slug_validate(slug)
+    except ValidationError as error:
+        return JsonResponse({"slug": slug, "available": False, "reason": error.messages[0]})
+    return JsonResponse({"slug": slug, "available": True, "reason": ""})
+
+
+def welcome(request: HttpRequest, token: str) -> HttpResponse:
+    """On the new merchant's host: sign the owner in once, then open the dashboard."""
+    try:
+        data: Any = signing.loads(token, salt=WELCOME_SALT, max_age=WELCOME_SECONDS)
+    except signing.BadSignature:
+        return HttpResponseRedirect("/admin/login/")
+    first_use = cache.add(f"welcome:{token[-40:]}", 1, timeout=WELCOME_SECONDS + 10)
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if not first_use or data.get("s") != connection.schema_name or user is None:
+        return HttpResponseRedirect("/admin/login/")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return HttpResponseRedirect("/admin/")
