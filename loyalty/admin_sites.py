@@ -7,19 +7,59 @@ the search path.
 
 from typing import Any
 
+from django import forms
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
+from django_otp import devices_for_user
+from django_otp.forms import OTPAuthenticationFormMixin
 from unfold.admin import ModelAdmin
-from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.forms import (
+    AdminPasswordChangeForm,
+    AuthenticationForm,
+    UserChangeForm,
+    UserCreationForm,
+)
 from unfold.sites import UnfoldAdminSite
 
 
+class PlatformLoginForm(AuthenticationForm, OTPAuthenticationFormMixin):
+    """Password and the code of the admin's authenticator app (TOTP)."""
+
+    otp_token = forms.CharField(
+        label="Authenticator code",
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        user = self.get_user()
+        # Each admin has one authenticator: choose it rather than asking.
+        device = next(devices_for_user(user, confirmed=True), None) if user else None
+        if device is not None:
+            cleaned["otp_device"] = device.persistent_id
+        self.clean_otp(user)
+        return cleaned
+
+
 class PlatformAdminSite(UnfoldAdminSite):
+    """The root domain's dashboard: platform admins, with password and TOTP."""
+
     site_header = "Loyalty platform"
     site_title = "Loyalty platform"
     index_title = "Platform"
+    login_template = "platform/login.html"
+
+    def __init__(self, name: str = "platform_admin") -> None:
+        super().__init__(name)
+        self.login_form = PlatformLoginForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and bool(
+            getattr(request.user, "is_verified", lambda: False)()
+        )
 
 
 class MerchantAdminSite(UnfoldAdminSite):

@@ -28,7 +28,7 @@ class MerchantMiddleware(TenantMainMiddleware):
         connection.set_schema_to_public()
         hostname = self.hostname_from_request(request).lower()
         if hostname == settings.BASE_DOMAIN:
-            request.tenant = None  # type: ignore[attr-defined]
+            request.tenant = connection.tenant  # type: ignore[attr-defined]  # public schema
             self.setup_url_routing(request, force_public=True)
             return None
         merchant = merchant_for_host(hostname)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from points.demo import demo_customers, history_seed, programme_seed
@@ -86,9 +87,13 @@ def demo_seed() -> list[str]:
     created: list[str] = []
     customers = demo_customers()
     users = get_user_model().objects
-    if not users.filter(username=PLATFORM_ADMIN_EMAIL).exists():
-        users.create_superuser(PLATFORM_ADMIN_EMAIL, PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)
+    admin = users.filter(username=PLATFORM_ADMIN_EMAIL).first()
+    if admin is None:
+        admin = users.create_superuser(PLATFORM_ADMIN_EMAIL, PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)
         created.append(f"platform admin {PLATFORM_ADMIN_EMAIL}")
+    if not TOTPDevice.objects.filter(user=admin).exists():
+        TOTPDevice.objects.create(user=admin, name="demo authenticator", confirmed=True)
+        created.append("platform admin's authenticator")
     for demo in DEMO_MERCHANTS:
         owner = next(s for s in demo.staff if s.role == Role.OWNER)
         merchant = Merchant.objects.filter(slug=demo.slug).first()

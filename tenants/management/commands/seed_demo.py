@@ -19,7 +19,10 @@ class Command(BaseCommand):
             if not created:
                 self.stdout.write("Demo data already present; nothing changed.")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
-        self.stdout.write(f"  {'platform':<14} {'admin':<8} {PLATFORM_ADMIN_EMAIL}")
+        self.stdout.write(
+            f"  {'platform':<14} {'admin':<8} {PLATFORM_ADMIN_EMAIL}  (authenticator code: "
+            f"python manage.py totp_code {PLATFORM_ADMIN_EMAIL})"
+        )
         for demo in DEMO_MERCHANTS:
             for person in demo.staff:
                 self.stdout.write(f"  {demo.slug:<14} {person.role:<8} {person.email}")
