@@ -5,6 +5,7 @@ plans) can never be reached from a merchant host, where the public schema is sti
 the search path.
 """
 
+import json
 from typing import Any
 
 from django import forms
@@ -51,6 +52,25 @@ class PlatformAdminSite(UnfoldAdminSite):
     site_title = "Loyalty platform"
     index_title = "Platform"
     login_template = "platform/login.html"
+    index_template = "platform/index.html"
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        from tenants.stats import platform_overview
+
+        overview = platform_overview()
+        labels = {
+            "active_merchants": "Active merchants",
+            "suspended_merchants": "Suspended",
+            "members": "Members",
+            "points_issued_today": "Points issued today",
+            "messages_sent_today": "Messages sent today",
+        }
+        context = {
+            "kpis": [(labels[k], k, v) for k, v in overview.kpis.items()],
+            "points_chart": json.dumps(overview.points_per_day),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
 
     def __init__(self, name: str = "platform_admin") -> None:
         super().__init__(name)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,6 +9,7 @@ from loyalty.admin_sites import platform_site
 
 from . import services
 from .models import Domain, Merchant, SchemaTemplate
+from .stats import merchants_with_figures
 
 
 class DomainInline(TabularInline):
@@ -16,7 +19,18 @@ class DomainInline(TabularInline):
 
 @admin.register(Merchant, site=platform_site)
 class MerchantAdmin(ModelAdmin):
-    list_display = ("name", "slug", "category", "city", "status", "created_at")
+    list_display = (
+        "name",
+        "slug",
+        "category",
+        "city",
+        "status",
+        "members",
+        "points_30_days",
+        "last_active",
+        "trial_ends_at",
+        "created_at",
+    )
     list_filter = ("status", "category", "city")
     search_fields = ("name", "name_ar", "slug", "contact_email")
     readonly_fields = ("schema_name", "slug", "created_at")
@@ -24,7 +38,19 @@ class MerchantAdmin(ModelAdmin):
     actions = ["suspend", "resume"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
-        return super().get_queryset(request).exclude(schema_name="public")
+        return merchants_with_figures()
+
+    @admin.display(description="Members", ordering="member_count")
+    def members(self, obj: Merchant) -> int:
+        return getattr(obj, "member_count", None) or 0
+
+    @admin.display(description="Points, 30 days", ordering="issued_30d")
+    def points_30_days(self, obj: Merchant) -> int:
+        return getattr(obj, "issued_30d", 0)
+
+    @admin.display(description="Last active", ordering="last_active")
+    def last_active(self, obj: Merchant) -> Any:
+        return getattr(obj, "last_active", None)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A merchant is created with its schema and owner: `create_merchant` or signup.

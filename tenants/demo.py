@@ -4,10 +4,12 @@
 members and history here, through their own services.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
@@ -16,6 +18,7 @@ from points.demo import demo_customers, history_seed, programme_seed
 from .models import Merchant
 from .roles import Role
 from .services import merchant_create, staff_create
+from .stats import stats_collect
 
 DEMO_PASSWORD = "demo-pass-2026"
 PLATFORM_ADMIN_EMAIL = "admin@platform.demo"
@@ -132,4 +135,7 @@ def demo_seed() -> list[str]:
             )
             if members:
                 created.append(f"{demo.slug} history: {members} members over 90 days")
+                today = timezone.localdate()
+                for back in range(30):
+                    stats_collect(day=today - datetime.timedelta(days=back))
     return created

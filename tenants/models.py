@@ -95,3 +95,28 @@ class SchemaTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fingerprint[:12]} ({self.statement_count} statements)"
+
+
+class MerchantDailyStats(models.Model):
+    """One merchant's figures for one day, collected by a beat job into the public
+    schema, so the platform dashboard never loops over every merchant's schema."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="daily_stats")
+    day = models.DateField()
+    members = models.PositiveIntegerField(default=0)
+    new_members = models.PositiveIntegerField(default=0)
+    active_members = models.PositiveIntegerField(default=0)
+    points_issued = models.PositiveIntegerField(default=0)
+    points_redeemed = models.PositiveIntegerField(default=0)
+    redemptions = models.PositiveIntegerField(default=0)
+    messages_sent = models.PositiveIntegerField(default=0)
+    collected_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "day"], name="one_stats_row_per_day")
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} on {self.day}"

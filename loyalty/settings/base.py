@@ -142,6 +142,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Expiry, warnings, birthdays, tier requalification: once a day, per merchant.
     "points-daily": {"task": "points.tasks.daily_jobs_all", "schedule": crontab(minute=30, hour=0)},
     "redemptions-expire": {"task": "points.tasks.expire_redemptions_all", "schedule": 3600},
+    # Each merchant's figures for the platform dashboard.
+    "platform-stats": {"task": "tenants.tasks.stats_collect_all", "schedule": 1800},
 }
 
 # --- identity ------------------------------------------------------------------
