@@ -45,8 +45,9 @@ def main() -> None:
     from tenants.services import merchant_create
 
     call_command("migrate_schemas", shared=True, verbosity=0)
-    created = merchant_create(name="Big Cafe", slug="big-cafe", owner_email="o@big.jo",
-                              owner_password="bench-pass-2026")
+    created = merchant_create(
+        name="Big Cafe", slug="big-cafe", owner_email="o@big.jo", owner_password="bench-pass-2026"
+    )
     rng = random.Random(7)
     now = timezone.now()
     with tenant_context(created.merchant):
@@ -55,21 +56,34 @@ def main() -> None:
             Customer(phone=f"+9627{n:08d}", name=f"Member {n}") for n in range(MEMBERS)
         )
         members = Membership.objects.bulk_create(
-            Membership(customer=c, member_number=str(10_000_000 + n), referral_code=f"R{n:05d}",
-                       tier=programme.bronze, joined_at=now - datetime.timedelta(days=90),
-                       last_visit_at=now - datetime.timedelta(days=rng.randint(0, 60)))
+            Membership(
+                customer=c,
+                member_number=str(10_000_000 + n),
+                referral_code=f"R{n:05d}",
+                tier=programme.bronze,
+                joined_at=now - datetime.timedelta(days=90),
+                last_visit_at=now - datetime.timedelta(days=rng.randint(0, 60)),
+            )
             for n, c in enumerate(customers)
         )
         batch = []
         for n in range(ENTRIES):
             kind = "redeem" if n % 10 == 0 else "earn"
             points = -100 if kind == "redeem" else rng.randint(20, 200)
-            batch.append(LedgerEntry(
-                membership=members[n % MEMBERS], kind=kind, points=points, balance_after=1000,
-                amount=Decimal("5.000") if kind == "earn" else None, currency="JOD",
-                description="bench", description_ar="bench", actor=programme.cashier,
-                created_at=now - datetime.timedelta(minutes=rng.randint(0, 90 * 24 * 60)),
-            ))
+            batch.append(
+                LedgerEntry(
+                    membership=members[n % MEMBERS],
+                    kind=kind,
+                    points=points,
+                    balance_after=1000,
+                    amount=Decimal("5.000") if kind == "earn" else None,
+                    currency="JOD",
+                    description="bench",
+                    description_ar="bench",
+                    actor=programme.cashier,
+                    created_at=now - datetime.timedelta(minutes=rng.randint(0, 90 * 24 * 60)),
+                )
+            )
             if len(batch) == 5000:
                 LedgerEntry.objects.bulk_create(batch)
                 batch = []
@@ -90,10 +104,14 @@ def main() -> None:
         pages.append(time.perf_counter() - started)
 
     print(f"Dashboard home, {ENTRIES} ledger entries, {MEMBERS} members:")
-    print(f"  figures (report_home)   median {statistics.median(timings) * 1000:6.1f} ms"
-          f"   max {max(timings) * 1000:6.1f} ms")
-    print(f"  whole page over HTTP    median {statistics.median(pages) * 1000:6.1f} ms"
-          f"   max {max(pages) * 1000:6.1f} ms")
+    print(
+        f"  figures (report_home)   median {statistics.median(timings) * 1000:6.1f} ms"
+        f"   max {max(timings) * 1000:6.1f} ms"
+    )
+    print(
+        f"  whole page over HTTP    median {statistics.median(pages) * 1000:6.1f} ms"
+        f"   max {max(pages) * 1000:6.1f} ms"
+    )
 
 
 if __name__ == "__main__":

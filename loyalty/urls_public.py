@@ -15,6 +15,7 @@ urlpatterns = [
     path("signup/", signup.signup, name="signup"),
     path("signup/check", signup.slug_check, name="signup-check"),
     path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", platform_site.urls),
     path("api/v1/", include(([*customers_api.root, *tenants_api.root], "api"), namespace="v1")),

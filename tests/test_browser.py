@@ -111,6 +111,8 @@ def test_the_arabic_dashboard_renders_right_to_left(demo, live_url, browser) -> 
     page.goto(f"{base}/admin/")
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "ar"
+    body = page.inner_text("body")
+    assert "لوحة التحكم" in body and "الأعضاء" in body and "أعدّ برنامجك" in body
     context.close()
 
 

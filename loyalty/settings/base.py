@@ -9,6 +9,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -254,6 +255,7 @@ TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
 UNFOLD = {
     "SITE_TITLE": "Loyalty platform",
     "SITE_HEADER": "Loyalty platform",
+    "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
 }
@@ -263,7 +265,7 @@ def _item(title: str, icon: str, link: str, permission: str, **extra: str) -> di
     from django.urls import reverse_lazy
 
     return {
-        "title": title,
+        "title": _(title),  # each title has its Arabic in locale/ar by hand
         "icon": icon,
         "link": reverse_lazy(f"merchant_admin:{link}"),
         "permission": f"dashboard.permissions.{permission}",
@@ -276,6 +278,7 @@ UNFOLD_MERCHANT = {
     "SITE_TITLE": "Loyalty",
     "SITE_HEADER": "Loyalty",
     "SHOW_HISTORY": False,
+    "SHOW_LANGUAGES": True,
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "dashboard.views.home_callback",
     "SIDEBAR": {
@@ -283,7 +286,7 @@ UNFOLD_MERCHANT = {
         "show_all_applications": False,
         "navigation": [
             {
-                "title": "Counter",
+                "title": _("Counter"),
                 "items": [
                     _item("Dashboard", "dashboard", "index", "members_view"),
                     _item("Counter", "qr_code_scanner", "counter", "points_earn"),
@@ -298,7 +301,7 @@ UNFOLD_MERCHANT = {
                 ],
             },
             {
-                "title": "Programme",
+                "title": _("Programme"),
                 "items": [
                     _item("Rewards", "card_giftcard", "rewards_reward_changelist", "rewards_edit"),
                     _item(
@@ -319,7 +322,7 @@ UNFOLD_MERCHANT = {
                 ],
             },
             {
-                "title": "Records",
+                "title": _("Records"),
                 "items": [
                     _item(
                         "Ledger", "receipt_long", "points_ledgerentry_changelist", "reports_view"
