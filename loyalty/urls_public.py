@@ -1,6 +1,7 @@
 """URLs of the root domain: the platform."""
 
-from django.urls import include, path
+from django.conf import settings
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from customers.api import urls as customers_api
@@ -22,5 +23,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if settings.DEBUG:
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media, name="media"))
 
 handler404 = "loyalty.views.not_found"

@@ -1,6 +1,7 @@
 """URLs of a merchant host (`<slug>.<BASE_DOMAIN>`)."""
 
-from django.urls import include, path
+from django.conf import settings
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from loyalty import health, views
@@ -30,5 +31,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_tenant"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+if settings.DEBUG:
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media, name="media"))
 
 handler404 = "loyalty.views.not_found"

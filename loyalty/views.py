@@ -1,8 +1,13 @@
+import os
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.views.static import serve
 
 from loyalty.api.errors import error_response
+from loyalty.db import connection
 from tenants.selectors import merchant_url, merchants_active
 
 
@@ -24,3 +29,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return error_response("not_found", "Nothing is here.", status=404)
     return render(request, "404.html", status=404)
+
+
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
+    """Uploaded files, in development: only the current schema's folder is reachable.
+
+    In production a web server or object store serves MEDIA_ROOT (README, "Deploying").
+    """
+    schema, _, rest = path.partition("/")
+    if schema != connection.schema_name or not rest:
+        raise Http404
+    return serve(request, rest, document_root=os.path.join(settings.MEDIA_ROOT, schema))

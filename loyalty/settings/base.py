@@ -181,13 +181,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
     # Uploaded files land under MEDIA_ROOT/<schema>/ so merchants never share a path.
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MULTITENANT_RELATIVE_MEDIA_ROOT = ""
+# "%s" is the schema name: MEDIA_ROOT/cafe_aroma/rewards/mug.png
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- API -----------------------------------------------------------------------
