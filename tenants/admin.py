@@ -1,15 +1,28 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from loyalty.admin_sites import platform_site
 
 from . import services
 from .models import Domain, Merchant, SchemaTemplate
+from .selectors import merchant_host
 from .stats import merchants_with_figures
+
+
+class CreateMerchantForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    slug = forms.SlugField(max_length=40, help_text="The merchant's address: <slug>.<domain>")
+    owner_email = forms.EmailField()
+    category = forms.ChoiceField(choices=Merchant.Category.choices)
+    city = forms.CharField(max_length=80, required=False)
 
 
 class DomainInline(TabularInline):
@@ -36,6 +49,46 @@ class MerchantAdmin(ModelAdmin):
     readonly_fields = ("schema_name", "slug", "created_at")
     inlines = [DomainInline]
     actions = ["suspend", "resume"]
+    change_list_template = "platform/merchant_change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        create = path(
+            "create/", self.admin_site.admin_view(self.create_view), name="tenants_merchant_create"
+        )
+        return [create, *super().get_urls()]
+
+    def create_view(self, request: HttpRequest) -> HttpResponse:
+        """Create a merchant with its schema and owner (the owner's password shown once)."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        form = CreateMerchantForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = services.merchant_create(
+                    name=data["name"],
+                    slug=data["slug"],
+                    owner_email=data["owner_email"],
+                    category=data["category"],
+                    city=data["city"],
+                )
+            except ValidationError as error:
+                form.add_error("slug", error)
+            else:
+                messages.success(
+                    request,
+                    f"{created.merchant.name} created at {merchant_host(created.merchant)}. "
+                    f"Owner {created.owner.email}, password {created.owner_password} "
+                    "(shown once: pass it on safely).",
+                )
+                return HttpResponseRedirect(reverse("platform_admin:tenants_merchant_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Create merchant",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "platform/merchant_create.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
         return merchants_with_figures()

@@ -47,3 +47,32 @@ def test_password_and_code_open_the_platform_dashboard(admin_device, merchant_a)
 def test_the_login_page_asks_for_the_code() -> None:
     page = HostClient("localhost").get("/admin/login/").content.decode()
     assert 'name="otp_token"' in page
+
+
+def test_a_platform_admin_creates_suspends_and_resumes_a_merchant(admin_device) -> None:
+    from tenants.models import Merchant
+
+    client = sign_in(current_code(admin_device))
+    created = client.post(
+        "/admin/tenants/merchant/create/",
+        {
+            "name": "Olive Spa",
+            "slug": "olive-spa",
+            "owner_email": "owner@olive.jo",
+            "category": "salon",
+            "city": "Aqaba",
+        },
+    )
+    assert created.status_code == 302
+    merchant = Merchant.objects.get(slug="olive-spa")
+    listing = client.get("/admin/tenants/merchant/").content.decode()
+    assert "Olive Spa" in listing and "password" in listing
+
+    client.post(
+        "/admin/tenants/merchant/", {"action": "suspend", "_selected_action": [merchant.pk]}
+    )
+    merchant.refresh_from_db()
+    assert merchant.is_suspended
+    client.post("/admin/tenants/merchant/", {"action": "resume", "_selected_action": [merchant.pk]})
+    merchant.refresh_from_db()
+    assert not merchant.is_suspended
