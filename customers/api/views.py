@@ -87,6 +87,10 @@ class OtpVerifyView(Public):
 
 
 class TokenRefreshView(Public):
+    """Rotate a refresh token of `token_kind` (customer here, staff on merchant hosts)."""
+
+    token_kind = CUSTOMER
+
     @extend_schema(
         request=RefreshIn,
         responses=responses(TokensOut, e400="token_invalid"),
@@ -96,10 +100,14 @@ class TokenRefreshView(Public):
     def post(self, request: Request) -> Response:
         data = RefreshIn(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(tokens_refresh(raw=data.validated_data["refresh"], kind=CUSTOMER))
+        return Response(tokens_refresh(raw=data.validated_data["refresh"], kind=self.token_kind))
 
 
-class LogoutView(CustomerAPIView):
+class RevokeRefresh:
+    """Sign out: the refresh token of `token_kind` is revoked."""
+
+    token_kind = CUSTOMER
+
     @extend_schema(
         request=RefreshIn,
         responses=responses(None, 204, e400="token_invalid"),
@@ -108,8 +116,12 @@ class LogoutView(CustomerAPIView):
     def post(self, request: Request) -> Response:
         data = RefreshIn(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens_revoke(raw=data.validated_data["refresh"], kind=CUSTOMER)
+        tokens_revoke(raw=data.validated_data["refresh"], kind=self.token_kind)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutView(RevokeRefresh, CustomerAPIView):
+    pass
 
 
 class ProfileView(CustomerAPIView):

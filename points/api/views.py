@@ -13,8 +13,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from customers.api.serializers import RefreshIn, TokensOut
-from customers.api.views import Public
+from customers.api.serializers import TokensOut
+from customers.api.views import Public, RevokeRefresh, TokenRefreshView
 from customers.services import phone_normalize
 from loyalty.api.base import (
     CustomerAPIView,
@@ -24,7 +24,7 @@ from loyalty.api.base import (
     staff_of,
 )
 from loyalty.api.schema import paged, responses
-from loyalty.api.tokens import STAFF, tokens_issue, tokens_refresh, tokens_revoke
+from loyalty.api.tokens import STAFF, tokens_issue
 from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_response
@@ -226,30 +226,12 @@ class StaffLoginView(Public):
         return Response(tokens_issue(kind=STAFF, subject_id=user.pk, schema=connection.schema_name))
 
 
-class StaffRefreshView(Public):
-    @extend_schema(
-        request=RefreshIn,
-        responses=responses(TokensOut, e400="token_invalid"),
-        summary="Rotate a staff refresh token",
-        auth=[],
-    )
-    def post(self, request: Request) -> Response:
-        data = RefreshIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(tokens_refresh(raw=data.validated_data["refresh"], kind=STAFF))
+class StaffRefreshView(TokenRefreshView):
+    token_kind = STAFF
 
 
-class StaffLogoutView(StaffAPIView):
-    @extend_schema(
-        request=RefreshIn,
-        responses=responses(None, 204, e400="token_invalid"),
-        summary="Staff sign-out",
-    )
-    def post(self, request: Request) -> Response:
-        data = RefreshIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        tokens_revoke(raw=data.validated_data["refresh"], kind=STAFF)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+class StaffLogoutView(RevokeRefresh, StaffAPIView):
+    token_kind = STAFF
 
 
 class ScanView(StaffAPIView):
