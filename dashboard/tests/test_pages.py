@@ -35,7 +35,7 @@ def admin_pages() -> list[tuple[str, str]]:
             base = f"merchant_admin:{meta.app_label}_{meta.model_name}"
             name = type(model_admin).__name__
             pages.append((reverse(f"{base}_changelist"), name))
-            first = model.objects.earliest("pk")
+            first = model.objects.order_by("pk").first()
             if first is not None:
                 pages.append((reverse(f"{base}_change", args=[first.pk]), name))
     return pages
