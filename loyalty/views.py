@@ -34,7 +34,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded files, in development: only the current schema's folder is reachable.
 
-    In production a web server or object store serves MEDIA_ROOT (README, "Deploying").
+    In production a web server or object store serves MEDIA_ROOT (README, "Configuration").
     """
     schema, _, rest = path.partition("/")
     if schema != connection.schema_name or not rest:
