@@ -3,6 +3,7 @@
 
 from functools import cache
 
+from django.conf import settings
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpRequest, JsonResponse
@@ -45,8 +46,6 @@ def _check_migrations() -> str | None:
 
 
 def _check_redis() -> str | None:
-    from django.conf import settings
-
     try:
         Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
     except RedisError as exc:
