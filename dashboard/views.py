@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import uuid
 from typing import Any
 
@@ -80,8 +81,19 @@ def poster(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "dashboard/poster.html", context)
 
 
+ARABIC_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _arabic(text: str) -> str:
+    """Arabic letters joined and ordered for a PDF (which does no shaping itself)."""
+    import arabic_reshaper
+    from bidi.algorithm import get_display
+
+    return str(get_display(arabic_reshaper.reshape(text)))
+
+
 def poster_pdf(request: HttpRequest) -> HttpResponse:
-    """The join poster as an A4 PDF."""
+    """The join poster as an A4 PDF, in English and (with an Arabic font) Arabic."""
     from reportlab.graphics import renderPDF
     from reportlab.graphics.barcode.qr import QrCodeWidget
     from reportlab.graphics.shapes import Drawing
@@ -99,6 +111,15 @@ def poster_pdf(request: HttpRequest) -> HttpResponse:
     page.drawCentredString(width / 2, height - 120, merchant.name)
     page.setFont("Helvetica", 18)
     page.drawCentredString(width / 2, height - 160, "Scan to join and earn points")
+    if os.path.exists(ARABIC_FONT):
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        pdfmetrics.registerFont(TTFont("Arabic", ARABIC_FONT))
+        page.setFont("Arabic", 18)
+        if merchant.name_ar:
+            page.drawCentredString(width / 2, height - 195, _arabic(merchant.name_ar))
+        page.drawCentredString(width / 2, height - 225, _arabic("امسح الرمز لتنضم وتكسب النقاط"))
     widget = QrCodeWidget(url)
     x0, y0, x1, y1 = widget.getBounds()
     size = 360

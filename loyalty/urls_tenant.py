@@ -22,6 +22,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.merchant_home, name="merchant-home"),
+    path("join/<str:code>", views.join_landing, name="join"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),

@@ -40,3 +40,16 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
     if schema != connection.schema_name or not rest:
         raise Http404
     return serve(request, rest, document_root=os.path.join(settings.MEDIA_ROOT, schema))
+
+
+def join_landing(request: HttpRequest, code: str) -> HttpResponse:
+    """Where the poster's QR leads a phone camera: the shop and how to join in the app."""
+    merchant = request.tenant  # type: ignore[attr-defined]
+    valid = code.strip().upper() == merchant.join_code
+    context = {
+        "merchant": merchant,
+        "valid": valid,
+        "code": merchant.join_code,
+        "host": request.get_host(),
+    }
+    return render(request, "join.html", context, status=200 if valid else 404)

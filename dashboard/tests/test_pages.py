@@ -157,3 +157,11 @@ def test_the_join_poster_has_a_qr_and_a_pdf(demo) -> None:
 def test_the_sidebar_shows_pending_redemptions(demo) -> None:
     page = signed_in("cashier").get("/admin/").content.decode()
     assert "Redemptions" in page and "Ledger" not in page and "Audit log" not in page
+
+
+def test_the_posters_qr_leads_to_a_join_page(merchant_a) -> None:
+    code = merchant_a.merchant.join_code
+    page = HostClient(merchant_a.host).get(f"/join/{code.lower()}")
+    wrong = HostClient(merchant_a.host).get("/join/NOTTHEONE")
+    assert page.status_code == 200 and code in page.content.decode()
+    assert wrong.status_code == 404
