@@ -15,6 +15,11 @@ class Customer(models.Model):
     birthday = models.DateField(null=True, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ARABIC)
     marketing_consent = models.BooleanField(default=False)
+    time_zone = models.CharField(
+        max_length=64,
+        default="Asia/Amman",
+        help_text=_("Marketing messages wait for the day in this time zone."),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -41,6 +46,30 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} device of {self.customer_id}"
+
+
+class NotificationPreference(models.Model):
+    """Which channels a customer accepts, per kind of message. Transactional messages
+    (points, rewards, tiers) and marketing (offers, broadcasts) are chosen apart."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    push_transactional = models.BooleanField(default=True)
+    push_marketing = models.BooleanField(default=True)
+    email_transactional = models.BooleanField(default=True)
+    email_marketing = models.BooleanField(default=False)
+    sms_transactional = models.BooleanField(default=True)
+    sms_marketing = models.BooleanField(default=False)
+    whatsapp_transactional = models.BooleanField(default=True)
+    whatsapp_marketing = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.customer_id}"
+
+    def allows(self, channel: str, kind: str) -> bool:
+        return bool(getattr(self, f"{channel}_{kind}"))
 
 
 class OtpChallenge(models.Model):

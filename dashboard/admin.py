@@ -22,7 +22,6 @@ from unfold.decorators import display
 from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
 from loyalty.errors import DomainError
-from notifications.models import OutboxMessage
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
 from points.selectors import tier_progress
@@ -429,14 +428,6 @@ def pending_redemptions_badge(request: HttpRequest) -> str:
     """The sidebar badge: how many redemptions wait for a decision."""
     count = Redemption.objects.filter(status=Redemption.Status.PENDING).count()
     return str(count) if count else ""
-
-
-@admin.register(OutboxMessage, site=merchant_site)
-class OutboxMessageAdmin(RoleAdmin):
-    view_permission = "notifications.edit"
-    list_display = ("created_at", "event", "membership", "status")
-    list_filter = ("event", "status")
-    ordering = ("-id",)
 
 
 @admin.register(LogEntry, site=merchant_site)

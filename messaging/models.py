@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,3 +33,143 @@ class SentMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to} ({self.status})"
+
+
+class Event(models.TextChoices):
+    WELCOME = "welcome", _("Welcome")
+    POINTS_EARNED = "points_earned", _("Points earned")
+    TIER_UPGRADED = "tier_upgraded", _("Tier upgrade")
+    TIER_AT_RISK = "tier_at_risk", _("Tier at risk")
+    TIER_DOWNGRADED = "tier_downgraded", _("Tier downgrade")
+    REDEMPTION_APPROVED = "redemption_approved", _("Reward ready (redemption approved)")
+    REDEMPTION_REJECTED = "redemption_rejected", _("Redemption rejected")
+    REDEMPTION_EXPIRED = "redemption_expired", _("Redemption expired")
+    POINTS_EXPIRING = "points_expiring", _("Points expiring")
+    BIRTHDAY = "birthday", _("Birthday")
+    BROADCAST = "broadcast", _("Merchant broadcast")
+    MERCHANT_WELCOME = "merchant_welcome", _("New merchant welcome (to the owner)")
+
+
+class Kind(models.TextChoices):
+    TRANSACTIONAL = "transactional", _("Transactional")
+    MARKETING = "marketing", _("Marketing")
+
+
+# Marketing waits for the day in the customer's time zone and needs their consent.
+MARKETING_EVENTS = frozenset({Event.BIRTHDAY, Event.BROADCAST})
+
+
+class Channel(models.TextChoices):
+    PUSH = "push", _("Push")
+    EMAIL = "email", _("Email")
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class Outbox(models.Model):
+    """Something to tell someone, written in the same transaction as the change that
+    causes it (in a merchant's schema, or in the public schema for platform mail).
+
+    The relay claims pending rows, decides the channels and writes one `Delivery` per
+    channel; then the row is done. `dedupe_key` makes a repeated write a no-op.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Fanned out")
+
+    event = models.CharField(max_length=30, choices=Event.choices)
+    kind = models.CharField(max_length=15, choices=Kind.choices, default=Kind.TRANSACTIONAL)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    membership_id = models.BigIntegerField(null=True, blank=True)
+    broadcast_id = models.BigIntegerField(null=True, blank=True)
+    to_email = models.EmailField(blank=True, help_text=_("For mail to someone who is not a customer."))
+    language = models.CharField(max_length=2, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    available_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                name="outbox_pending",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["membership_id", "event"], name="outbox_membership"),
+            models.Index(fields=["broadcast_id"], name="outbox_broadcast"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} #{self.pk}"
+
+
+class Delivery(models.Model):
+    """One outbox message on one channel: at most one per (message, channel)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENT = "sent", _("Sent")
+        RECORDED = "recorded", _("Recorded (no credentials)")
+        SKIPPED = "skipped", _("Skipped")
+        DEAD = "dead", _("Failed (dead letter)")
+
+    message = models.ForeignKey(Outbox, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    to = models.CharField(max_length=255, blank=True)
+    language = models.CharField(max_length=2, default="ar")
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    provider_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["message", "channel"], name="delivery_once_per_channel")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["status", "-id"], name="delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.to or '-'} ({self.get_status_display()})"
+
+
+class EventSetting(models.Model):
+    """A merchant's choice of channels for one event, and its own wording if any.
+    Empty texts fall back to the product's defaults (see `messaging.texts`)."""
+
+    event = models.CharField(max_length=30, choices=Event.choices, unique=True)
+    push = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+    sms = models.BooleanField(default=False)
+    whatsapp = models.BooleanField(default=False)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=200, blank=True)
+    body_ar = models.TextField(_("text (Arabic)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("notification template")
+
+    def __str__(self) -> str:
+        return self.get_event_display()
+
+    def channels(self) -> list[str]:
+        return [c for c in Channel.values if getattr(self, c)]

@@ -1,42 +1,82 @@
-"""The notification outbox (merchant schema).
+"""The in-app inbox and merchant broadcasts (merchant schema).
 
-Rows are written in the same transaction as the change that causes them; the relay
-(Notifications) delivers them. Until it runs they wait as `pending`.
+Every message to a member is written to `messaging.Outbox` first; the relay puts it
+in the member's inbox and hands it to the channels.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from messaging.models import Event, Kind
 
-class OutboxMessage(models.Model):
-    class Event(models.TextChoices):
-        WELCOME = "welcome", _("Welcome")
-        POINTS_EARNED = "points_earned", _("Points earned")
-        TIER_UPGRADED = "tier_upgraded", _("Tier upgrade")
-        TIER_AT_RISK = "tier_at_risk", _("Tier at risk")
-        TIER_DOWNGRADED = "tier_downgraded", _("Tier downgrade")
-        REDEMPTION_APPROVED = "redemption_approved", _("Redemption approved")
-        REDEMPTION_REJECTED = "redemption_rejected", _("Redemption rejected")
-        REDEMPTION_EXPIRED = "redemption_expired", _("Redemption expired")
-        POINTS_EXPIRING = "points_expiring", _("Points expiring")
-        BIRTHDAY = "birthday", _("Birthday")
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-
-    event = models.CharField(max_length=30, choices=Event.choices)
+class InboxItem(models.Model):
     membership = models.ForeignKey(
-        "points.Membership", on_delete=models.PROTECT, related_name="outbox"
+        "points.Membership", on_delete=models.CASCADE, related_name="inbox"
     )
-    customer_id = models.BigIntegerField()
-    context = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message_id = models.BigIntegerField(unique=True, help_text=_("The outbox row it came from."))
+    event = models.CharField(max_length=30, choices=Event.choices)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "id"])]
+        indexes = [
+            models.Index(fields=["membership", "-id"], name="inbox_by_member"),
+            models.Index(
+                fields=["membership"],
+                name="inbox_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event} to customer {self.customer_id}"
+        return self.title or self.body[:40]
+
+
+class Broadcast(models.Model):
+    """A message from the merchant to a segment of its members."""
+
+    class Segment(models.TextChoices):
+        ALL = "all", _("All members")
+        TIER = "tier", _("Members of a tier")
+        INACTIVE_30 = "inactive_30", _("Members inactive for 30 days or more")
+        BIRTHDAY_MONTH = "birthday_month", _("Members with a birthday this month")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_en = models.TextField(_("text (English)"))
+    title_ar = models.CharField(_("title (Arabic)"), max_length=200)
+    body_ar = models.TextField(_("text (Arabic)"))
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.ALL)
+    tier = models.ForeignKey(
+        "points.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    push = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+    sms = models.BooleanField(default=False)
+    whatsapp = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    audience_size = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.title_en
+
+    def channels(self) -> list[str]:
+        return [c for c in ("push", "email", "sms", "whatsapp") if getattr(self, c)]

@@ -13,8 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from loyalty.errors import Conflict, DomainError, NotAllowed, NotFound
-from notifications.models import OutboxMessage
-from notifications.services import outbox_add
+from messaging.models import Event
+from messaging.outbox import outbox_add
 from points.idempotency import idempotency_claim
 from points.ledger import entry_record, insufficient, memberships_lock
 from points.models import LedgerEntry, Membership
@@ -189,7 +189,7 @@ def redemption_approve(
         redemption.decided_by = actor
         redemption.save(update_fields=["status", "decided_at", "decided_by"])
         outbox_add(
-            event=OutboxMessage.Event.REDEMPTION_APPROVED,
+            event=Event.REDEMPTION_APPROVED,
             membership=membership,
             reward=reward.name,
             reward_ar=reward.name_ar,
@@ -228,7 +228,7 @@ def redemption_reject(
             actor=actor,
         )
         outbox_add(
-            event=OutboxMessage.Event.REDEMPTION_REJECTED,
+            event=Event.REDEMPTION_REJECTED,
             membership=membership,
             reward=reward.name,
             reward_ar=reward.name_ar,
@@ -296,7 +296,7 @@ def redemptions_expire(*, at: datetime.datetime | None = None) -> int:
                 reason="Not approved in time",
             )
             outbox_add(
-                event=OutboxMessage.Event.REDEMPTION_EXPIRED,
+                event=Event.REDEMPTION_EXPIRED,
                 membership=membership,
                 reward=reward.name,
                 reward_ar=reward.name_ar,

@@ -55,6 +55,9 @@ class Merchant(TenantMixin):
     )
     suspended_reason = models.CharField(max_length=255, blank=True)
     trial_ends_at = models.DateTimeField(null=True, blank=True)
+    plan = models.ForeignKey(
+        "billing.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="merchants"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Schemas are created by `tenants.provisioning`, inside the same transaction as

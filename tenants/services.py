@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from billing.selectors import plan_trial
+
 from .models import Domain, Merchant, slug_validator
 from .provisioning import schema_build
 from .roles import ROLES, Role
@@ -73,6 +75,7 @@ def merchant_create(
             contact_email=owner_email,
             contact_phone=contact_phone,
             trial_ends_at=timezone.now() + datetime.timedelta(days=settings.TRIAL_DAYS),
+            plan=plan_trial(),
         )
         method = schema_build(schema_name=merchant.schema_name)
         Domain.objects.create(domain=merchant_host(merchant), tenant=merchant, is_primary=True)

@@ -145,6 +145,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "redemptions-expire": {"task": "points.tasks.expire_redemptions_all", "schedule": 3600},
     # Each merchant's figures for the platform dashboard.
     "platform-stats": {"task": "tenants.tasks.stats_collect_all", "schedule": 1800},
+    # Outbox rows and deliveries that no on-commit kick reached (a worker died, a retry
+    # came due): found with one query over every schema, relayed per schema.
+    "notify-sweep": {"task": "messaging.tasks.relay_sweep", "schedule": 30},
 }
 
 # --- identity ------------------------------------------------------------------
@@ -250,6 +253,34 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
+# WhatsApp goes through Twilio's WhatsApp sender; off until a sender number is approved.
+WHATSAPP_ENABLED = env.bool("WHATSAPP_ENABLED", default=False)
+TWILIO_WHATSAPP_FROM = env("TWILIO_WHATSAPP_FROM", default="")
+
+# --- notifications ---------------------------------------------------------------
+# A channel without credentials records what it would send (dashboard, log and
+# `manage.py sent_messages`) instead of sending it.
+SENDGRID_API_KEY = env("SENDGRID_API_KEY", default="")
+SENDGRID_API_HOST = env("SENDGRID_API_HOST", default="https://api.sendgrid.com")
+EMAIL_FROM = env("EMAIL_FROM", default="no-reply@loyalty.jo")
+# A Firebase service-account key: a path to its JSON file, or the JSON itself.
+FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS", default="")
+FCM_API_BASE_URL = env("FCM_API_BASE_URL", default="")
+# Links in e-mails (merchant logos): https in production.
+PUBLIC_SCHEME = env("PUBLIC_SCHEME", default="http")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+# Retry n waits NOTIFY_RETRY_BASE_SECONDS * 2**(n-1): 30 s, 1 min, 2 min, 4 min, 8 min.
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30)
+# Sends per second per provider, across all workers.
+NOTIFY_RATE_PER_SECOND = {
+    "push": env.int("NOTIFY_RATE_PUSH", default=500),
+    "email": env.int("NOTIFY_RATE_EMAIL", default=100),
+    "sms": env.int("NOTIFY_RATE_SMS", default=30),
+    "whatsapp": env.int("NOTIFY_RATE_WHATSAPP", default=30),
+}
+# Marketing is held from QUIET_HOURS_START to QUIET_HOURS_END in the customer's zone.
+QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=21)
+QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=9)
 
 # --- dashboards ----------------------------------------------------------------
 

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from loyalty.errors import DomainError, NotFound
-from notifications.models import OutboxMessage
-from notifications.services import outbox_add
+from messaging.models import Event
+from messaging.outbox import outbox_add
 from points.calculation import CURRENCY_DECIMALS, MAX_AMOUNT, Factor, earn_calculate, money
 from points.idempotency import idempotency_claim
 from points.ledger import entry_record, lot_expiry, memberships_lock
@@ -119,7 +119,7 @@ def points_earn(
         bonuses = _referral_pay(membership, locked, settings, at) if first_purchase else 0
         tier_recheck(membership=membership, settings=settings, at=at)
         outbox_add(
-            event=OutboxMessage.Event.POINTS_EARNED,
+            event=Event.POINTS_EARNED,
             membership=membership,
             points=calc.points,
             bonus_points=bonuses,

@@ -11,13 +11,14 @@ from django.db import transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
-from notifications.models import OutboxMessage
-from notifications.services import outbox_add
+from messaging.models import Event
+from messaging.outbox import outbox_add
 from points.calculation import plain
 from points.ledger import entry_record, memberships_lock
 from points.models import LedgerEntry, Membership, PointsLot
 from points.selectors import (
     local_date,
+    local_day_start,
     points_settings,
     tier_for_metric,
     tier_metric,
@@ -63,6 +64,16 @@ def points_expire(*, at: datetime.datetime | None = None) -> int:
     return count
 
 
+REMINDER_HOUR = 10
+
+
+def _reminder_time(at: datetime.datetime) -> datetime.datetime:
+    """Reminders found by the nightly jobs go out in the morning, not at half past
+    midnight: 10:00 in the merchant's time zone (or at once, if later than that)."""
+    morning = local_day_start(at) + datetime.timedelta(hours=REMINDER_HOUR)
+    return max(at, morning)
+
+
 def points_warn_expiring(*, at: datetime.datetime | None = None, days: int = 7) -> int:
     """Tell members whose points expire within `days` days, once per lot."""
     at = at or timezone.now()
@@ -85,8 +96,9 @@ def points_warn_expiring(*, at: datetime.datetime | None = None, days: int = 7) 
                 continue
             fresh.update(expiry_warned=True)
             outbox_add(
-                event=OutboxMessage.Event.POINTS_EXPIRING,
+                event=Event.POINTS_EXPIRING,
                 membership=membership,
+                available_at=_reminder_time(at),
                 points=summary["points"],
                 expires_on=summary["first"].isoformat(),
                 balance=membership.current_points,
@@ -149,7 +161,7 @@ def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
                 )
                 tier_recheck(membership=membership, settings=settings, at=at)
             outbox_add(
-                event=OutboxMessage.Event.BIRTHDAY,
+                event=Event.BIRTHDAY,
                 membership=membership,
                 points=settings.birthday_bonus,
                 balance=membership.current_points,
@@ -183,7 +195,7 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             result["reviewed"] += 1
             if previous and earned and earned.rank > previous.rank:
                 outbox_add(
-                    event=OutboxMessage.Event.TIER_UPGRADED,
+                    event=Event.TIER_UPGRADED,
                     membership=membership,
                     tier=earned.name,
                     tier_ar=earned.name_ar,
@@ -193,8 +205,9 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             if previous and earned and earned.rank < previous.rank:
                 result["downgraded"] += 1
                 outbox_add(
-                    event=OutboxMessage.Event.TIER_DOWNGRADED,
+                    event=Event.TIER_DOWNGRADED,
                     membership=membership,
+                    available_at=_reminder_time(at),
                     tier=earned.name,
                     tier_ar=earned.name_ar,
                     previous_tier=previous.name,
@@ -217,8 +230,9 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             membership.tier_warned_for = review_on
             membership.save(update_fields=["tier_warned_for"])
             outbox_add(
-                event=OutboxMessage.Event.TIER_AT_RISK,
+                event=Event.TIER_AT_RISK,
                 membership=membership,
+                available_at=_reminder_time(at),
                 tier=tier.name,
                 tier_ar=tier.name_ar,
                 needed=plain(tier.threshold - metric),

@@ -8,8 +8,8 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.services import merchant_link
 from loyalty.errors import DomainError
-from notifications.models import OutboxMessage
-from notifications.services import outbox_add
+from messaging.models import Event
+from messaging.outbox import outbox_add
 from points.models import LedgerEntry, Membership
 from points.selectors import points_settings, tiers_ordered
 from tenants.selectors import merchant_current
@@ -94,7 +94,7 @@ def _create(customer: Customer, referrer: Membership | None, at: datetime.dateti
             )
             tier_recheck(membership=membership, settings=settings, at=at)
         outbox_add(
-            event=OutboxMessage.Event.WELCOME,
+            event=Event.WELCOME,
             membership=membership,
             welcome_bonus=settings.welcome_bonus,
             member_number=membership.member_number,

@@ -2,8 +2,8 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 
-from notifications.models import OutboxMessage
-from notifications.services import outbox_add
+from messaging.models import Event
+from messaging.outbox import outbox_add
 from points.models import Membership, PointsSettings
 from points.selectors import local_date, tier_for_metric, tier_metric, tiers_ordered
 
@@ -31,7 +31,7 @@ def tier_recheck(
     membership.save(update_fields=update)
     if current is not None:
         outbox_add(
-            event=OutboxMessage.Event.TIER_UPGRADED,
+            event=Event.TIER_UPGRADED,
             membership=membership,
             tier=best.name,
             tier_ar=best.name_ar,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty.errors import DomainError
-from notifications.models import OutboxMessage
+from messaging.models import Outbox
 from points.models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings
 from points.services import membership_join, points_earn
 
@@ -31,7 +31,7 @@ def test_the_seed_example_silver_member_earns_750_for_50_jod(programme) -> None:
     assert entry.description_ar == "50.000 دينار × 10 نقاط لكل دينار × 1.5 (فضي) = 750 نقطة"
     assert entry.explanation["tier"] == {"name": "Silver", "name_ar": "فضي", "multiplier": "1.5"}
     assert entry.explanation["points"] == 750
-    message = OutboxMessage.objects.get(membership=member, event="points_earned")
+    message = Outbox.objects.get(membership_id=member.pk, event="points_earned")
     assert message.context["points"] == 750
     assert message.context["balance"] == 750
     assert message.status == "pending"
@@ -233,7 +233,7 @@ def test_crossing_a_threshold_upgrades_at_once_and_notifies(programme) -> None:
     member.refresh_from_db()
     assert member.tier == programme.silver
     assert (first.points, second.points) == (499, 10)
-    upgrade = OutboxMessage.objects.get(membership=member, event="tier_upgraded")
+    upgrade = Outbox.objects.get(membership_id=member.pk, event="tier_upgraded")
     assert upgrade.context["tier"] == "Silver"
     # The next purchase earns at the new multiplier.
     assert points_earn(membership_id=member.pk, amount="10.000").points == 150
@@ -275,6 +275,6 @@ def test_joining_pays_the_welcome_bonus_once(programme) -> None:
     member.refresh_from_db()
     assert member.current_points == 25
     assert member.tier == programme.bronze
-    assert OutboxMessage.objects.filter(membership=member, event="welcome").count() == 1
+    assert Outbox.objects.filter(membership_id=member.pk, event="welcome").count() == 1
     welcome = LedgerEntry.objects.get(membership=member)
     assert (welcome.kind, welcome.bonus_kind, welcome.points) == ("bonus", "welcome", 25)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
 
-from notifications.models import OutboxMessage
+from messaging.models import Outbox
 from points.models import LedgerEntry, Membership, PointsLot, PointsSettings
 from points.reconcile import reconcile
 from points.selectors import tier_progress
@@ -43,7 +43,7 @@ def test_expiry_takes_the_oldest_lots_and_writes_one_entry(programme) -> None:
     assert points_expire(at=at("2026-09-10", 2)) == 0
 
     member.refresh_from_db()
-    expired = LedgerEntry.objects.get(membership=member, kind="expire")
+    expired = LedgerEntry.objects.get(membership_id=member.pk, kind="expire")
     assert expired.points == -30 and member.current_points == 0
     assert PointsLot.objects.get(entry=march).remaining == 0
     assert reconcile().drifts == []
@@ -73,7 +73,7 @@ def test_members_are_warned_once_a_week_before_points_expire(programme) -> None:
     assert points_warn_expiring(at=at("2026-02-13")) == 1  # 7 days before
     assert points_warn_expiring(at=at("2026-02-14")) == 0  # already warned
 
-    warning = OutboxMessage.objects.get(membership=member, event="points_expiring")
+    warning = Outbox.objects.get(membership_id=member.pk, event="points_expiring")
     assert warning.context == {"points": 40, "expires_on": "2026-02-20", "balance": 40}
 
 
@@ -88,7 +88,7 @@ def test_birthday_bonus_is_paid_once_a_year(programme) -> None:
 
     member.refresh_from_db()
     assert member.current_points == 400
-    assert OutboxMessage.objects.filter(membership=member, event="birthday").count() == 2
+    assert Outbox.objects.filter(membership_id=member.pk, event="birthday").count() == 2
 
 
 def test_a_leap_day_birthday_is_celebrated_on_28_february(programme) -> None:
@@ -115,7 +115,7 @@ def test_requalification_warns_then_downgrades_with_points_needed(programme) -> 
     assert tiers_requalify(at=at("2026-12-21")) == {"reviewed": 0, "downgraded": 0, "warned": 0}
     assert tiers_requalify(at=at("2026-12-22")) == {"reviewed": 0, "downgraded": 0, "warned": 1}
     assert tiers_requalify(at=at("2026-12-23"))["warned"] == 0
-    warning = OutboxMessage.objects.get(membership=member, event="tier_at_risk")
+    warning = Outbox.objects.get(membership_id=member.pk, event="tier_at_risk")
     assert (warning.context["needed"], warning.context["tier"]) == ("50", "Silver")
     assert tier_progress(member, at=at("2026-12-22")).needed_to_keep == 50
 
@@ -123,7 +123,7 @@ def test_requalification_warns_then_downgrades_with_points_needed(programme) -> 
     member.refresh_from_db()
     assert member.tier == programme.bronze
     assert member.tier_review_on == datetime.date(2028, 1, 5)
-    assert OutboxMessage.objects.filter(membership=member, event="tier_downgraded").exists()
+    assert Outbox.objects.filter(membership_id=member.pk, event="tier_downgraded").exists()
 
 
 def test_requalification_keeps_a_tier_earned_again_within_the_window(programme) -> None:

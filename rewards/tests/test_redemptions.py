@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from loyalty.errors import DomainError
-from notifications.models import OutboxMessage
+from messaging.models import Outbox
 from points.models import LedgerEntry, PointsLot
 from points.services import points_adjust, points_earn
 from rewards.models import Redemption, Reward
@@ -46,7 +46,7 @@ def test_the_seed_example_redeem_approve_use(programme) -> None:
 
     assert (approved.status, used.status) == ("approved", "used")
     assert used.used_by == programme.cashier
-    assert OutboxMessage.objects.filter(membership=member, event="redemption_approved").exists()
+    assert Outbox.objects.filter(membership_id=member.pk, event="redemption_approved").exists()
     member.refresh_from_db()
     assert member.current_points == 650
 
@@ -129,7 +129,7 @@ def test_stock_goes_down_with_a_redemption_and_back_with_a_rejection(programme) 
     refund = rejected.refund_entry
     assert refund is not None and (refund.kind, refund.points) == ("refund", 100)
     assert (member.current_points, member.total_redeemed) == (100, 0)
-    assert OutboxMessage.objects.filter(membership=member, event="redemption_rejected").exists()
+    assert Outbox.objects.filter(membership_id=member.pk, event="redemption_rejected").exists()
 
 
 def test_a_refund_returns_points_to_the_lots_they_came_from(programme) -> None:
@@ -207,7 +207,7 @@ def test_pending_redemptions_expire_after_n_days_with_a_refund(programme) -> Non
     member.refresh_from_db()
     assert (stale.status, fresh.status) == ("expired", "pending")
     assert member.current_points == 100
-    assert OutboxMessage.objects.filter(event="redemption_expired").count() == 1
+    assert Outbox.objects.filter(event="redemption_expired").count() == 1
 
 
 def test_staff_withdraw_an_approval_only_by_saying_they_saw_it_approved(programme) -> None:

@@ -1,0 +1,57 @@
+"""Plans and what each merchant has used of them (public schema)."""
+
+import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    """A subscription plan. A limit left empty means unlimited."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=60)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=60, blank=True)
+    price = models.DecimalField(
+        _("monthly price (JOD)"), max_digits=10, decimal_places=3, default=0
+    )
+    max_members = models.PositiveIntegerField(null=True, blank=True)
+    max_staff = models.PositiveIntegerField(null=True, blank=True)
+    max_rewards = models.PositiveIntegerField(null=True, blank=True)
+    sms_per_month = models.PositiveIntegerField(
+        _("text messages a month"),
+        default=0,
+        help_text=_("SMS and WhatsApp messages to customers; sign-in codes are not counted."),
+    )
+    whatsapp = models.BooleanField(_("WhatsApp messages"), default=False)
+    is_trial = models.BooleanField(default=False)
+    is_public = models.BooleanField(_("offered at signup"), default=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort", "price"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessageUsage(models.Model):
+    """Text messages (SMS and WhatsApp) a merchant sent to customers in one month."""
+
+    merchant = models.ForeignKey(
+        "tenants.Merchant", on_delete=models.CASCADE, related_name="message_usage"
+    )
+    month = models.DateField(help_text=_("The first day of the month."))
+    texts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "month"], name="message_usage_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.month:%Y-%m}: {self.texts}"
+
+    @staticmethod
+    def month_of(day: datetime.date) -> datetime.date:
+        return day.replace(day=1)

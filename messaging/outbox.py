@@ -1,0 +1,61 @@
+"""Writes to the outbox. Called inside the transaction of the change it reports, so a
+message exists exactly when its change does."""
+
+import datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from .models import MARKETING_EVENTS, Event, Kind, Outbox
+
+
+def kind_of(event: str) -> str:
+    return Kind.MARKETING if event in MARKETING_EVENTS else Kind.TRANSACTIONAL
+
+
+def outbox_add(
+    *,
+    event: str,
+    membership: Any = None,
+    customer_id: int | None = None,
+    to_email: str = "",
+    language: str = "",
+    dedupe_key: str | None = None,
+    available_at: datetime.datetime | None = None,
+    **context: Any,
+) -> Outbox | None:
+    """Queue a message about `event` for a member (merchant schema) or an address.
+
+    Returns None when `dedupe_key` was already used: the message is queued once.
+    """
+    fields: dict[str, Any] = {
+        "event": event,
+        "kind": kind_of(event),
+        "membership_id": membership.pk if membership is not None else None,
+        "customer_id": membership.customer_id if membership is not None else customer_id,
+        "to_email": to_email,
+        "language": language,
+        "context": context,
+    }
+    if available_at is not None:
+        fields["available_at"] = available_at
+    if dedupe_key is None:
+        message = Outbox.objects.create(**fields)
+    else:
+        message, created = Outbox.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+        if not created:
+            return None
+    relay_kick_on_commit()
+    return message
+
+
+def relay_kick_on_commit() -> None:
+    """Ask a worker to relay this schema's outbox once the transaction commits."""
+    schema = connection.schema_name
+
+    def kick() -> None:
+        from .tasks import relay_kick
+
+        relay_kick(schema)
+
+    transaction.on_commit(kick)

@@ -1,0 +1,454 @@
+"""The relay: turns outbox rows into deliveries, and sends deliveries.
+
+Both halves claim their rows with `SELECT ... FOR UPDATE SKIP LOCKED`, so any number
+of workers can run them side by side in one schema without taking the same row.
+
+- `outbox_fan_out` claims a batch of pending outbox rows, and in one transaction puts
+  each in the member's inbox, writes one `Delivery` per channel (unique per message and
+  channel) and marks the rows done. A worker that dies half-way rolls all of it back;
+  the rows are still pending for the next run.
+- `deliveries_send` claims one due delivery at a time and keeps its row locked while
+  the provider is called, then records the outcome in the same transaction. A task
+  delivered twice finds the row locked or already sent, so a delivery goes out once;
+  a worker that dies mid-send leaves it pending, so it goes out at least once.
+"""
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from billing.models import Plan
+from billing.selectors import plan_of
+from billing.services import texts_allowance_take
+from customers.models import Customer, Device, NotificationPreference
+from loyalty.db import connection
+from tenants.models import Merchant
+
+from . import channels
+from .models import Channel, Delivery, Event, EventSetting, Kind, Outbox, SentMessage
+from .texts import Text, render
+
+logger = logging.getLogger(__name__)
+
+PLATFORM_NAME = "Loyalty"
+
+# Channels an event uses until the merchant chooses otherwise.
+DEFAULT_CHANNELS: dict[str, tuple[str, ...]] = {
+    Event.WELCOME: ("push", "email"),
+    Event.POINTS_EARNED: ("push",),
+    Event.TIER_UPGRADED: ("push", "email"),
+    Event.TIER_AT_RISK: ("push", "email"),
+    Event.TIER_DOWNGRADED: ("push",),
+    Event.REDEMPTION_APPROVED: ("push", "sms"),
+    Event.REDEMPTION_REJECTED: ("push",),
+    Event.REDEMPTION_EXPIRED: ("push",),
+    Event.POINTS_EXPIRING: ("push", "email"),
+    Event.BIRTHDAY: ("push",),
+    Event.BROADCAST: ("push",),
+}
+CUSTOMER_EVENTS = tuple(DEFAULT_CHANNELS)
+
+
+class Skip(Exception):
+    """A channel the message cannot take; the reason is shown in the delivery log."""
+
+
+# --- the merchant's choices ----------------------------------------------------------
+
+
+def event_settings() -> dict[str, EventSetting]:
+    """Every customer event's setting in this schema, creating missing ones with defaults."""
+    found = {s.event: s for s in EventSetting.objects.all()}
+    missing = [
+        EventSetting(event=event, **{c: c in DEFAULT_CHANNELS[event] for c in Channel.values})
+        for event in CUSTOMER_EVENTS
+        if event not in found
+    ]
+    if missing:
+        EventSetting.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {s.event: s for s in EventSetting.objects.all()}
+    return found
+
+
+def override_of(setting: EventSetting | None, language: str) -> tuple[str, str]:
+    if setting is None:
+        return ("", "")
+    return (getattr(setting, f"title_{language}"), getattr(setting, f"body_{language}"))
+
+
+@dataclass
+class Sender:
+    """Who the messages of this schema come from."""
+
+    merchant: Merchant | None
+    plan: Plan | None
+
+    @property
+    def name(self) -> str:
+        return self.merchant.name if self.merchant else PLATFORM_NAME
+
+    def name_in(self, language: str) -> str:
+        if self.merchant and language == "ar" and self.merchant.name_ar:
+            return self.merchant.name_ar
+        return self.name
+
+    def logo_url(self) -> str:
+        if not (self.merchant and self.merchant.logo):
+            return ""
+        from tenants.selectors import merchant_host
+
+        return f"{settings.PUBLIC_SCHEME}://{merchant_host(self.merchant)}{self.merchant.logo.url}"
+
+    def offers(self, channel: str) -> bool:
+        """Whether the merchant's plan (and the platform) offers this channel."""
+        if channel == Channel.WHATSAPP:
+            return bool(settings.WHATSAPP_ENABLED and self.plan and self.plan.whatsapp)
+        if channel == Channel.SMS:
+            return bool(self.plan is None or self.plan.sms_per_month > 0)
+        return True
+
+
+def sender_current() -> Sender:
+    if connection.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        return Sender(None, None)
+    merchant = Merchant.objects.select_related("plan").get(schema_name=connection.schema_name)
+    return Sender(merchant, plan_of(merchant))
+
+
+# --- fan-out ------------------------------------------------------------------------
+
+
+def quiet_until(now: datetime.datetime, zone: str) -> datetime.datetime | None:
+    """The end of the customer's night, if it is night where they are."""
+    try:
+        tz = ZoneInfo(zone)
+    except (KeyError, ValueError):
+        tz = ZoneInfo(settings.TIME_ZONE)
+    local = now.astimezone(tz)
+    start, end = settings.QUIET_HOURS_START, settings.QUIET_HOURS_END
+    night = local.hour >= start or local.hour < end if start > end else start <= local.hour < end
+    if not night:
+        return None
+    wake = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    if wake <= local:
+        wake += datetime.timedelta(days=1)
+    return wake
+
+
+def _address(channel: str, customer: Customer, tokens: list[str]) -> str:
+    if channel == Channel.PUSH:
+        return f"{len(tokens)} device(s)" if tokens else ""
+    if channel == Channel.EMAIL:
+        return customer.email
+    return customer.phone
+
+
+def _check(
+    channel: str,
+    kind: str,
+    customer: Customer,
+    preference: NotificationPreference,
+    tokens: list[str],
+    sender: Sender,
+) -> str:
+    """The channel's address for this customer, or Skip with the reason."""
+    if not sender.offers(channel):
+        raise Skip("The merchant's plan does not include this channel.")
+    if not customer.is_active:
+        raise Skip("The customer's account is closed.")
+    if not preference.allows(channel, kind):
+        raise Skip(f"The customer turned off {kind} messages on this channel.")
+    if kind == Kind.MARKETING and not customer.marketing_consent:
+        raise Skip("The customer has not agreed to marketing messages.")
+    address = _address(channel, customer, tokens)
+    if not address:
+        raise Skip("The customer has no address on this channel.")
+    return address
+
+
+def _channels_for(row: Outbox, settings_by_event: dict[str, EventSetting]) -> list[str]:
+    if row.event == Event.BROADCAST:
+        return [c for c in row.context.get("channels", []) if c in Channel.values]
+    setting = settings_by_event.get(row.event)
+    return setting.channels() if setting else list(DEFAULT_CHANNELS.get(row.event, ()))
+
+
+def outbox_fan_out(*, batch: int = 200) -> int:
+    """Fan out up to `batch` due outbox rows; returns how many."""
+    from notifications.models import InboxItem
+    from points.models import Membership
+
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Outbox.objects.select_for_update(skip_locked=True)
+            .filter(status=Outbox.Status.PENDING, available_at__lte=now)
+            .order_by("available_at", "id")[:batch]
+        )
+        if not rows:
+            return 0
+        sender = sender_current()
+        by_event = event_settings() if sender.merchant else {}
+        customer_ids = {r.customer_id for r in rows if r.customer_id}
+        customers = Customer.objects.in_bulk(customer_ids)
+        preferences = {
+            p.customer_id: p
+            for p in NotificationPreference.objects.filter(customer_id__in=customer_ids)
+        }
+        tokens: dict[int, list[str]] = {}
+        for customer_id, token in Device.objects.filter(customer_id__in=customer_ids).values_list(
+            "customer_id", "token"
+        ):
+            tokens.setdefault(customer_id, []).append(token)
+        members: set[int] = set()
+        if sender.merchant:
+            members = set(
+                Membership.objects.filter(
+                    pk__in={r.membership_id for r in rows if r.membership_id}
+                ).values_list("pk", flat=True)
+            )
+        inbox: list[InboxItem] = []
+        deliveries: list[Delivery] = []
+        for row in rows:
+            customer = customers.get(row.customer_id) if row.customer_id else None
+            language = row.language or (customer.language if customer else "") or "ar"
+            setting = by_event.get(row.event)
+            text = render(
+                row.event,
+                language,
+                {"name": customer.name if customer else "", **row.context},
+                sender.name_in(language),
+                override_of(setting, language),
+            )
+            if row.membership_id in members:
+                inbox.append(
+                    InboxItem(
+                        membership_id=row.membership_id,
+                        message_id=row.pk,
+                        event=row.event,
+                        kind=row.kind,
+                        title=text.title,
+                        body=text.body,
+                        data={k: v for k, v in row.context.items() if not k.startswith(("title_", "body_", "channels"))},
+                    )
+                )
+            if customer is None:
+                if row.to_email:
+                    deliveries.append(_delivery(row, Channel.EMAIL, row.to_email, language, text, now))
+                continue
+            preference = preferences.get(customer.pk) or NotificationPreference(customer=customer)
+            wait = quiet_until(now, customer.time_zone) if row.kind == Kind.MARKETING else None
+            for channel in _channels_for(row, by_event):
+                delivery = _delivery(row, channel, "", language, text, wait or now)
+                try:
+                    delivery.to = _check(
+                        channel, row.kind, customer, preference, tokens.get(customer.pk, []), sender
+                    )
+                except Skip as skip:
+                    delivery.status = Delivery.Status.SKIPPED
+                    delivery.last_error = str(skip)
+                deliveries.append(delivery)
+            row.status = Outbox.Status.DONE
+        InboxItem.objects.bulk_create(inbox, ignore_conflicts=True)
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        Outbox.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=Outbox.Status.DONE, processed_at=now
+        )
+    return len(rows)
+
+
+def _delivery(
+    row: Outbox, channel: str, to: str, language: str, text: Text, at: datetime.datetime
+) -> Delivery:
+    return Delivery(
+        message=row,
+        channel=channel,
+        to=to,
+        language=language,
+        title=text.title,
+        body=text.body,
+        next_attempt_at=at,
+    )
+
+
+# --- sending ------------------------------------------------------------------------
+
+
+def _throttle(channel: str) -> None:
+    """Hold until this second's budget for the provider has room (shared by workers)."""
+    limit = settings.NOTIFY_RATE_PER_SECOND.get(channel, 0)
+    if limit <= 0:
+        return
+    while True:
+        second = int(time.time())
+        key = f"notify:rate:{channel}:{second}"
+        cache.add(key, 0, timeout=5)
+        used = cache.incr(key)
+        if used <= limit:
+            return
+        time.sleep(max(0.0, second + 1 - time.time()))
+
+
+def _outgoing(delivery: Delivery, sender: Sender) -> channels.Outgoing:
+    language = delivery.language
+    if delivery.channel == Channel.SMS or delivery.channel == Channel.WHATSAPP:
+        body = f"{sender.name_in(language)}: {delivery.body}"
+        return channels.Outgoing(to=delivery.to, title="", body=body)
+    if delivery.channel == Channel.EMAIL:
+        name = sender.name_in(language)
+        subject = delivery.title if name in delivery.title else f"{name}: {delivery.title}"
+        html = render_to_string(
+            "messaging/email.html",
+            {
+                "merchant": name,
+                "logo_url": sender.logo_url(),
+                "title": delivery.title,
+                "body": delivery.body,
+                "language": language,
+                "rtl": language == "ar",
+            },
+        )
+        return channels.Outgoing(
+            to=delivery.to,
+            title=subject,
+            body=f"{delivery.title}\n\n{delivery.body}\n\n{name}",
+            html=html,
+            sender_name=name,
+        )
+    message = delivery.message
+    tokens = list(
+        Device.objects.filter(customer_id=message.customer_id).values_list("token", flat=True)
+    )
+    return channels.Outgoing(
+        to=delivery.to,
+        title=delivery.title,
+        body=delivery.body,
+        tokens=tokens,
+        data={
+            "event": message.event,
+            "message_id": str(message.pk),
+            "merchant": sender.merchant.slug if sender.merchant else "",
+        },
+    )
+
+
+def _count_text(delivery: Delivery, sender: Sender) -> None:
+    if delivery.channel not in (Channel.SMS, Channel.WHATSAPP) or sender.merchant is None:
+        return
+    allowance = sender.plan.sms_per_month if sender.plan else 0
+    if not texts_allowance_take(merchant_id=sender.merchant.pk, allowance=allowance):
+        raise Skip("The plan's text messages for this month are used up.")
+
+
+def _deliver(delivery: Delivery, sender: Sender) -> None:
+    """Send one claimed delivery and record the outcome on it (caller saves)."""
+    now = timezone.now()
+    delivery.attempts += 1
+    outgoing = _outgoing(delivery, sender)
+    try:
+        with transaction.atomic():  # the text count rolls back with a failed send
+            _count_text(delivery, sender)
+            result = channels.SENDERS[delivery.channel](outgoing)
+    except Skip as skip:
+        delivery.status = Delivery.Status.SKIPPED
+        delivery.last_error = str(skip)
+        return
+    except (channels.Transient, channels.Permanent) as error:
+        _dead_tokens(getattr(error, "dead_tokens", []))
+        _failed(delivery, error, permanent=isinstance(error, channels.Permanent), now=now)
+        return
+    except Exception as error:  # a fault of ours: retried, and logged with its trace
+        logger.exception("Delivery %s on %s failed", delivery.pk, delivery.channel)
+        _failed(delivery, error, permanent=False, now=now)
+        return
+    _dead_tokens(result.dead_tokens)
+    delivery.status = Delivery.Status.RECORDED if result.recorded else Delivery.Status.SENT
+    delivery.provider_id = result.provider_id
+    delivery.sent_at = now
+    delivery.last_error = ""
+    SentMessage.objects.create(
+        channel=delivery.channel,
+        to=delivery.to,
+        subject=outgoing.title,
+        body=outgoing.body,
+        purpose=delivery.message.event,
+        status=SentMessage.Status.RECORDED if result.recorded else SentMessage.Status.SENT,
+        provider_id=result.provider_id,
+    )
+    if result.recorded:
+        logger.info(
+            "%s to %s recorded, not sent (no credentials): %s %s",
+            delivery.channel,
+            delivery.to,
+            outgoing.title,
+            outgoing.body,
+        )
+
+
+def _failed(delivery: Delivery, error: Exception, *, permanent: bool, now: datetime.datetime) -> None:
+    delivery.last_error = str(error)[:2000] or error.__class__.__name__
+    if permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        delivery.status = Delivery.Status.DEAD
+        logger.warning("Delivery %s dead-lettered: %s", delivery.pk, delivery.last_error)
+        return
+    wait = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
+    delivery.next_attempt_at = now + datetime.timedelta(seconds=wait)
+
+
+def _dead_tokens(tokens: list[str]) -> None:
+    if tokens:
+        removed, _ = Device.objects.filter(token__in=tokens).delete()
+        logger.info("Removed %s push token(s) FCM reports unregistered", removed)
+
+
+def deliveries_send(*, seconds: float = 20.0) -> int:
+    """Send due deliveries, one transaction each, for about `seconds`; returns how many."""
+    deadline = time.monotonic() + seconds
+    sender: Sender | None = None
+    done = 0
+    while time.monotonic() < deadline:
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("message")
+                .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now())
+                .order_by("next_attempt_at", "id")
+                .first()
+            )
+            if delivery is None:
+                break
+            sender = sender or sender_current()
+            _throttle(delivery.channel)
+            _deliver(delivery, sender)
+            delivery.save()
+        done += 1
+    return done
+
+
+def work_due() -> bool:
+    now = timezone.now()
+    return (
+        Outbox.objects.filter(status=Outbox.Status.PENDING, available_at__lte=now).exists()
+        or Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).exists()
+    )
+
+
+def deliveries_retry(ids: list[int]) -> int:
+    """Put dead-lettered deliveries back in the queue (dashboard action)."""
+    from .outbox import relay_kick_on_commit
+
+    count = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.DEAD).update(
+        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )
+    if count:
+        relay_kick_on_commit()
+    return count
+

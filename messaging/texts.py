@@ -1,0 +1,165 @@
+"""The wording of every message, in English and Arabic, and how it is filled in.
+
+Texts use `{name}` placeholders filled from the outbox row's context. Merchants may
+replace any text in their dashboard; a replacement may use the same placeholders and
+nothing else (no attribute or index access), so a template can never reach data other
+than the message's own.
+"""
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Event
+
+
+@dataclass(frozen=True)
+class Text:
+    title: str
+    body: str
+
+
+# Placeholders each event offers, beyond `merchant` and `name` (the member's name).
+FIELDS: dict[str, tuple[str, ...]] = {
+    Event.WELCOME: ("points", "balance"),
+    Event.POINTS_EARNED: ("points", "balance"),
+    Event.TIER_UPGRADED: ("tier", "multiplier"),
+    Event.TIER_AT_RISK: ("tier", "needed", "review_on"),
+    Event.TIER_DOWNGRADED: ("tier", "previous_tier"),
+    Event.REDEMPTION_APPROVED: ("reward", "voucher_code"),
+    Event.REDEMPTION_REJECTED: ("reward", "reason", "points"),
+    Event.REDEMPTION_EXPIRED: ("reward", "points"),
+    Event.POINTS_EXPIRING: ("points", "expires_on", "balance"),
+    Event.BIRTHDAY: ("points", "balance"),
+    Event.BROADCAST: (),
+    Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
+}
+COMMON_FIELDS = ("merchant", "name")
+
+DEFAULTS: dict[str, dict[str, Text]] = {
+    Event.WELCOME: {
+        "en": Text("Welcome to {merchant}", "Welcome! You start with {points} points."),
+        "ar": Text("أهلاً بك في {merchant}", "أهلاً بك! رصيدك الأول {points} نقطة."),
+    },
+    Event.POINTS_EARNED: {
+        "en": Text("{merchant}", "You earned {points} points! Your balance is {balance}."),
+        "ar": Text("{merchant}", "ربحت {points} نقطة! رصيدك الآن {balance}."),
+    },
+    Event.TIER_UPGRADED: {
+        "en": Text("You reached {tier}", "You are now {tier}: every visit earns {multiplier}x points."),
+        "ar": Text("وصلت إلى {tier}", "أصبحت في فئة {tier}: كل زيارة تمنحك {multiplier} ضعف النقاط."),
+    },
+    Event.TIER_AT_RISK: {
+        "en": Text("Keep your {tier} status", "Earn {needed} more by {review_on} to stay {tier}."),
+        "ar": Text("حافظ على فئة {tier}", "اجمع {needed} إضافية قبل {review_on} لتبقى في فئة {tier}."),
+    },
+    Event.TIER_DOWNGRADED: {
+        "en": Text("Your tier changed", "You are now {tier}. Visit us to climb back."),
+        "ar": Text("تغيّرت فئتك", "أصبحت في فئة {tier}. زرنا لتعود إلى فئتك السابقة."),
+    },
+    Event.REDEMPTION_APPROVED: {
+        "en": Text("Your reward is ready", "{reward} is ready. Show voucher {voucher_code} at the counter."),
+        "ar": Text("مكافأتك جاهزة", "{reward} جاهزة. أظهر القسيمة {voucher_code} عند الكاشير."),
+    },
+    Event.REDEMPTION_REJECTED: {
+        "en": Text("Redemption declined", "{reward} was declined: {reason}. {points} points are back in your balance."),
+        "ar": Text("تم رفض الاستبدال", "تم رفض {reward}: {reason}. أعدنا {points} نقطة إلى رصيدك."),
+    },
+    Event.REDEMPTION_EXPIRED: {
+        "en": Text("Voucher expired", "Your voucher for {reward} expired; {points} points are back in your balance."),
+        "ar": Text("انتهت صلاحية القسيمة", "انتهت صلاحية قسيمة {reward}؛ أعدنا {points} نقطة إلى رصيدك."),
+    },
+    Event.POINTS_EXPIRING: {
+        "en": Text("Points expiring soon", "{points} points expire on {expires_on}. Use them before they go!"),
+        "ar": Text("نقاطك على وشك الانتهاء", "تنتهي صلاحية {points} نقطة في {expires_on}. استخدمها قبل ذلك!"),
+    },
+    Event.BIRTHDAY: {
+        "en": Text("Happy birthday, {name}!", "A gift from {merchant}: {points} bonus points."),
+        "ar": Text("عيد ميلاد سعيد يا {name}!", "هدية من {merchant}: {points} نقطة إضافية."),
+    },
+    Event.BROADCAST: {
+        "en": Text("{merchant}", ""),
+        "ar": Text("{merchant}", ""),
+    },
+    Event.MERCHANT_WELCOME: {
+        "en": Text("Welcome to Loyalty, {merchant}", "Your dashboard is ready at {dashboard_url}. Sign in as {owner_email} and follow the setup checklist."),
+        "ar": Text("أهلاً بك، {merchant}", "لوحة التحكم جاهزة على {dashboard_url}. سجّل الدخول بالبريد {owner_email} واتبع قائمة الإعداد."),
+    },
+}
+
+
+def placeholders(template: str) -> list[str]:
+    """The field names a template uses; raises ValueError on a malformed one."""
+    return [name for _lit, name, _spec, _conv in string.Formatter().parse(template) if name is not None]
+
+
+def template_validate(event: str, template: str) -> None:
+    """Refuse a template that uses anything but the event's own plain placeholders."""
+    allowed = set(FIELDS.get(event, ())) | set(COMMON_FIELDS)
+    try:
+        names = placeholders(template)
+    except ValueError as error:
+        raise ValidationError(
+            _("The text has an unmatched brace: %(error)s"), code="template_invalid", params={"error": error}
+        ) from error
+    for name in names:
+        if name not in allowed:
+            raise ValidationError(
+                _("{%(name)s} is not available here. Use one of: %(allowed)s."),
+                code="template_placeholder",
+                params={"name": name, "allowed": ", ".join("{%s}" % a for a in sorted(allowed))},
+            )
+
+
+class _Fill(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """Fill `{name}` placeholders; unknown ones become empty, nothing else is evaluated."""
+    out = []
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return template
+    safe = _Fill(values)
+    for literal, name, _spec, _conv in parts:
+        out.append(literal)
+        if name is not None:
+            value = safe[name] if name.isidentifier() else ""
+            out.append(str(value))
+    return "".join(out).strip()
+
+
+def values_for(context: dict[str, Any], language: str, merchant: str) -> dict[str, Any]:
+    """The placeholder values, preferring `<field>_ar` variants for Arabic readers."""
+    values: dict[str, Any] = {"merchant": merchant}
+    for key, value in context.items():
+        if key.endswith("_ar"):
+            continue
+        localised = context.get(f"{key}_ar") if language == "ar" else None
+        values[key] = localised or value
+    for key in ("points", "balance", "needed"):
+        if isinstance(values.get(key), int):
+            values[key] = f"{values[key]:,}"
+    return values
+
+
+def render(
+    event: str,
+    language: str,
+    context: dict[str, Any],
+    merchant: str,
+    override: tuple[str, str] = ("", ""),
+) -> Text:
+    """The title and body of one message in one language."""
+    language = language if language in ("en", "ar") else "ar"
+    default = DEFAULTS.get(event, DEFAULTS[Event.BROADCAST])[language]
+    values = values_for(context, language, merchant)
+    title = override[0] or context.get(f"title_{language}") or default.title
+    body = override[1] or context.get(f"body_{language}") or default.body
+    return Text(fill(title, values), fill(body, values))
