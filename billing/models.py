@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Plan(models.Model):
+class Plan(models.Model):  # type: ignore[django-manager-missing]
     """A subscription plan. A limit left empty means unlimited."""
 
     code = models.SlugField(max_length=20, unique=True)

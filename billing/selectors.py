@@ -17,7 +17,7 @@ def plan_trial() -> Plan:
 
 def plan_of(merchant: Merchant) -> Plan:
     """The merchant's plan; a merchant without one is on the trial plan."""
-    return merchant.plan if merchant.plan_id else plan_trial()
+    return merchant.plan if merchant.plan is not None else plan_trial()
 
 
 def texts_used(merchant: Merchant, day: datetime.date | None = None) -> int:

@@ -8,7 +8,9 @@ from django.utils import timezone
 from .models import MessageUsage
 
 
-def texts_allowance_take(*, merchant_id: int, allowance: int, day: datetime.date | None = None) -> bool:
+def texts_allowance_take(
+    *, merchant_id: int, allowance: int, day: datetime.date | None = None
+) -> bool:
     """Count one text message against the merchant's monthly allowance.
 
     Returns False, counting nothing, when the allowance is used up. One statement, so

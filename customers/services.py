@@ -17,7 +17,7 @@ from loyalty.errors import DomainError
 from loyalty.ratelimit import cooldown, hit
 from messaging.sms import sms_send
 
-from .models import Customer, Device, MerchantLink, OtpChallenge
+from .models import Customer, Device, MerchantLink, NotificationPreference, OtpChallenge
 
 
 def phone_normalize(raw: str) -> str:
@@ -150,7 +150,7 @@ def customer_sign_in(*, phone: str, code: str) -> tuple[Customer, bool]:
 
 
 def customer_update(*, customer: Customer, **fields: Any) -> Customer:
-    allowed = {"name", "email", "birthday", "language", "marketing_consent"}
+    allowed = {"name", "email", "birthday", "language", "marketing_consent", "time_zone"}
     unknown = set(fields) - allowed
     if unknown:
         raise DomainError("invalid", f"Cannot change: {', '.join(sorted(unknown))}.")
@@ -201,6 +201,30 @@ def merchant_link(*, customer: Customer, merchant: Any) -> None:
     MerchantLink.objects.get_or_create(customer=customer, merchant=merchant)
 
 
+PREFERENCE_FIELDS = tuple(
+    f"{channel}_{kind}"
+    for channel in ("push", "email", "sms", "whatsapp")
+    for kind in ("transactional", "marketing")
+)
+
+
+def preferences_of(customer: Customer) -> NotificationPreference:
+    """The customer's notification preferences (the defaults until they change one)."""
+    found = NotificationPreference.objects.filter(customer=customer).first()
+    return found or NotificationPreference(customer=customer)
+
+
+def preferences_update(*, customer: Customer, **fields: bool) -> NotificationPreference:
+    unknown = set(fields) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise DomainError("invalid", f"Unknown preference: {', '.join(sorted(unknown))}.")
+    preference, _ = NotificationPreference.objects.get_or_create(customer=customer)
+    for name, value in fields.items():
+        setattr(preference, name, bool(value))
+    preference.save()
+    return preference
+
+
 def customer_export(*, customer: Customer) -> dict[str, Any]:
     """Everything the platform holds about the customer, in every merchant joined."""
     from points.selectors import membership_export
@@ -213,7 +237,11 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             "birthday": customer.birthday.isoformat() if customer.birthday else None,
             "language": customer.language,
             "marketing_consent": customer.marketing_consent,
+            "time_zone": customer.time_zone,
             "created_at": customer.created_at.isoformat(),
+        },
+        "notification_preferences": {
+            field: getattr(preferences_of(customer), field) for field in PREFERENCE_FIELDS
         },
         "devices": [
             {"platform": d.platform, "created_at": d.created_at.isoformat()}

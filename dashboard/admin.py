@@ -509,3 +509,6 @@ class StaffAdmin(RoleAdmin):
         for user in queryset.exclude(pk=staff_user(request).pk):
             tenant_services.staff_deactivate(user=user)
         messages.success(request, "Deactivated.")
+
+
+from . import notifications_admin  # noqa: E402,F401  (registers its admins)

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from loyalty import health, views
 from loyalty.admin_sites import merchant_site
 from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
+from notifications.api import urls as notifications_api
 from points.api import urls as points_api
 from rewards.api import urls as rewards_api
 from tenants import signup
@@ -16,6 +17,7 @@ api_v1 = [
     *tenants_api.merchant_host,
     *points_api.customer,
     *rewards_api.customer,
+    *notifications_api.customer,
     *points_api.staff,
     *rewards_api.staff,
 ]

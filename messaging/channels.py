@@ -14,7 +14,9 @@ from typing import Any
 
 import firebase_admin
 from django.conf import settings
-from firebase_admin import credentials, exceptions as firebase_errors, messaging as fcm
+from firebase_admin import credentials
+from firebase_admin import exceptions as firebase_errors
+from firebase_admin import messaging as fcm
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
@@ -181,14 +183,15 @@ def push(message: Outgoing) -> Result:
             permanent.append(str(response.exception))
     if sent:
         return Result(provider_id=",".join(sent)[:255], dead_tokens=dead)
+    failure: Transient | Permanent
     if transient:
-        error = Transient(f"FCM: {transient[0]}")
+        failure = Transient(f"FCM: {transient[0]}")
     elif dead and not permanent:
-        error = Permanent("FCM: every device token is unregistered")
+        failure = Permanent("FCM: every device token is unregistered")
     else:
-        error = Permanent(f"FCM: {permanent[0]}")
-    error.dead_tokens = dead  # type: ignore[attr-defined]
-    raise error
+        failure = Permanent(f"FCM: {permanent[0]}")
+    failure.dead_tokens = dead  # type: ignore[union-attr]
+    raise failure
 
 
 SENDERS = {"push": push, "email": email, "sms": sms, "whatsapp": whatsapp}

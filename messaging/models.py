@@ -83,7 +83,9 @@ class Outbox(models.Model):
     customer_id = models.BigIntegerField(null=True, blank=True)
     membership_id = models.BigIntegerField(null=True, blank=True)
     broadcast_id = models.BigIntegerField(null=True, blank=True)
-    to_email = models.EmailField(blank=True, help_text=_("For mail to someone who is not a customer."))
+    to_email = models.EmailField(
+        blank=True, help_text=_("For mail to someone who is not a customer.")
+    )
     language = models.CharField(max_length=2, blank=True)
     context = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)

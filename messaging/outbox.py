@@ -4,9 +4,11 @@ message exists exactly when its change does."""
 import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from .models import MARKETING_EVENTS, Event, Kind, Outbox
+from loyalty.db import connection
+
+from .models import MARKETING_EVENTS, Kind, Outbox
 
 
 def kind_of(event: str) -> str:

@@ -237,12 +237,18 @@ def outbox_fan_out(*, batch: int = 200) -> int:
                         kind=row.kind,
                         title=text.title,
                         body=text.body,
-                        data={k: v for k, v in row.context.items() if not k.startswith(("title_", "body_", "channels"))},
+                        data={
+                            k: v
+                            for k, v in row.context.items()
+                            if not k.startswith(("title_", "body_", "channels"))
+                        },
                     )
                 )
             if customer is None:
                 if row.to_email:
-                    deliveries.append(_delivery(row, Channel.EMAIL, row.to_email, language, text, now))
+                    deliveries.append(
+                        _delivery(row, Channel.EMAIL, row.to_email, language, text, now)
+                    )
                 continue
             preference = preferences.get(customer.pk) or NotificationPreference(customer=customer)
             wait = quiet_until(now, customer.time_zone) if row.kind == Kind.MARKETING else None
@@ -325,7 +331,7 @@ def _outgoing(delivery: Delivery, sender: Sender) -> channels.Outgoing:
         )
     message = delivery.message
     tokens = list(
-        Device.objects.filter(customer_id=message.customer_id).values_list("token", flat=True)
+        Device.objects.filter(customer_id=message.customer_id or 0).values_list("token", flat=True)
     )
     return channels.Outgoing(
         to=delivery.to,
@@ -393,7 +399,9 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
         )
 
 
-def _failed(delivery: Delivery, error: Exception, *, permanent: bool, now: datetime.datetime) -> None:
+def _failed(
+    delivery: Delivery, error: Exception, *, permanent: bool, now: datetime.datetime
+) -> None:
     delivery.last_error = str(error)[:2000] or error.__class__.__name__
     if permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         delivery.status = Delivery.Status.DEAD
@@ -437,7 +445,9 @@ def work_due() -> bool:
     now = timezone.now()
     return (
         Outbox.objects.filter(status=Outbox.Status.PENDING, available_at__lte=now).exists()
-        or Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).exists()
+        or Delivery.objects.filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=now
+        ).exists()
     )
 
 
@@ -451,4 +461,3 @@ def deliveries_retry(ids: list[int]) -> int:
     if count:
         relay_kick_on_commit()
     return count
-

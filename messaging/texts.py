@@ -49,32 +49,54 @@ DEFAULTS: dict[str, dict[str, Text]] = {
         "ar": Text("{merchant}", "ربحت {points} نقطة! رصيدك الآن {balance}."),
     },
     Event.TIER_UPGRADED: {
-        "en": Text("You reached {tier}", "You are now {tier}: every visit earns {multiplier}x points."),
-        "ar": Text("وصلت إلى {tier}", "أصبحت في فئة {tier}: كل زيارة تمنحك {multiplier} ضعف النقاط."),
+        "en": Text(
+            "You reached {tier}", "You are now {tier}: every visit earns {multiplier}x points."
+        ),
+        "ar": Text(
+            "وصلت إلى {tier}", "أصبحت في فئة {tier}: كل زيارة تمنحك {multiplier} ضعف النقاط."
+        ),
     },
     Event.TIER_AT_RISK: {
         "en": Text("Keep your {tier} status", "Earn {needed} more by {review_on} to stay {tier}."),
-        "ar": Text("حافظ على فئة {tier}", "اجمع {needed} إضافية قبل {review_on} لتبقى في فئة {tier}."),
+        "ar": Text(
+            "حافظ على فئة {tier}", "اجمع {needed} إضافية قبل {review_on} لتبقى في فئة {tier}."
+        ),
     },
     Event.TIER_DOWNGRADED: {
         "en": Text("Your tier changed", "You are now {tier}. Visit us to climb back."),
         "ar": Text("تغيّرت فئتك", "أصبحت في فئة {tier}. زرنا لتعود إلى فئتك السابقة."),
     },
     Event.REDEMPTION_APPROVED: {
-        "en": Text("Your reward is ready", "{reward} is ready. Show voucher {voucher_code} at the counter."),
+        "en": Text(
+            "Your reward is ready", "{reward} is ready. Show voucher {voucher_code} at the counter."
+        ),
         "ar": Text("مكافأتك جاهزة", "{reward} جاهزة. أظهر القسيمة {voucher_code} عند الكاشير."),
     },
     Event.REDEMPTION_REJECTED: {
-        "en": Text("Redemption declined", "{reward} was declined: {reason}. {points} points are back in your balance."),
+        "en": Text(
+            "Redemption declined",
+            "{reward} was declined: {reason}. {points} points are back in your balance.",
+        ),
         "ar": Text("تم رفض الاستبدال", "تم رفض {reward}: {reason}. أعدنا {points} نقطة إلى رصيدك."),
     },
     Event.REDEMPTION_EXPIRED: {
-        "en": Text("Voucher expired", "Your voucher for {reward} expired; {points} points are back in your balance."),
-        "ar": Text("انتهت صلاحية القسيمة", "انتهت صلاحية قسيمة {reward}؛ أعدنا {points} نقطة إلى رصيدك."),
+        "en": Text(
+            "Voucher expired",
+            "Your voucher for {reward} expired; {points} points are back in your balance.",
+        ),
+        "ar": Text(
+            "انتهت صلاحية القسيمة", "انتهت صلاحية قسيمة {reward}؛ أعدنا {points} نقطة إلى رصيدك."
+        ),
     },
     Event.POINTS_EXPIRING: {
-        "en": Text("Points expiring soon", "{points} points expire on {expires_on}. Use them before they go!"),
-        "ar": Text("نقاطك على وشك الانتهاء", "تنتهي صلاحية {points} نقطة في {expires_on}. استخدمها قبل ذلك!"),
+        "en": Text(
+            "Points expiring soon",
+            "{points} points expire on {expires_on}. Use them before they go!",
+        ),
+        "ar": Text(
+            "نقاطك على وشك الانتهاء",
+            "تنتهي صلاحية {points} نقطة في {expires_on}. استخدمها قبل ذلك!",
+        ),
     },
     Event.BIRTHDAY: {
         "en": Text("Happy birthday, {name}!", "A gift from {merchant}: {points} bonus points."),
@@ -85,15 +107,25 @@ DEFAULTS: dict[str, dict[str, Text]] = {
         "ar": Text("{merchant}", ""),
     },
     Event.MERCHANT_WELCOME: {
-        "en": Text("Welcome to Loyalty, {merchant}", "Your dashboard is ready at {dashboard_url}. Sign in as {owner_email} and follow the setup checklist."),
-        "ar": Text("أهلاً بك، {merchant}", "لوحة التحكم جاهزة على {dashboard_url}. سجّل الدخول بالبريد {owner_email} واتبع قائمة الإعداد."),
+        "en": Text(
+            "Welcome to Loyalty, {merchant}",
+            "Your dashboard is ready at {dashboard_url}. "
+            "Sign in as {owner_email} and follow the setup checklist.",
+        ),
+        "ar": Text(
+            "أهلاً بك، {merchant}",
+            "لوحة التحكم جاهزة على {dashboard_url}. "
+            "سجّل الدخول بالبريد {owner_email} واتبع قائمة الإعداد.",
+        ),
     },
 }
 
 
 def placeholders(template: str) -> list[str]:
     """The field names a template uses; raises ValueError on a malformed one."""
-    return [name for _lit, name, _spec, _conv in string.Formatter().parse(template) if name is not None]
+    return [
+        name for _lit, name, _spec, _conv in string.Formatter().parse(template) if name is not None
+    ]
 
 
 def template_validate(event: str, template: str) -> None:
@@ -103,14 +135,16 @@ def template_validate(event: str, template: str) -> None:
         names = placeholders(template)
     except ValueError as error:
         raise ValidationError(
-            _("The text has an unmatched brace: %(error)s"), code="template_invalid", params={"error": error}
+            _("The text has an unmatched brace: %(error)s"),
+            code="template_invalid",
+            params={"error": error},
         ) from error
     for name in names:
         if name not in allowed:
             raise ValidationError(
                 _("{%(name)s} is not available here. Use one of: %(allowed)s."),
                 code="template_placeholder",
-                params={"name": name, "allowed": ", ".join("{%s}" % a for a in sorted(allowed))},
+                params={"name": name, "allowed": ", ".join(f"{{{a}}}" for a in sorted(allowed))},
             )
 
 

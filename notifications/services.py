@@ -48,7 +48,7 @@ def broadcast_audience(broadcast: Broadcast) -> QuerySet[Membership]:
     members = Membership.objects.filter(status=Membership.Status.ACTIVE)
     segment = broadcast.segment
     if segment == Broadcast.Segment.TIER:
-        return members.filter(tier_id=broadcast.tier_id)
+        return members.filter(tier=broadcast.tier)
     if segment == Broadcast.Segment.INACTIVE_30:
         since = timezone.now() - datetime.timedelta(days=INACTIVE_DAYS)
         return members.filter(

@@ -3,7 +3,7 @@ request the official SDK sends and answers with a canned response."""
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,20 +33,35 @@ class Stub:
     requests: list[Recorded] = field(default_factory=list)
     status: int = 201
     reply: dict[str, Any] = field(default_factory=dict)
+    # Answers per request when set: (status, JSON body, extra headers).
+    responder: Callable[[Recorded], tuple[int, Any, dict[str, str]]] | None = None
+
+    def to(self, path_part: str) -> list[Recorded]:
+        return [r for r in self.requests if path_part in r.path]
 
 
 @contextmanager
-def stub_server(status: int = 201, reply: dict[str, Any] | None = None) -> Iterator[Stub]:
-    stub = Stub(url="", status=status, reply=reply or {})
+def stub_server(
+    status: int = 201,
+    reply: dict[str, Any] | None = None,
+    responder: Callable[[Recorded], tuple[int, Any, dict[str, str]]] | None = None,
+) -> Iterator[Stub]:
+    stub = Stub(url="", status=status, reply=reply or {}, responder=responder)
 
     class Handler(BaseHTTPRequestHandler):
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            stub.requests.append(
-                Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
+            recorded = Recorded(
+                self.command, self.path, dict(self.headers), self.rfile.read(length)
             )
-            body = json.dumps(stub.reply).encode()
-            self.send_response(stub.status)
+            stub.requests.append(recorded)
+            status, reply, headers = stub.status, stub.reply, {}
+            if stub.responder is not None:
+                status, reply, headers = stub.responder(recorded)
+            body = json.dumps(reply).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -1,6 +1,8 @@
+from zoneinfo import available_timezones
+
 from rest_framework import serializers
 
-from customers.models import Customer, Device
+from customers.models import Customer, Device, NotificationPreference
 from loyalty.api.base import StrictSerializer
 
 
@@ -37,6 +39,7 @@ class CustomerOut(serializers.ModelSerializer):
             "birthday",
             "language",
             "marketing_consent",
+            "time_zone",
             "created_at",
         )
         read_only_fields = fields
@@ -53,6 +56,32 @@ class ProfileIn(StrictSerializer):
     birthday = serializers.DateField(required=False)
     language = serializers.ChoiceField(choices=Customer.Language.choices, required=False)
     marketing_consent = serializers.BooleanField(required=False)
+    time_zone = serializers.CharField(
+        max_length=64, required=False, help_text="IANA name, e.g. Asia/Amman"
+    )
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in available_timezones():
+            raise serializers.ValidationError("Not a known time zone (IANA name).")
+        return value
+
+
+class PreferencesSerializer(serializers.ModelSerializer):
+    """Channels the customer accepts, for transactional messages (points, rewards,
+    tiers) and for marketing (offers, broadcasts; also needs marketing consent)."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = (
+            "push_transactional",
+            "push_marketing",
+            "email_transactional",
+            "email_marketing",
+            "sms_transactional",
+            "sms_marketing",
+            "whatsapp_transactional",
+            "whatsapp_marketing",
+        )
 
 
 class PhoneChangeRequestIn(StrictSerializer):

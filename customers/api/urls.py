@@ -13,6 +13,7 @@ root = [
     path("me/export", views.ExportView.as_view(), name="me-export"),
     path("me/phone", views.PhoneChangeRequestView.as_view(), name="me-phone"),
     path("me/phone/confirm", views.PhoneChangeConfirmView.as_view(), name="me-phone-confirm"),
+    path("me/notification-preferences", views.PreferencesView.as_view(), name="me-preferences"),
     path("me/devices", views.DevicesView.as_view(), name="me-devices"),
     path("me/devices/<int:pk>", views.DeviceView.as_view(), name="me-device"),
     path("me/memberships", MyMembershipsView.as_view(), name="me-memberships"),

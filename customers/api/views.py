@@ -13,6 +13,7 @@ from customers.models import Device
 from loyalty.api.base import CustomerAPIView, customer_of
 from loyalty.api.schema import responses
 from loyalty.api.tokens import CUSTOMER, tokens_issue, tokens_refresh, tokens_revoke
+from loyalty.errors import DomainError
 
 from .serializers import (
     CustomerOut,
@@ -22,6 +23,7 @@ from .serializers import (
     OtpVerifyIn,
     PhoneChangeConfirmIn,
     PhoneChangeRequestIn,
+    PreferencesSerializer,
     ProfileIn,
     RefreshIn,
     SignInOut,
@@ -144,6 +146,30 @@ class ProfileView(CustomerAPIView):
     def delete(self, request: Request) -> Response:
         services.customer_delete(customer=customer_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PreferencesView(CustomerAPIView):
+    @extend_schema(
+        responses=responses(PreferencesSerializer), summary="My notification preferences"
+    )
+    def get(self, request: Request) -> Response:
+        return Response(PreferencesSerializer(services.preferences_of(customer_of(request))).data)
+
+    @extend_schema(
+        request=PreferencesSerializer,
+        responses=responses(PreferencesSerializer, e400="invalid"),
+        summary="Change my notification preferences (any subset of the fields)",
+    )
+    def patch(self, request: Request) -> Response:
+        data = PreferencesSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        unknown = set(request.data) - set(PreferencesSerializer.Meta.fields)
+        if unknown:
+            raise DomainError("invalid", f"Unknown preference: {', '.join(sorted(unknown))}.")
+        preference = services.preferences_update(
+            customer=customer_of(request), **data.validated_data
+        )
+        return Response(PreferencesSerializer(preference).data)
 
 
 class ExportView(CustomerAPIView):

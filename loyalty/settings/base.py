@@ -362,7 +362,7 @@ UNFOLD_MERCHANT = {
                     _item(
                         "Notification log",
                         "notifications",
-                        "notifications_outboxmessage_changelist",
+                        "messaging_delivery_changelist",
                         "notifications_edit",
                     ),
                     _item("Staff", "badge", "auth_user_changelist", "staff_manage"),

@@ -48,6 +48,7 @@ class MembershipOut(serializers.Serializer):
     tier_review_on = serializers.DateField(allow_null=True)
     expiring_points = serializers.IntegerField(help_text="Points expiring in the next 30 days")
     expiring_first_on = serializers.DateField(allow_null=True)
+    unread_messages = serializers.IntegerField(help_text="Unread messages in the inbox here")
 
     @staticmethod
     def of(summary: MembershipSummary, merchant_slug: str) -> dict[str, Any]:

@@ -63,8 +63,13 @@ def my_membership(request: Request) -> Membership:
 
 
 def membership_out(membership: Membership) -> dict:
+    from notifications.api.views import unread_count
+
     summary = selectors.membership_summary(membership, at=timezone.now())
-    return MembershipOut.of(summary, merchant_current().slug)
+    return {
+        **MembershipOut.of(summary, merchant_current().slug),
+        "unread_messages": unread_count(membership.pk),
+    }
 
 
 # --- customer, root domain ---------------------------------------------------------

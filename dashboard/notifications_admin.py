@@ -1,0 +1,267 @@
+"""Notifications in the merchant dashboard: templates with a preview, the delivery log
+with its dead letters, and broadcasts."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from unfold.decorators import action, display
+
+from loyalty.admin_sites import merchant_site
+from loyalty.errors import DomainError
+from messaging.models import Delivery, EventSetting
+from messaging.relay import deliveries_retry, event_settings, override_of, sender_current
+from messaging.texts import COMMON_FIELDS, FIELDS, template_validate
+from messaging.texts import render as text_render
+from notifications import services
+from notifications.models import Broadcast
+
+from .permissions import RoleAdmin, require, staff_user
+
+# What the preview fills the placeholders with.
+SAMPLE = {
+    "name": "Lina",
+    "points": 750,
+    "balance": 1250,
+    "tier": "Gold",
+    "tier_ar": "ذهبي",
+    "previous_tier": "Silver",
+    "multiplier": "1.5",
+    "needed": 300,
+    "review_on": "2026-12-31",
+    "reward": "Free coffee",
+    "reward_ar": "قهوة مجانية",
+    "voucher_code": "K7M2QX",
+    "reason": "Out of stock",
+    "expires_on": "2026-12-31",
+}
+
+
+class EventSettingForm(forms.ModelForm):
+    class Meta:
+        model = EventSetting
+        fields = ("push", "email", "sms", "whatsapp", "title_en", "body_en", "title_ar", "body_ar")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field in ("title_en", "body_en", "title_ar", "body_ar"):
+            try:
+                template_validate(self.instance.event, cleaned.get(field, ""))
+            except forms.ValidationError as error:
+                self.add_error(field, error)
+        return cleaned
+
+
+@admin.register(EventSetting, site=merchant_site)
+class EventSettingAdmin(RoleAdmin):
+    view_permission = "notifications.edit"
+    edit_permission = "notifications.edit"
+    form = EventSettingForm
+    list_display = ("event", "push", "email", "sms", "whatsapp", "custom_text")
+    list_editable = ("push", "email", "sms", "whatsapp")
+    readonly_fields = ("event", "placeholders", "preview")
+    fieldsets = (
+        (None, {"fields": ("event",)}),
+        (_("Channels"), {"fields": ("push", "email", "sms", "whatsapp")}),
+        (
+            _("Your wording (leave empty for ours)"),
+            {"fields": ("placeholders", "title_en", "body_en", "title_ar", "body_ar")},
+        ),
+        (_("Preview"), {"fields": ("preview",)}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        event_settings()  # every event has its row, with the default channels
+        return super().changelist_view(request, extra_context)
+
+    @display(description=_("Own wording"), boolean=True)
+    def custom_text(self, setting: EventSetting) -> bool:
+        return any((setting.title_en, setting.body_en, setting.title_ar, setting.body_ar))
+
+    @display(description=_("Placeholders you can use"))
+    def placeholders(self, setting: EventSetting) -> str:
+        names = (*COMMON_FIELDS, *FIELDS.get(setting.event, ()))
+        return format_html_join(" ", "<code>{{{}}}</code>", ((n,) for n in names))
+
+    @display(description=_("Preview"))
+    def preview(self, setting: EventSetting) -> str:
+        sender = sender_current()
+        rows = []
+        for language, label in (("en", "English"), ("ar", "العربية")):
+            text = text_render(
+                setting.event,
+                language,
+                SAMPLE,
+                sender.name_in(language),
+                override_of(setting, language),
+            )
+            rows.append((label, "rtl" if language == "ar" else "ltr", text.title, text.body))
+        return format_html_join(
+            "",
+            '<div dir="{1}" style="margin-bottom:12px"><small>{0}</small><br>'
+            "<strong>{2}</strong><br>{3}</div>",
+            ((label, direction, title, body) for label, direction, title, body in rows),
+        )
+
+
+@admin.register(Delivery, site=merchant_site)
+class DeliveryAdmin(RoleAdmin):
+    """Every message on every channel; dead letters can be sent again."""
+
+    view_permission = "notifications.edit"
+    list_display = (
+        "created_at",
+        "event",
+        "channel",
+        "to",
+        "title",
+        "status",
+        "attempts",
+        "last_error",
+    )
+    list_filter = ("status", "channel", "message__event")
+    search_fields = ("to", "body", "provider_id")
+    list_select_related = ("message",)
+    ordering = ("-id",)
+    actions = ["retry"]
+    readonly_fields = (
+        "message",
+        "channel",
+        "to",
+        "language",
+        "title",
+        "body",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "provider_id",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    fields = readonly_fields
+
+    @display(description=_("Event"))
+    def event(self, delivery: Delivery) -> str:
+        return delivery.message.get_event_display()
+
+    @admin.action(description=_("Send again (failed ones)"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        require(request, "notifications.edit")
+        count = deliveries_retry(list(queryset.values_list("pk", flat=True)))
+        messages.success(request, _("%(count)s message(s) queued again.") % {"count": count})
+
+
+class BroadcastForm(forms.ModelForm):
+    class Meta:
+        model = Broadcast
+        fields = (
+            "title_en",
+            "body_en",
+            "title_ar",
+            "body_ar",
+            "segment",
+            "tier",
+            "push",
+            "email",
+            "sms",
+            "whatsapp",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field in ("title_en", "body_en", "title_ar", "body_ar"):
+            try:
+                template_validate("broadcast", cleaned.get(field, ""))
+            except forms.ValidationError as error:
+                self.add_error(field, error)
+        if cleaned.get("segment") == Broadcast.Segment.TIER and not cleaned.get("tier"):
+            self.add_error("tier", _("Choose the tier to send to."))
+        if not any(cleaned.get(c) for c in ("push", "email", "sms", "whatsapp")):
+            raise forms.ValidationError(_("Choose at least one channel."))
+        return cleaned
+
+
+@admin.register(Broadcast, site=merchant_site)
+class BroadcastAdmin(RoleAdmin):
+    view_permission = "notifications.edit"
+    edit_permission = "notifications.edit"
+    form = BroadcastForm
+    list_display = ("title_en", "segment", "status", "audience_size", "progress", "sent_at")
+    list_filter = ("status", "segment")
+    actions_detail = ["send"]
+    readonly_fields = ("status", "audience", "progress", "sent_at", "created_by")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.status != Broadcast.Status.DRAFT:
+            return (*BroadcastForm.Meta.fields, *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Broadcast, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = staff_user(request)
+        super().save_model(request, obj, form, change)
+
+    @display(description=_("Audience"))
+    def audience(self, broadcast: Broadcast) -> str:
+        if broadcast.pk is None:
+            return _("Save the draft to see how many members it reaches.")
+        if broadcast.status != Broadcast.Status.DRAFT:
+            return str(broadcast.audience_size)
+        count = services.broadcast_audience(broadcast).count()
+        return _("%(count)s member(s) today") % {"count": count}
+
+    @display(description=_("Progress"))
+    def progress(self, broadcast: Broadcast) -> str:
+        if broadcast.status == Broadcast.Status.DRAFT:
+            return "-"
+        p = services.broadcast_progress(broadcast)
+        return format_html(
+            "{} / {} members reached; {} delivered, {} waiting, {} skipped, {} failed",
+            p["fanned_out"],
+            p["total"],
+            p["delivered"],
+            p["waiting"],
+            p["skipped"],
+            p["failed"],
+        )
+
+    @action(description=_("Send now"), url_path="send", icon="send")
+    def send(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        require(request, "notifications.edit")
+        back = HttpResponseRedirect(
+            reverse("merchant_admin:notifications_broadcast_change", args=[object_id])
+        )
+        if request.method != "POST":  # a link shows what will happen; the form sends
+            broadcast = get_object_or_404(Broadcast, pk=object_id)
+            if broadcast.status != Broadcast.Status.DRAFT:
+                messages.info(request, _("This broadcast has already been sent."))
+                return back
+            context = {
+                **self.admin_site.each_context(request),
+                "broadcast": broadcast,
+                "audience": services.broadcast_audience(broadcast).count(),
+                "channels": broadcast.channels(),
+                "title": _("Send broadcast"),
+                "opts": self.model._meta,
+            }
+            return TemplateResponse(request, "dashboard/broadcast_send.html", context)
+        try:
+            broadcast = services.broadcast_send(broadcast_id=int(object_id))
+            messages.success(
+                request,
+                _("Sending to %(count)s member(s).") % {"count": broadcast.audience_size},
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        return back
