@@ -8,6 +8,7 @@ Provider failures are sorted into `Transient` (worth retrying: network, 429, 5xx
 import json
 import logging
 import urllib.error
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -157,13 +158,17 @@ def push(message: Outgoing) -> Result:
     if not message.tokens:
         raise Permanent("The customer has no registered device.")
     app = firebase_app(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)
-    multicast = fcm.MulticastMessage(
-        tokens=message.tokens,
-        notification=fcm.Notification(title=message.title, body=message.body),
-        data=message.data,
-        android=fcm.AndroidConfig(priority="high"),
-        apns=fcm.APNSConfig(payload=fcm.APNSPayload(aps=fcm.Aps(sound="default"))),
-    )
+    with warnings.catch_warnings():
+        # The apps register FCM registration tokens, which the SDK now marks deprecated
+        # in favour of installation IDs; tokens remain what FCM's v1 API delivers to.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        multicast = fcm.MulticastMessage(
+            tokens=message.tokens,
+            notification=fcm.Notification(title=message.title, body=message.body),
+            data=message.data,
+            android=fcm.AndroidConfig(priority="high"),
+            apns=fcm.APNSConfig(payload=fcm.APNSPayload(aps=fcm.Aps(sound="default"))),
+        )
     try:
         batch = fcm.send_each_for_multicast(multicast, app=app)
     except firebase_errors.FirebaseError as error:
