@@ -26,6 +26,9 @@ class SentMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
+    delivery_id = models.BigIntegerField(
+        null=True, blank=True, help_text=_("The delivery it was sent for, if any.")
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

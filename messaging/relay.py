@@ -388,6 +388,7 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
         purpose=delivery.message.event,
         status=SentMessage.Status.RECORDED if result.recorded else SentMessage.Status.SENT,
         provider_id=result.provider_id,
+        delivery_id=delivery.pk,
     )
     if result.recorded:
         logger.info(

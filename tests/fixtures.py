@@ -134,16 +134,16 @@ def demo(django_db_setup, django_db_blocker) -> dict[str, int]:
         return sizes
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on the test database and the test Redis."""
+def worker_start(queue: str, **extra_env: str) -> subprocess.Popen[bytes]:
+    """Start a Celery worker process on the test database and Redis, consuming `queue`
+    (and queueing its own follow-up tasks there); returns once it answers a ping."""
     env = dict(os.environ)
     db = connection.settings_dict
     host = db["HOST"] or db.get("OPTIONS", {}).get("host", "")
     env["DATABASE_URL"] = f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
     env["DJANGO_SETTINGS_MODULE"] = "loyalty.settings.test"
-    queue = f"test-{os.getpid()}"
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    env.update(extra_env)
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -155,6 +155,8 @@ def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[by
             "--pool=solo",
             "--queues",
             queue,
+            "--hostname",
+            f"celery@{queue}",
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
@@ -164,11 +166,22 @@ def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[by
     )
     from loyalty.celery import app
 
-    app.conf.task_default_queue = queue
     deadline = time.monotonic() + 30
-    while not app.control.ping(timeout=0.5):
+    name = f"celery@{queue}"
+    while not app.control.ping(destination=[name], timeout=0.5):
         if worker.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the Celery worker did not start")
+    return worker
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the test database and the test Redis."""
+    from loyalty.celery import app
+
+    queue = f"test-{os.getpid()}"
+    worker = worker_start(queue)
+    app.conf.task_default_queue = queue
     yield worker
     worker.terminate()
     worker.wait(10)

@@ -155,6 +155,7 @@ def test_texts_stop_at_the_plans_monthly_allowance(programme, merchant_a) -> Non
     assert usage.texts == allowance
 
 
+@override_settings(QUIET_HOURS_START=21, QUIET_HOURS_END=9)
 def test_marketing_waits_for_morning_in_the_customers_time_zone(programme) -> None:
     night = datetime.datetime(2026, 11, 25, 23, 30, tzinfo=AMMAN)
     assert quiet_until(night, "Asia/Amman") == datetime.datetime(2026, 11, 26, 9, 0, tzinfo=AMMAN)
