@@ -1,6 +1,7 @@
 """Reads of plans and usage."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -32,3 +33,37 @@ def mrr() -> Decimal:
         total=Sum("plan__price")
     )["total"]
     return (total or Decimal(0)).quantize(Decimal("0.001"))
+
+
+@dataclass(frozen=True)
+class Usage:
+    label: str
+    used: int
+    limit: int | None  # None: unlimited
+
+    @property
+    def percent(self) -> int:
+        if not self.limit:
+            return 0
+        return min(100, round(100 * self.used / self.limit))
+
+    @property
+    def over(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
+def usage_of(merchant: Merchant) -> list[Usage]:
+    """What the merchant uses of its plan's limits (call inside its schema)."""
+    from django.contrib.auth.models import User
+    from django.utils.translation import gettext as _
+
+    from points.models import Membership
+    from rewards.models import Reward
+
+    plan = plan_of(merchant)
+    return [
+        Usage(_("Members"), Membership.objects.count(), plan.max_members),
+        Usage(_("Staff"), User.objects.filter(is_active=True).count(), plan.max_staff),
+        Usage(_("Rewards"), Reward.objects.filter(is_active=True).count(), plan.max_rewards),
+        Usage(_("Text messages this month"), texts_used(merchant), plan.sms_per_month),
+    ]

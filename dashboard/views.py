@@ -251,3 +251,21 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
             }
         }
     )
+
+
+def subscription(request: HttpRequest) -> TemplateResponse:
+    """The merchant's plan, what it uses of the plan's limits, and the plans there are."""
+    from billing.models import Plan
+    from billing.selectors import plan_of, usage_of
+
+    require(request, "billing.manage")
+    merchant = merchant_current()
+    context = {
+        **merchant_site.each_context(request),
+        "merchant": merchant,
+        "plan": plan_of(merchant),
+        "usage": usage_of(merchant),
+        "plans": Plan.objects.filter(is_public=True),
+        "title": _("Subscription"),
+    }
+    return TemplateResponse(request, "dashboard/subscription.html", context)

@@ -64,6 +64,7 @@ class PlatformAdminSite(UnfoldAdminSite):
             "members": "Members",
             "points_issued_today": "Points issued today",
             "messages_sent_today": "Messages sent today",
+            "mrr": "Monthly recurring revenue",
         }
         context = {
             "kpis": [(labels[k], k, v) for k, v in overview.kpis.items()],
@@ -100,6 +101,7 @@ class MerchantAdminSite(UnfoldAdminSite):
             path("counter/voucher", self.admin_view(views.counter_voucher), name="counter_voucher"),
             path("poster/", self.admin_view(views.poster), name="join_poster"),
             path("poster.pdf", self.admin_view(views.poster_pdf), name="join_poster_pdf"),
+            path("subscription/", self.admin_view(views.subscription), name="subscription"),
         ]
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, Device
 from customers.services import customer_get_or_create
 from loyalty.errors import DomainError
 from points.models import Campaign, Membership, PointsSettings, Tier
@@ -217,6 +217,15 @@ def demo_customers(count: int = 90) -> list[Customer]:
                 birthday=birthday,
             )
         )
+    # A third of them take marketing, by push (a phone with the app) and e-mail.
+    for i, customer in enumerate(customers):
+        if i % 3 == 0 and not customer.marketing_consent:
+            customer.marketing_consent = True
+            customer.email = customer.email or f"member{i}@example.jo"
+            customer.save(update_fields=["marketing_consent", "email"])
+            Device.objects.get_or_create(
+                token=f"demo-device-{i}", defaults={"customer": customer, "platform": "android"}
+            )
     return customers
 
 

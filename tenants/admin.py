@@ -38,13 +38,14 @@ class MerchantAdmin(ModelAdmin):
         "category",
         "city",
         "status",
+        "plan",
         "members",
         "points_30_days",
         "last_active",
         "trial_ends_at",
         "created_at",
     )
-    list_filter = ("status", "category", "city")
+    list_filter = ("status", "plan", "category", "city")
     search_fields = ("name", "name_ar", "slug", "contact_email")
     readonly_fields = ("schema_name", "slug", "created_at")
     inlines = [DomainInline]

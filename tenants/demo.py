@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
+from billing.models import Plan
 from points.demo import demo_customers, history_seed, programme_seed
 
 from .models import Merchant
@@ -85,6 +86,36 @@ DEMO_MERCHANTS = (
 )
 
 
+# Each demo merchant is on a different plan, so the platform's MRR has something to add.
+DEMO_PLANS = {"cafe-aroma": "growth", "fresh-fitness": "starter", "bella-salon": "trial"}
+
+
+def notifications_seed(slug: str) -> None:
+    """The history is backfilled, not news: its outbox rows are closed unsent. Then one
+    broadcast goes out (recorded, as every message without credentials), so the
+    dashboard's log and the members' inboxes have something in them."""
+    from messaging.models import Outbox
+    from messaging.relay import deliveries_send, outbox_fan_out
+    from notifications.models import Broadcast
+    from notifications.services import broadcast_send
+
+    Outbox.objects.filter(status=Outbox.Status.PENDING).update(
+        status=Outbox.Status.DONE, processed_at=timezone.now()
+    )
+    broadcast = Broadcast.objects.create(
+        title_en="Thank you for visiting",
+        body_en="Thank you for being with us, {name}. See you soon!",
+        title_ar="شكراً لزيارتك",
+        body_ar="شكراً لأنك معنا يا {name}. نراك قريباً!",
+        push=True,
+        email=True,
+    )
+    broadcast_send(broadcast_id=broadcast.pk)
+    while outbox_fan_out():
+        pass
+    deliveries_send(seconds=120)
+
+
 def demo_seed() -> list[str]:
     """Create whatever part of the demo is missing; returns what was created."""
     created: list[str] = []
@@ -113,6 +144,9 @@ def demo_seed() -> list[str]:
                 contact_phone=demo.phone,
             ).merchant
             created.append(f"merchant {demo.slug}")
+        plan = Plan.objects.get(code=DEMO_PLANS[demo.slug])
+        if merchant.plan_id != plan.pk:
+            Merchant.objects.filter(pk=merchant.pk).update(plan=plan)
         with schema_context(merchant.schema_name), transaction.atomic():
             for person in demo.staff:
                 if not users.filter(username=person.email).exists():
@@ -135,6 +169,7 @@ def demo_seed() -> list[str]:
             )
             if members:
                 created.append(f"{demo.slug} history: {members} members over 90 days")
+                notifications_seed(demo.slug)
                 today = timezone.localdate()
                 for back in range(30):
                     stats_collect(day=today - datetime.timedelta(days=back))

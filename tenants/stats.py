@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from billing.selectors import mrr
 from loyalty.db import connection
 
 from .models import Merchant, MerchantDailyStats
@@ -81,6 +82,7 @@ def platform_overview(*, days: int = 30) -> PlatformOverview:
         "members": latest.aggregate(n=Coalesce(Sum("members"), 0))["n"],
         "points_issued_today": (daily.get(today) or {}).get("issued") or 0,
         "messages_sent_today": (daily.get(today) or {}).get("messages") or 0,
+        "mrr": f"{mrr()} JOD",
     }
     chart = {
         "labels": [d.strftime("%d %b") for d in labels],

@@ -55,7 +55,8 @@ def stub_server(
                 self.command, self.path, dict(self.headers), self.rfile.read(length)
             )
             stub.requests.append(recorded)
-            status, reply, headers = stub.status, stub.reply, {}
+            status, reply = stub.status, stub.reply
+            headers: dict[str, str] = {}
             if stub.responder is not None:
                 status, reply, headers = stub.responder(recorded)
             body = json.dumps(reply).encode()

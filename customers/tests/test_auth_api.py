@@ -196,7 +196,7 @@ def test_devices_export_and_deletion() -> None:
         "",
         False,
     )
-    assert not Device.objects.exists()
+    assert not Device.objects.filter(customer=customer).exists()
     assert me.get("/api/v1/me").status_code == 401
 
 

@@ -51,7 +51,9 @@ ROLE_SEES = {
         "RewardCategoryAdmin",
         "TierAdmin",
         "CampaignAdmin",
-        "OutboxMessageAdmin",
+        "EventSettingAdmin",
+        "DeliveryAdmin",
+        "BroadcastAdmin",
     },
 }
 
@@ -68,6 +70,8 @@ def test_every_admin_page_answers_for_its_role(demo, role) -> None:
         assert response.status_code in expected, (role, url, response.status_code)
     for extra in ("/admin/", "/admin/counter/", "/admin/poster/"):
         assert client.get(extra).status_code == 200, (role, extra)
+    subscription = client.get("/admin/subscription/")
+    assert subscription.status_code == (200 if role == "owner" else 403), role
 
 
 def test_a_cashier_is_refused_settings_staff_and_the_ledger(demo) -> None:

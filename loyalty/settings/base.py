@@ -354,10 +354,19 @@ UNFOLD_MERCHANT = {
                 ],
             },
             {
-                "title": _("Records"),
+                "title": _("Messages"),
                 "items": [
                     _item(
-                        "Ledger", "receipt_long", "points_ledgerentry_changelist", "reports_view"
+                        "Broadcasts",
+                        "campaign",
+                        "notifications_broadcast_changelist",
+                        "notifications_edit",
+                    ),
+                    _item(
+                        "Notification templates",
+                        "edit_notifications",
+                        "messaging_eventsetting_changelist",
+                        "notifications_edit",
                     ),
                     _item(
                         "Notification log",
@@ -365,7 +374,16 @@ UNFOLD_MERCHANT = {
                         "messaging_delivery_changelist",
                         "notifications_edit",
                     ),
+                ],
+            },
+            {
+                "title": _("Records"),
+                "items": [
+                    _item(
+                        "Ledger", "receipt_long", "points_ledgerentry_changelist", "reports_view"
+                    ),
                     _item("Staff", "badge", "auth_user_changelist", "staff_manage"),
+                    _item("Subscription", "credit_card", "subscription", "billing_manage"),
                     _item("Audit log", "history", "admin_logentry_changelist", "staff_manage"),
                 ],
             },

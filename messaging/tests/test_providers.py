@@ -6,7 +6,6 @@ import datetime
 import json
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
@@ -166,14 +165,16 @@ def test_push_goes_to_fcm_for_every_device_and_unregistered_tokens_are_removed(p
     member = programme.member(tier=programme.silver)
     Device.objects.create(customer_id=member.customer_id, token="live-token", platform="android")
     Device.objects.create(customer_id=member.customer_id, token="gone-token", platform="ios")
-    with stub_server(responder=fcm_stub(send)) as fcm:
-        with override_settings(
+    with (
+        stub_server(responder=fcm_stub(send)) as fcm,
+        override_settings(
             FIREBASE_CREDENTIALS=firebase_credentials(f"{fcm.url}/token"), FCM_API_BASE_URL=fcm.url
-        ):
-            points_earn(membership_id=member.pk, amount="50.000", actor=programme.cashier)
-            while outbox_fan_out():
-                pass
-            deliveries_send(seconds=10)
+        ),
+    ):
+        points_earn(membership_id=member.pk, amount="50.000", actor=programme.cashier)
+        while outbox_fan_out():
+            pass
+        deliveries_send(seconds=10)
 
     sends = fcm.to("/messages:send")
     assert {r.path for r in sends} == {"/v1/projects/loyalty-test/messages:send"}

@@ -4,7 +4,6 @@ plan, the customer's preferences and quiet hours; texts in the customer's langua
 import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.test import override_settings
 from django.utils import timezone
 
@@ -130,7 +129,7 @@ def test_whatsapp_needs_the_setting_and_a_plan_that_includes_it(programme, merch
     with override_settings(WHATSAPP_ENABLED=True):
         points_earn(membership_id=member.pk, amount="10.000", actor=programme.cashier)
         relay_now()
-    latest = Delivery.objects.filter(channel="whatsapp").order_by("-id").first()
+    latest = Delivery.objects.filter(channel="whatsapp").latest("id")
     assert (latest.status, latest.to) == ("recorded", member.customer.phone)
 
 

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from unfold.admin import ModelAdmin
+
+from loyalty.admin_sites import platform_site
+
+from .models import MessageUsage, Plan
+
+
+@admin.register(Plan, site=platform_site)
+class PlanAdmin(ModelAdmin):
+    list_display = (
+        "name",
+        "code",
+        "price",
+        "max_members",
+        "max_staff",
+        "max_rewards",
+        "sms_per_month",
+        "whatsapp",
+        "is_public",
+    )
+    ordering = ("sort", "price")
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # merchants point at their plan
+
+
+@admin.register(MessageUsage, site=platform_site)
+class MessageUsageAdmin(ModelAdmin):
+    list_display = ("merchant", "month", "texts")
+    list_filter = ("month",)
+    list_select_related = ("merchant",)
+    ordering = ("-month", "-texts")
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
