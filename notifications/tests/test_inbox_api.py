@@ -31,10 +31,11 @@ def test_the_inbox_lists_unread_first_then_newest(member) -> None:
     assert page["count"] == 5 and page["unread"] == 5
     assert [r["event"] for r in page["results"]].count("tier_upgraded") == 1
     earnings = [r for r in page["results"] if r["event"] == "points_earned"]
+    # A customer who signed in without choosing a language reads Arabic.
     assert [item["body"].split("!")[0] for item in earnings] == [
-        "You earned 300 points",
-        "You earned 200 points",
-        "You earned 100 points",
+        "ربحت 300 نقطة",
+        "ربحت 200 نقطة",
+        "ربحت 100 نقطة",
     ]
     oldest_earn = earnings[2]
 
@@ -58,7 +59,7 @@ def test_another_members_message_is_not_found(member, programme) -> None:
     points_earn(membership_id=other.pk, amount="5.000", actor=programme.cashier)
     while outbox_fan_out():
         pass
-    theirs = InboxItem.objects.filter(membership=other).get()
+    theirs = InboxItem.objects.get(membership=other, event="points_earned")
     response = client.post(f"/api/v1/membership/inbox/{theirs.pk}/read")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "inbox_item_not_found"
