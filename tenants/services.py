@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.selectors import plan_trial
+from messaging.models import Event
+from messaging.outbox import outbox_add
 
 from .models import Domain, Merchant, slug_validator
 from .provisioning import schema_build
@@ -55,6 +57,7 @@ def merchant_create(
     city: str = "",
     name_ar: str = "",
     contact_phone: str = "",
+    language: str = "en",
 ) -> ProvisionedMerchant:
     """Create a merchant with its schema, domain, staff roles and owner account.
 
@@ -83,6 +86,18 @@ def merchant_create(
             roles_ensure()
             owner = staff_create(
                 email=owner_email, role=Role.OWNER, password=password, name=owner_name
+            )
+        with schema_context(get_public_schema_name()):
+            # The welcome mail is queued in the public schema's outbox, in this
+            # transaction: no merchant, no mail; a merchant, always its mail.
+            outbox_add(
+                event=Event.MERCHANT_WELCOME,
+                to_email=owner_email,
+                language=language,
+                dedupe_key=f"merchant-welcome:{merchant.pk}",
+                merchant=merchant.name,
+                owner_email=owner_email,
+                dashboard_url=f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}/admin/",
             )
     seconds = time.perf_counter() - started
     logger.info("merchant %s provisioned (%s) in %.3f s", slug, method, seconds)

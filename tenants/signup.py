@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from loyalty.db import connection
@@ -57,6 +58,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 owner_password=data["password"],
                 category=data["category"],
                 city=data["city"],
+                language=(translation.get_language() or "en")[:2],
             )
         except ValidationError as error:
             form.add_error("slug", error)

@@ -188,3 +188,16 @@ def test_event_settings_start_with_defaults(programme) -> None:
     settings = event_settings()
     assert settings["points_earned"].channels() == ["push"]
     assert EventSetting.objects.count() == len(settings)
+
+
+def test_a_new_merchants_owner_gets_a_welcome_mail_from_the_public_outbox(db, merchant_a) -> None:
+    from django_tenants.utils import schema_context
+
+    with schema_context("public"):
+        message = Outbox.objects.get(dedupe_key=f"merchant-welcome:{merchant_a.merchant.pk}")
+        assert (message.to_email, message.customer_id) == ("owner@alpha-cafe.test", None)
+        relay_now()  # a worker may have done it already: either way, one mail
+        (mail,) = Delivery.objects.filter(message=message)
+    assert (mail.channel, mail.to, mail.status) == ("email", "owner@alpha-cafe.test", "recorded")
+    assert mail.title == "Welcome to Loyalty, Alpha Café"
+    assert "http://alpha-cafe.localhost/admin/" in mail.body
