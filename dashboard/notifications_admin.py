@@ -114,6 +114,12 @@ class EventSettingAdmin(RoleAdmin):
         )
 
 
+def dead_letters_badge(request: HttpRequest) -> str:
+    """The sidebar badge: messages that failed for good and wait for a decision."""
+    count = Delivery.objects.filter(status=Delivery.Status.DEAD).count()
+    return str(count) if count else ""
+
+
 @admin.register(Delivery, site=merchant_site)
 class DeliveryAdmin(RoleAdmin):
     """Every message on every channel; dead letters can be sent again."""
@@ -200,6 +206,7 @@ class BroadcastAdmin(RoleAdmin):
     list_display = ("title_en", "segment", "status", "audience_size", "progress", "sent_at")
     list_filter = ("status", "segment")
     actions_detail = ["send"]
+    change_form_template = "dashboard/broadcast_change_form.html"
     readonly_fields = ("status", "audience", "progress", "sent_at", "created_by")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

@@ -373,6 +373,7 @@ UNFOLD_MERCHANT = {
                         "notifications",
                         "messaging_delivery_changelist",
                         "notifications_edit",
+                        badge="dashboard.notifications_admin.dead_letters_badge",
                     ),
                 ],
             },
