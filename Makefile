@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint typecheck demo-logins bench bench-earn bench-dashboard clean
+.PHONY: run test install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/provisioning.py
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/earn.py
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/dashboard.py
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/notify.py
+
+bench-notify: $(STAMP)
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/notify.py
 
 bench-dashboard: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/dashboard.py
