@@ -24,7 +24,7 @@ class Text:
 
 # Placeholders each event offers, beyond `merchant` and `name` (the member's name).
 FIELDS: dict[str, tuple[str, ...]] = {
-    Event.WELCOME: ("points", "balance"),
+    Event.WELCOME: ("member_number", "welcome_bonus", "balance"),
     Event.POINTS_EARNED: ("points", "balance"),
     Event.TIER_UPGRADED: ("tier", "multiplier"),
     Event.TIER_AT_RISK: ("tier", "needed", "review_on"),
@@ -41,8 +41,14 @@ COMMON_FIELDS = ("merchant", "name")
 
 DEFAULTS: dict[str, dict[str, Text]] = {
     Event.WELCOME: {
-        "en": Text("Welcome to {merchant}", "Welcome! You start with {points} points."),
-        "ar": Text("أهلاً بك في {merchant}", "أهلاً بك! رصيدك الأول {points} نقطة."),
+        "en": Text(
+            "Welcome to {merchant}",
+            "Welcome! Your member number is {member_number}; your balance is {balance} points.",
+        ),
+        "ar": Text(
+            "أهلاً بك في {merchant}",
+            "أهلاً بك! رقم عضويتك {member_number} ورصيدك {balance} نقطة.",
+        ),
     },
     Event.POINTS_EARNED: {
         "en": Text("{merchant}", "You earned {points} points! Your balance is {balance}."),

@@ -98,5 +98,6 @@ def _create(customer: Customer, referrer: Membership | None, at: datetime.dateti
             membership=membership,
             welcome_bonus=settings.welcome_bonus,
             member_number=membership.member_number,
+            balance=membership.current_points,
         )
     return membership
