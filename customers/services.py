@@ -218,10 +218,13 @@ def preferences_update(*, customer: Customer, **fields: bool) -> NotificationPre
     unknown = set(fields) - set(PREFERENCE_FIELDS)
     if unknown:
         raise DomainError("invalid", f"Unknown preference: {', '.join(sorted(unknown))}.")
-    preference, _ = NotificationPreference.objects.get_or_create(customer=customer)
-    for name, value in fields.items():
-        setattr(preference, name, bool(value))
-    preference.save()
+    with transaction.atomic():
+        NotificationPreference.objects.get_or_create(customer=customer)
+        preference = NotificationPreference.objects.select_for_update().get(customer=customer)
+        for name, value in fields.items():
+            setattr(preference, name, bool(value))
+        # Only the fields asked for: two quick toggles never undo each other.
+        preference.save(update_fields=[*fields, "updated_at"])
     return preference
 
 

@@ -80,6 +80,10 @@ class EventSettingAdmin(RoleAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EventSetting]:
+        # A broadcast brings its own channels and wording.
+        return super().get_queryset(request).exclude(event="broadcast")
+
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         event_settings()  # every event has its row, with the default channels
         return super().changelist_view(request, extra_context)

@@ -22,6 +22,7 @@ from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,11 @@ def _retryable_status(status: int | None) -> bool:
 def twilio_client() -> Client | None:
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         return None
-    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+    client = Client(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        http_client=TwilioHttpClient(timeout=settings.NOTIFY_PROVIDER_TIMEOUT),
+    )
     if settings.TWILIO_API_BASE_URL:
         # A proxy or a local stub in tests: the SDK builds every URL from this base.
         client.api.base_url = settings.TWILIO_API_BASE_URL
@@ -109,6 +114,7 @@ def email(message: Outgoing) -> Result:
     if not settings.SENDGRID_API_KEY:
         return Result(recorded=True)
     client = SendGridAPIClient(settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_HOST)
+    client.client.timeout = settings.NOTIFY_PROVIDER_TIMEOUT
     mail = Mail(
         from_email=(settings.EMAIL_FROM, message.sender_name or None),
         to_emails=message.to,
@@ -144,7 +150,9 @@ def firebase_app(credentials_value: str, base_url: str) -> firebase_admin.App:
     if credentials_value.lstrip().startswith("{"):
         info = json.loads(credentials_value)
     app = firebase_admin.initialize_app(
-        credentials.Certificate(info), name=f"loyalty-{len(firebase_admin._apps)}"
+        credentials.Certificate(info),
+        options={"httpTimeout": settings.NOTIFY_PROVIDER_TIMEOUT},
+        name=f"loyalty-{len(firebase_admin._apps)}",
     )
     if base_url:
         service = fcm._get_messaging_service(app)

@@ -17,17 +17,18 @@ import datetime
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import Plan
-from billing.selectors import plan_of
-from billing.services import texts_allowance_take
+from billing.selectors import plan_of, texts_used
+from billing.services import texts_count
 from customers.models import Customer, Device, NotificationPreference
 from loyalty.db import connection
 from tenants.models import Merchant
@@ -54,7 +55,8 @@ DEFAULT_CHANNELS: dict[str, tuple[str, ...]] = {
     Event.BIRTHDAY: ("push",),
     Event.BROADCAST: ("push",),
 }
-CUSTOMER_EVENTS = tuple(DEFAULT_CHANNELS)
+# Events whose channels and wording merchants set (a broadcast brings its own).
+CUSTOMER_EVENTS = tuple(e for e in DEFAULT_CHANNELS if e != Event.BROADCAST)
 
 
 class Skip(Exception):
@@ -79,7 +81,7 @@ def event_settings() -> dict[str, EventSetting]:
 
 
 def override_of(setting: EventSetting | None, language: str) -> tuple[str, str]:
-    if setting is None:
+    if setting is None or setting.event == Event.BROADCAST:
         return ("", "")
     return (getattr(setting, f"title_{language}"), getattr(setting, f"body_{language}"))
 
@@ -235,7 +237,7 @@ def outbox_fan_out(*, batch: int = 200) -> int:
                         message_id=row.pk,
                         event=row.event,
                         kind=row.kind,
-                        title=text.title,
+                        title=clip(InboxItem, "title", text.title),
                         body=text.body,
                         data={
                             k: v
@@ -279,7 +281,7 @@ def _delivery(
         channel=channel,
         to=to,
         language=language,
-        title=text.title,
+        title=clip(Delivery, "title", text.title),
         body=text.body,
         next_attempt_at=at,
     )
@@ -296,8 +298,9 @@ def _throttle(channel: str) -> None:
     while True:
         second = int(time.time())
         key = f"notify:rate:{channel}:{second}"
-        cache.add(key, 0, timeout=5)
-        used = cache.incr(key)
+        counters = caches["platform"]
+        counters.add(key, 0, timeout=5)
+        used = counters.incr(key)
         if used <= limit:
             return
         time.sleep(max(0.0, second + 1 - time.time()))
@@ -346,27 +349,34 @@ def _outgoing(delivery: Delivery, sender: Sender) -> channels.Outgoing:
     )
 
 
-def _count_text(delivery: Delivery, sender: Sender) -> None:
-    if delivery.channel not in (Channel.SMS, Channel.WHATSAPP) or sender.merchant is None:
-        return
+def clip(model: Any, field: str, value: str) -> str:
+    """`value` cut to the column's length: a long name never fails a write."""
+    limit = model._meta.get_field(field).max_length
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _is_text(delivery: Delivery, sender: Sender) -> bool:
+    return delivery.channel in (Channel.SMS, Channel.WHATSAPP) and sender.merchant is not None
+
+
+def _texts_left(sender: Sender) -> bool:
+    """Whether the plan's monthly text allowance has room (read, no lock held)."""
+    assert sender.merchant is not None
     allowance = sender.plan.sms_per_month if sender.plan else 0
-    if not texts_allowance_take(merchant_id=sender.merchant.pk, allowance=allowance):
-        raise Skip("The plan's text messages for this month are used up.")
+    return texts_used(sender.merchant) < allowance
 
 
 def _deliver(delivery: Delivery, sender: Sender) -> None:
     """Send one claimed delivery and record the outcome on it (caller saves)."""
     now = timezone.now()
     delivery.attempts += 1
-    outgoing = _outgoing(delivery, sender)
-    try:
-        with transaction.atomic():  # the text count rolls back with a failed send
-            _count_text(delivery, sender)
-            result = channels.SENDERS[delivery.channel](outgoing)
-    except Skip as skip:
+    if _is_text(delivery, sender) and not _texts_left(sender):
         delivery.status = Delivery.Status.SKIPPED
-        delivery.last_error = str(skip)
+        delivery.last_error = "The plan's text messages for this month are used up."
         return
+    try:
+        outgoing = _outgoing(delivery, sender)
+        result = channels.SENDERS[delivery.channel](outgoing)
     except (channels.Transient, channels.Permanent) as error:
         _dead_tokens(getattr(error, "dead_tokens", []))
         _failed(delivery, error, permanent=isinstance(error, channels.Permanent), now=now)
@@ -375,19 +385,27 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
         logger.exception("Delivery %s on %s failed", delivery.pk, delivery.channel)
         _failed(delivery, error, permanent=False, now=now)
         return
+    # Sent: from here on nothing may fail the transaction, or the message would go
+    # out again. Every value is cut to its column.
     _dead_tokens(result.dead_tokens)
+    if _is_text(delivery, sender) and sender.merchant is not None:
+        # Every text sent is counted. The allowance was checked before the send
+        # without a lock, so two workers sending at the same moment may each send
+        # the last one: the count can pass the allowance by one per worker, never
+        # silently.
+        texts_count(merchant_id=sender.merchant.pk)
     delivery.status = Delivery.Status.RECORDED if result.recorded else Delivery.Status.SENT
-    delivery.provider_id = result.provider_id
+    delivery.provider_id = clip(Delivery, "provider_id", result.provider_id)
     delivery.sent_at = now
     delivery.last_error = ""
     SentMessage.objects.create(
         channel=delivery.channel,
-        to=delivery.to,
-        subject=outgoing.title,
+        to=clip(SentMessage, "to", delivery.to),
+        subject=clip(SentMessage, "subject", outgoing.title),
         body=outgoing.body,
-        purpose=delivery.message.event,
+        purpose=clip(SentMessage, "purpose", delivery.message.event),
         status=SentMessage.Status.RECORDED if result.recorded else SentMessage.Status.SENT,
-        provider_id=result.provider_id,
+        provider_id=clip(SentMessage, "provider_id", result.provider_id),
         delivery_id=delivery.pk,
     )
     if result.recorded:
@@ -409,7 +427,20 @@ def _failed(
         logger.warning("Delivery %s dead-lettered: %s", delivery.pk, delivery.last_error)
         return
     wait = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
-    delivery.next_attempt_at = now + datetime.timedelta(seconds=wait)
+    delivery.next_attempt_at = not_at_night(
+        delivery.message, now + datetime.timedelta(seconds=wait)
+    )
+
+
+def not_at_night(message: Outbox, at: datetime.datetime) -> datetime.datetime:
+    """`at`, or the customer's next morning when `at` falls in their night and the
+    message is marketing. Retries and "send again" follow the same rule."""
+    if message.kind != Kind.MARKETING or not message.customer_id:
+        return at
+    zone = (
+        Customer.objects.filter(pk=message.customer_id).values_list("time_zone", flat=True).first()
+    )
+    return quiet_until(at, zone or settings.TIME_ZONE) or at
 
 
 def _dead_tokens(tokens: list[str]) -> None:
@@ -425,11 +456,6 @@ def deliveries_send(*, seconds: float = 20.0) -> int:
     done = 0
     while time.monotonic() < deadline:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                # A send's record need not wait for the disk: if the database lost the
-                # last moments of commits, those deliveries would be pending again and
-                # go out again (at least once), never be lost.
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             delivery = (
                 Delivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("message")
@@ -461,9 +487,17 @@ def deliveries_retry(ids: list[int]) -> int:
     """Put dead-lettered deliveries back in the queue (dashboard action)."""
     from .outbox import relay_kick_on_commit
 
-    count = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.DEAD).update(
-        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
-    )
+    now = timezone.now()
+    count = 0
+    for delivery in Delivery.objects.filter(pk__in=ids, status=Delivery.Status.DEAD).select_related(
+        "message"
+    ):
+        delivery.status = Delivery.Status.PENDING
+        delivery.attempts = 0
+        delivery.last_error = ""
+        delivery.next_attempt_at = not_at_night(delivery.message, now)
+        delivery.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
+        count += 1
     if count:
         relay_kick_on_commit()
     return count

@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django_tenants.utils import schema_context
 
 from loyalty.db import connection as db
@@ -29,7 +29,7 @@ def relay_kick(schema_name: str) -> None:
     """Queue a relay for the schema unless one is already waiting. Never raises: if the
     broker is away, the sweep finds the work later."""
     try:
-        if cache.add(QUEUED_KEY.format(schema_name), 1, timeout=QUEUED_SECONDS):
+        if caches["platform"].add(QUEUED_KEY.format(schema_name), 1, timeout=QUEUED_SECONDS):
             relay.delay(schema_name)
     except Exception:
         logger.exception("Could not queue the relay for %s; the sweep will", schema_name)
@@ -46,7 +46,7 @@ def relay(schema_name: str) -> dict[str, int]:
     """Fan out the schema's due outbox rows and send its due deliveries."""
     if not schema_name or not _schema_known(schema_name):
         raise ValueError(f"relay needs a known schema, got {schema_name!r}")
-    cache.delete(QUEUED_KEY.format(schema_name))  # later writes kick a new task
+    caches["platform"].delete(QUEUED_KEY.format(schema_name))  # later writes kick a new task
     fanned = sent = 0
     with schema_context(schema_name):
         while batch := outbox_fan_out():

@@ -76,6 +76,7 @@ def _clear_cache() -> None:
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
     keys = list(client.scan_iter(match=f"*:{prefix}:*", count=1000))
+    keys += list(client.scan_iter(match=f"{prefix}-platform:*", count=1000))
     if keys:
         client.delete(*keys)
 

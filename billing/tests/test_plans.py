@@ -7,7 +7,7 @@ import pytest
 
 from billing.models import MessageUsage, Plan
 from billing.selectors import mrr, plan_of, texts_used
-from billing.services import texts_allowance_take
+from billing.services import texts_count
 from tenants.models import Merchant
 
 pytestmark = pytest.mark.django_db
@@ -20,18 +20,15 @@ def test_new_merchants_start_on_the_trial_plan(merchant_a) -> None:
     assert Plan.objects.get(code="pro").max_members is None  # unlimited
 
 
-def test_the_allowance_is_taken_one_by_one_and_never_beyond(merchant_a) -> None:
+def test_texts_are_counted_per_merchant_and_month(merchant_a, merchant_b) -> None:
     day = datetime.date(2026, 11, 25)
-    merchant_id = merchant_a.merchant.pk
-    taken = [texts_allowance_take(merchant_id=merchant_id, allowance=3, day=day) for _ in range(5)]
-    assert taken == [True, True, True, False, False]
+    counts = [texts_count(merchant_id=merchant_a.merchant.pk, day=day) for _ in range(3)]
+    assert counts == [1, 2, 3]
     assert texts_used(merchant_a.merchant, day) == 3
+    assert texts_used(merchant_b.merchant, day) == 0
     # A new month starts from nothing.
-    assert texts_allowance_take(
-        merchant_id=merchant_id, allowance=3, day=datetime.date(2026, 12, 1)
-    )
-    assert MessageUsage.objects.filter(merchant_id=merchant_id).count() == 2
-    assert not texts_allowance_take(merchant_id=merchant_id, allowance=0, day=day)
+    assert texts_count(merchant_id=merchant_a.merchant.pk, day=datetime.date(2026, 12, 1)) == 1
+    assert MessageUsage.objects.filter(merchant_id=merchant_a.merchant.pk).count() == 2
 
 
 def test_mrr_adds_the_plans_of_active_paying_merchants(merchant_a, merchant_b) -> None:

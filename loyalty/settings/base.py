@@ -126,8 +126,17 @@ CACHES = {
         # Every key carries the schema of the merchant it was written for.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-    }
+    },
+    # Keys that are the platform's, whatever schema the code runs in (the relay's
+    # queue markers and the providers' rate counters): no schema in the key.
+    "platform": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="loyalty") + "-platform",
+    },
 }
+# Provider calls give up after this many seconds (and count as a failed attempt).
+NOTIFY_PROVIDER_TIMEOUT = 15
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

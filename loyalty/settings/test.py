@@ -8,6 +8,7 @@ DEMO_MODE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A prefix of its own so a test run never reads keys another run (or `make run`) wrote.
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="loyalty-test")
+CACHES["platform"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"] + "-platform"
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

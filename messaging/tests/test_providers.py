@@ -250,3 +250,34 @@ def test_a_refused_message_is_dead_lettered_at_once(programme) -> None:
     assert (delivery.status, delivery.attempts) == ("dead", 1)
     assert "SendGrid 400" in delivery.last_error
     assert len(sendgrid.requests) == 1
+
+
+def test_many_devices_and_long_message_ids_are_recorded_once(programme) -> None:
+    only("points_earned", "push")
+    long_id = "projects/loyalty-test/messages/0:1732529512345678%" + "a1b2c3d4" * 4
+
+    def send(request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        return 200, {"name": long_id}, {}
+
+    member = programme.member(tier=programme.silver)
+    for n in range(4):
+        Device.objects.create(customer_id=member.customer_id, token=f"many-{n}", platform="ios")
+    with (
+        stub_server(responder=fcm_stub(send)) as fcm,
+        override_settings(
+            FIREBASE_CREDENTIALS=firebase_credentials(f"{fcm.url}/token"), FCM_API_BASE_URL=fcm.url
+        ),
+    ):
+        points_earn(membership_id=member.pk, amount="50.000", actor=programme.cashier)
+        while outbox_fan_out():
+            pass
+        deliveries_send(seconds=10)
+        deliveries_send(seconds=2)  # nothing is left to send again
+
+    assert len(fcm.to("/messages:send")) == 4
+    delivery = Delivery.objects.get(
+        message__membership_id=member.pk, message__event="points_earned"
+    )
+    assert delivery.status == "sent"
+    assert delivery.provider_id.startswith(long_id)
+    assert SentMessage.objects.filter(delivery_id=delivery.pk).count() == 1

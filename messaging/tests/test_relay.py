@@ -201,3 +201,38 @@ def test_a_new_merchants_owner_gets_a_welcome_mail_from_the_public_outbox(db, me
     assert (mail.channel, mail.to, mail.status) == ("email", "owner@alpha-cafe.test", "recorded")
     assert mail.title == "Welcome to Loyalty, Alpha Café"
     assert "http://alpha-cafe.localhost/admin/" in mail.body
+
+
+def test_a_long_broadcast_title_is_cut_not_lost(programme) -> None:
+    from notifications.models import Broadcast, InboxItem
+    from notifications.services import broadcast_send
+
+    member = programme.member(name="N" * 120, marketing_consent=True)
+    Device.objects.create(customer_id=member.customer_id, token="long-1", platform="ios")
+    event_settings()["points_earned"]  # rows exist; a broadcast ignores them
+    broadcast = Broadcast.objects.create(
+        title_en="T" * 190 + " {name}", body_en="Hi", title_ar="ع", body_ar="مرحبا"
+    )
+    broadcast_send(broadcast_id=broadcast.pk)
+    relay_now()
+
+    item = InboxItem.objects.get(membership=member, event="broadcast")
+    assert len(item.title) == 200 and item.title.endswith("…")
+    delivery = Delivery.objects.get(message__membership_id=member.pk, message__event="broadcast")
+    assert delivery.status == "recorded" and delivery.body == "Hi"
+
+
+def test_a_broadcast_keeps_its_own_words_even_if_a_template_row_exists(programme) -> None:
+    from notifications.models import Broadcast
+    from notifications.services import broadcast_send
+
+    EventSetting.objects.create(event="broadcast", body_en="Template text")
+    member = programme.member(marketing_consent=True)
+    Device.objects.create(customer_id=member.customer_id, token="own-1", platform="ios")
+    broadcast = Broadcast.objects.create(
+        title_en="Sale", body_en="Half price today", title_ar="تخفيضات", body_ar="نصف السعر"
+    )
+    broadcast_send(broadcast_id=broadcast.pk)
+    relay_now()
+    delivery = Delivery.objects.get(message__membership_id=member.pk, message__event="broadcast")
+    assert delivery.body == "Half price today"
