@@ -47,15 +47,19 @@ def test_two_relays_at_once_send_every_delivery_exactly_once(busy_merchant) -> N
         committed(queue)
         # The same work handed to two workers at the same instant, as a task
         # delivered twice would be.
+        # (A worker of the session, when one runs, may join in: three at once.)
         run_together(2, schema, lambda i: [outbox_fan_out() for _ in range(3)])
-        sent = run_together(2, schema, lambda i: deliveries_send(seconds=20))
+        run_together(2, schema, lambda i: deliveries_send(seconds=20))
 
         deliveries = Delivery.objects.filter(
             message__membership_id__in=members, message__event="tier_downgraded"
         )
         assert deliveries.count() == 40
-        assert sum(sent) >= 40
         records = SentMessage.objects.filter(delivery_id__in=deliveries.values("pk"))
+        deadline = time.monotonic() + 20
+        while records.count() < 40 and time.monotonic() < deadline:
+            time.sleep(0.1)  # a row another sender still holds
+        time.sleep(0.5)
         assert records.count() == 40
         assert set(records.values_list("delivery_id", flat=True)) == set(
             deliveries.values_list("pk", flat=True)
