@@ -3,8 +3,10 @@
 import logging
 
 from celery import shared_task
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from loyalty.tasks import for_each_merchant, merchant_task
+from messaging.retention import messages_prune
 from points import services
 from points.idempotency import idempotency_prune
 from rewards.services import redemptions_expire
@@ -22,6 +24,7 @@ def daily_jobs() -> dict[str, object]:
         "tiers": services.tiers_requalify(),
         "redemptions_expired": redemptions_expire(),
         "idempotency_pruned": idempotency_prune(),
+        "messages_pruned": messages_prune(),
     }
     logger.info("daily jobs: %s", result)
     return result
@@ -34,6 +37,8 @@ def expire_redemptions() -> int:
 
 @shared_task(name="points.tasks.daily_jobs_all")
 def daily_jobs_all() -> int:
+    with schema_context(get_public_schema_name()):
+        messages_prune()  # the platform's own mail
     return for_each_merchant(daily_jobs)
 
 

@@ -51,6 +51,7 @@ def test_daily_jobs_fan_out_to_every_active_merchant(
         "tiers",
         "redemptions_expired",
         "idempotency_pruned",
+        "messages_pruned",
     }
 
 

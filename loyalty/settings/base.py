@@ -290,6 +290,9 @@ NOTIFY_RATE_PER_SECOND = {
 # Marketing is held from QUIET_HOURS_START to QUIET_HOURS_END in the customer's zone.
 QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=21)
 QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=9)
+# Outbox rows, deliveries and the sent-message record are kept this many days (the
+# members' inboxes are kept).
+NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=180)
 
 # --- dashboards ----------------------------------------------------------------
 

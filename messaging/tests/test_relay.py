@@ -236,3 +236,27 @@ def test_a_broadcast_keeps_its_own_words_even_if_a_template_row_exists(programme
     relay_now()
     delivery = Delivery.objects.get(message__membership_id=member.pk, message__event="broadcast")
     assert delivery.body == "Half price today"
+
+
+def test_old_finished_messages_are_pruned_and_waiting_ones_kept(programme) -> None:
+    from messaging.outbox import outbox_add
+    from messaging.retention import messages_prune
+    from notifications.models import InboxItem
+
+    member = programme.member()
+    Device.objects.create(customer_id=member.customer_id, token="old-1", platform="ios")
+    old = outbox_add(event="tier_downgraded", membership=member, tier="Bronze")
+    waiting = outbox_add(event="birthday", membership=member, points=1, balance=1)
+    relay_now()
+    assert old is not None and waiting is not None
+    Delivery.objects.filter(message=waiting).update(status="pending")
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    Outbox.objects.filter(pk__in=[old.pk, waiting.pk]).update(processed_at=long_ago)
+    SentMessage.objects.filter(purpose="tier_downgraded").update(created_at=long_ago)
+
+    assert messages_prune() >= 1
+    assert not Outbox.objects.filter(pk=old.pk).exists()
+    assert not Delivery.objects.filter(message_id=old.pk).exists()
+    assert not SentMessage.objects.filter(purpose="tier_downgraded").exists()
+    assert Outbox.objects.filter(pk=waiting.pk).exists()  # a delivery still waits
+    assert InboxItem.objects.filter(membership=member, event="tier_downgraded").exists()
