@@ -22,6 +22,7 @@ from unfold.decorators import display
 from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
 from loyalty.errors import DomainError
+from notifications.models import InboxItem
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
 from points.selectors import tier_progress
@@ -61,6 +62,26 @@ class RedemptionInline(TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InboxInline(TabularInline):
+    """What the member was told: their in-app inbox (each channel's delivery is in the
+    notification log)."""
+
+    model = InboxItem
+    fields = ("created_at", "event", "title", "body", "read_at")
+    readonly_fields = fields
+    ordering = ("-id",)
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = _("Messages (newest first)")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -110,7 +131,7 @@ class MembershipAdmin(RoleAdmin):
         "referral_code",
     )
     readonly_fields = fields
-    inlines = [LedgerInline, RedemptionInline]
+    inlines = [LedgerInline, RedemptionInline, InboxInline]
     change_form_template = "dashboard/membership_change_form.html"
 
     @display(description=_("Name"), ordering="customer__name")
