@@ -2,6 +2,7 @@
 a service; the pages hold no rules of their own."""
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
+from unfold.forms import ActionForm
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
@@ -159,6 +162,11 @@ class MembershipAdmin(RoleAdmin):
         try:
             phone = phone_normalize(search_term)
         except DomainError:
+            # Not a number we know: still find "0791234567" typed by hand by its
+            # last nine digits.
+            digits = re.sub(r"\D", "", search_term).lstrip("0")
+            if len(digits) >= 7 and not search_term.strip().isalpha():
+                return results | queryset.filter(customer__phone__endswith=digits[-9:]), True
             return results, duplicates
         return results | queryset.filter(customer__phone=phone), duplicates
 
@@ -182,6 +190,11 @@ class MembershipAdmin(RoleAdmin):
             except DomainError as refused:
                 form.add_error(None, refused.message)
             else:
+                self.log_change(
+                    request,
+                    membership,
+                    f"adjusted {entry.points:+d} points: {form.cleaned_data['reason']}",
+                )
                 messages.success(
                     request, f"{entry.points:+d} points; balance {entry.balance_after}."
                 )
@@ -347,6 +360,22 @@ class PointsSettingsAdmin(RoleAdmin):
         )
 
 
+PENDING_FIRST = Case(
+    When(status=Redemption.Status.PENDING, then=Value(0)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
+class RedemptionActionForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=255,
+        label="",
+        widget=UnfoldAdminTextInputWidget(attrs={"placeholder": _("Reason (when rejecting)")}),
+    )
+
+
 @admin.register(Redemption, site=merchant_site)
 class RedemptionAdmin(RoleAdmin):
     view_permission = "redemptions.view"
@@ -363,6 +392,7 @@ class RedemptionAdmin(RoleAdmin):
     list_filter = ("status", "reward")
     search_fields = ("voucher_code", "membership__member_number")
     actions = ["approve", "reject", "mark_used"]
+    action_form = RedemptionActionForm
     readonly_fields = (
         "membership",
         "reward",
@@ -379,18 +409,10 @@ class RedemptionAdmin(RoleAdmin):
     )
     fields = readonly_fields
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Redemption]:
-        pending_first = Case(
-            When(status=Redemption.Status.PENDING, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(queue=pending_first)
-            .order_by("queue", "created_at")
-        )
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # The change list orders by this, not by the queryset: pending first, oldest
+        # first within each group.
+        return [PENDING_FIRST.asc(), "created_at"]
 
     def _decide(
         self, request: HttpRequest, queryset: QuerySet[Redemption], label: str, call: Any
@@ -401,6 +423,7 @@ class RedemptionAdmin(RoleAdmin):
             try:
                 call(redemption)
                 done += 1
+                self.log_change(request, redemption, label)
             except DomainError as error:
                 refused.append(f"{redemption.voucher_code}: {error.message}")
         if done:
@@ -529,7 +552,8 @@ class StaffAdmin(RoleAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset.exclude(pk=staff_user(request).pk):
             tenant_services.staff_deactivate(user=user)
-        messages.success(request, "Deactivated.")
+            self.log_change(request, user, "deactivated")
+        messages.success(request, _("Deactivated."))
 
 
 from . import notifications_admin  # noqa: E402,F401  (registers its admins)

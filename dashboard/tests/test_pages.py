@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from loyalty.admin_sites import merchant_site
 from points.models import LedgerEntry, Membership
+from rewards.models import Redemption
 from tenants.demo import DEMO_PASSWORD
 from tests.fixtures import HostClient
 
@@ -169,3 +170,73 @@ def test_the_posters_qr_leads_to_a_join_page(merchant_a) -> None:
     wrong = HostClient(merchant_a.host).get("/join/NOTTHEONE")
     assert page.status_code == 200 and code in page.content.decode()
     assert wrong.status_code == 404
+
+
+def _pending_redemption() -> Redemption:
+    from django.contrib.auth.models import User
+
+    from points.services import points_adjust
+    from rewards.models import Reward
+    from rewards.services import redemption_create
+
+    reward = Reward.objects.filter(stock__isnull=True, min_tier__isnull=True).earliest("pk")
+    member = Membership.objects.earliest("pk")
+    staff = User.objects.get(username="manager@cafe-aroma.demo")
+    points_adjust(membership_id=member.pk, points=reward.points_cost, reason="t", actor=staff)
+    return redemption_create(membership_id=member.pk, reward_id=reward.pk)
+
+
+def test_the_redemptions_queue_puts_pending_first(demo) -> None:
+    with schema_context("cafe_aroma"):
+        _pending_redemption()
+        pending = Redemption.objects.filter(status="pending").count()
+        assert Redemption.objects.exclude(status="pending").exists()  # the demo has a mix
+    page = signed_in("manager").get("/admin/rewards/redemption/").content.decode()
+    shown = re.findall(r"\b(Pending|Approved|Used|Rejected|Expired)\b", page.split("<tbody")[1])
+    # Every pending one comes before any other (the page may hold only pending ones).
+    assert shown[: min(pending, len(shown))] == ["Pending"] * min(pending, len(shown))
+    assert "Pending" not in shown[pending:]
+
+
+def test_a_rejection_carries_the_reason_typed_beside_the_action(demo) -> None:
+    from django.contrib.admin.models import LogEntry
+
+    with schema_context("cafe_aroma"):
+        redemption = _pending_redemption()
+    client = signed_in("manager")
+    response = client.post(
+        "/admin/rewards/redemption/",
+        {
+            "action": "reject",
+            "_selected_action": [redemption.pk],
+            "reason": "Out of stock today",
+            "index": "0",
+        },
+    )
+    assert response.status_code == 302
+    with schema_context("cafe_aroma"):
+        redemption.refresh_from_db()
+        assert (redemption.status, redemption.reason) == ("rejected", "Out of stock today")
+        logged = LogEntry.objects.filter(object_id=str(redemption.pk)).latest("id")
+        assert logged.change_message == "rejected"
+        assert logged.user.username == "manager@cafe-aroma.demo"
+
+
+def test_members_are_found_by_phone_name_and_number(demo) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.select_related("customer").earliest("pk")
+        phone = member.customer.phone  # +9627XXXXXXXX
+        surname = member.customer.name.split()[-1]
+    client = signed_in("cashier")
+    for query in ("0" + phone[4:], phone, surname, member.member_number):
+        page = client.get("/admin/points/membership/", {"q": query}).content.decode()
+        assert member.member_number in page, query
+
+
+def test_the_sidebar_badge_counts_pending_redemptions(demo) -> None:
+    with schema_context("cafe_aroma"):
+        _pending_redemption()
+        pending = Redemption.objects.filter(status="pending").count()
+    page = signed_in("cashier").get("/admin/").content.decode()
+    badge = re.search(r"Redemptions\s*</span>\s*<span[^>]*>\s*(\d+)\s*</span>", page)
+    assert badge is not None and int(badge.group(1)) == pending
