@@ -143,6 +143,17 @@ def counter(request: HttpRequest) -> TemplateResponse:
         "title": "Counter",
         "currency": merchant_current().currency,
         "attempt": uuid.uuid4().hex,
+        # The page's own words, in the staff member's language.
+        "texts": {
+            "failed": _("Something went wrong. Try again."),
+            "amount": _("Enter the amount, e.g. 12.500"),
+            "points": _("points"),
+            "awarded": _("+%(points)s points · balance %(balance)s"),
+            "camera": _("The camera is not available: type the member number."),
+            "statuses": {
+                value: str(label) for value, label in Redemption.Status.choices
+            },
+        },
     }
     return TemplateResponse(request, "dashboard/counter.html", context)
 

@@ -68,6 +68,51 @@ def test_a_cashier_awards_points_by_member_number(demo, live_url, page) -> None:
         assert member.current_points == before + awarded
 
 
+def test_a_lost_answer_then_a_new_amount_is_a_new_purchase(demo, live_url, page) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.order_by("pk")[1]
+        before = member.current_points
+    base = sign_in(page, live_url, "cashier")
+    lost = []
+
+    def lose_first_answer(route) -> None:  # the server awards; its answer never arrives
+        if not lost:
+            # Playwright's own fetch does not resolve *.localhost: same request, by IP.
+            url = route.request.url
+            route.fetch(
+                url=url.replace(HOST, "127.0.0.1"),
+                headers={**route.request.headers, "host": url.split("/")[2]},
+            )
+            lost.append(True)
+            route.fulfill(status=502, content_type="application/json", body="{}")
+        else:
+            route.continue_()
+
+    page.route("**/admin/counter/earn", lose_first_answer)
+    page.goto(f"{base}/admin/counter/")
+    page.fill("#member-number", member.member_number)
+    page.click("#find")
+    page.wait_for_selector("#member:not([hidden])")
+    page.fill("#amount", "10.000")
+    page.click("#award")
+    page.wait_for_selector("#error:not([hidden])")
+    with schema_context("cafe_aroma"):
+        member.refresh_from_db()
+    first = member.current_points - before
+    assert first > 0  # awarded, though the page could not tell
+
+    page.click("#award")  # a retry of the same purchase: nothing more
+    page.wait_for_selector("#result:not([hidden])")
+    assert f"+{first} points" in page.inner_text("#result")
+    page.fill("#amount", "5.000")
+    page.click("#award")  # a different purchase: a new key, awarded
+    page.wait_for_function("document.querySelector('#result').innerText.includes('5.000')")
+    with schema_context("cafe_aroma"):
+        member.refresh_from_db()
+    assert member.current_points - before > first
+    assert page.is_hidden("#error")
+
+
 def test_a_manager_approves_a_redemption_from_the_queue(demo, live_url, page) -> None:
     with schema_context("cafe_aroma"):
         reward = Reward.objects.filter(stock__isnull=True, min_tier__isnull=True).earliest("pk")

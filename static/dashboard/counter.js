@@ -1,11 +1,16 @@
 // The counter page: find a member (camera QR or number), award points, use a voucher.
 // Each confirmation carries an attempt key; the server keeps the first result for a
-// key, so a double tap or a retry never awards twice. A new key follows each success.
+// key, so a double tap or a retry never awards twice. A new key follows each success,
+// and each change of member or amount after a failure (that is a new purchase).
 (function () {
   const root = document.getElementById("counter");
   const $ = (id) => document.getElementById(id);
   const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
+  const t = JSON.parse($("counter-texts").textContent);
   let attempt = root.dataset.attempt;
+  let tried = null;  // what the current key was last sent for: "member:amount"
+  const freshKey = () =>
+    (window.crypto && crypto.randomUUID ? crypto.randomUUID() : Date.now() + "-" + Math.random()).replace(/-/g, "");
   let member = null;
   let voucher = null;
   let busy = false;
@@ -25,7 +30,7 @@
       credentials: "same-origin",
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || "Something went wrong.");
+    if (!response.ok) throw new Error((data.error && data.error.message) || t.failed);
     return data;
   }
 
@@ -33,7 +38,7 @@
     member = m;
     $("member").hidden = false;
     $("member-name").textContent = m.name || "#" + m.member_number;
-    $("member-meta").textContent = "#" + m.member_number + " · " + (m.tier || "—") + " · " + m.points + " pts";
+    $("member-meta").textContent = "#" + m.member_number + " · " + (m.tier || "—") + " · " + m.points + " " + t.points;
     $("result").hidden = true;
     $("amount").focus();
   }
@@ -53,19 +58,23 @@
   $("award").addEventListener("click", async () => {
     if (!member || busy) return;
     const amount = $("amount").value.trim();
-    if (!/^\d+(\.\d{1,3})?$/.test(amount)) { showError("Enter the amount, e.g. 12.500"); return; }
+    if (!/^\d+(\.\d{1,3})?$/.test(amount)) { showError(t.amount); return; }
+    const purchase = member.id + ":" + amount;
+    if (tried !== null && tried !== purchase) attempt = freshKey();  // not a retry
+    tried = purchase;
     busy = true;
     $("award").disabled = true;
     showError("");
     try {
       const data = await post(root.dataset.earn, { member_id: member.id, amount: amount, attempt: attempt });
       attempt = data.next_attempt;
+      tried = null;
       const result = $("result");
       result.hidden = false;
       result.innerHTML = "";
       const points = document.createElement("div");
       points.className = "ok";
-      points.textContent = "+" + data.points + " points · balance " + data.balance;
+      points.textContent = t.awarded.replace("%(points)s", data.points).replace("%(balance)s", data.balance);
       const explanation = document.createElement("div");
       explanation.textContent = data.explanation;
       const arabic = document.createElement("div");
@@ -89,7 +98,8 @@
       voucher = (await post(root.dataset.voucher, { code: code, use: !!use })).voucher;
       const box = $("voucher");
       box.hidden = false;
-      box.textContent = voucher.reward + " · " + voucher.points + " pts · " + voucher.status + " · #" + voucher.member.member_number;
+      box.textContent = voucher.reward + " · " + voucher.points + " " + t.points + " · " +
+        (t.statuses[voucher.status] || voucher.status) + " · #" + voucher.member.member_number;
       $("use").hidden = !["pending", "approved"].includes(voucher.status);
     } catch (e) {
       showError(e.message);
@@ -105,7 +115,7 @@
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
     } catch (e) {
-      showError("The camera is not available: type the member number.");
+      showError(t.camera);
       return;
     }
     const video = $("camera");
