@@ -69,7 +69,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(
                 f"{merchant_url(request, created.merchant)}/admin/welcome/{token}/"
             )
-    return render(request, "signup.html", {"form": form})
+    texts = {"free": _("%(slug)s is free")}
+    return render(request, "signup.html", {"form": form, "texts": texts})
 
 
 @require_GET

@@ -75,3 +75,18 @@ def test_signup_refuses_weak_passwords_and_taken_addresses(merchant_a) -> None:
     page = response.content.decode()
     assert response.status_code == 200
     assert "already taken" in page and "too short" in page
+
+
+def test_signup_speaks_arabic_right_to_left_with_a_language_switch() -> None:
+    root = HostClient("localhost")
+    english = root.get("/signup/").content.decode()
+    assert 'dir="ltr"' in english and 'value="ar"' in english
+
+    switched = root.post("/i18n/setlang/", {"language": "ar", "next": "/signup/"})
+    assert switched.status_code == 302
+    arabic = root.get("/signup/").content.decode()
+    assert '<html lang="ar" dir="rtl">' in arabic
+    for text in ("ابدأ برنامج الولاء الخاص بك", "اسم النشاط", "أنشئ برنامجي", 'value="en"'):
+        assert text in arabic, text
+    taken = root.get("/signup/check", {"slug": "admin"}).json()
+    assert taken == {**taken, "available": False, "reason": "هذا العنوان محجوز."}
