@@ -10,12 +10,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
@@ -33,6 +34,7 @@ from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
 from tenants import services as tenant_services
 from tenants.roles import ROLES, Role, can, role_of
+from tenants.selectors import merchant_current, merchant_url
 
 from .permissions import RoleAdmin, require, staff_user
 from .services import setup_step_done
@@ -492,7 +494,12 @@ class AuditLogAdmin(RoleAdmin):
 class StaffForm(forms.ModelForm):
     role = forms.ChoiceField(choices=[(r.value, r.value.title()) for r in ROLES])
     password = forms.CharField(
-        widget=forms.PasswordInput, required=False, help_text=_("Required for a new staff member.")
+        widget=forms.PasswordInput,
+        required=False,
+        help_text=_(
+            "Leave empty to email an invitation: they choose their own password. "
+            "For someone already here, leave empty to keep theirs."
+        ),
     )
 
     class Meta:
@@ -501,8 +508,11 @@ class StaffForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if self.instance.pk is None and not cleaned.get("password"):
-            self.add_error("password", _("A new staff member needs a password."))
+        if cleaned.get("password"):
+            try:
+                validate_password(cleaned["password"])
+            except forms.ValidationError as error:
+                self.add_error("password", error)
         email = (cleaned.get("email") or "").lower()
         if not email:
             self.add_error("email", _("Staff sign in with their email."))
@@ -517,7 +527,7 @@ class StaffAdmin(RoleAdmin):
     form = StaffForm
     list_display = ("email", "first_name", "last_name", "role", "is_active", "last_login")
     search_fields = ("email", "first_name", "last_name")
-    actions = ["deactivate"]
+    actions = ["invite_again", "deactivate"]
 
     @display(description=_("Role"))
     def role(self, obj: User) -> str:
@@ -537,9 +547,15 @@ class StaffAdmin(RoleAdmin):
         role = Role(form.cleaned_data["role"])
         if not change:
             name = f"{obj.first_name} {obj.last_name}".strip()
-            created = tenant_services.staff_create(
-                email=obj.email, role=role, password=form.cleaned_data["password"], name=name
-            )
+            if form.cleaned_data["password"]:
+                created = tenant_services.staff_create(
+                    email=obj.email, role=role, password=form.cleaned_data["password"], name=name
+                )
+            else:
+                created = tenant_services.staff_invite(
+                    **self._invite(request), email=obj.email, role=role, name=name
+                )
+                messages.info(request, _("Invitation sent to %(email)s.") % {"email": obj.email})
             obj.pk = created.pk
             return
         obj.save()
@@ -547,6 +563,26 @@ class StaffAdmin(RoleAdmin):
         if form.cleaned_data.get("password"):
             obj.set_password(form.cleaned_data["password"])
             obj.save(update_fields=["password"])
+
+    def _invite(self, request: HttpRequest) -> dict[str, str]:
+        inviter = staff_user(request)
+        return {
+            "inviter": inviter.get_full_name() or inviter.email,
+            "base_url": merchant_url(request, merchant_current()),
+            "language": (translation.get_language() or "en")[:2],
+        }
+
+    @admin.action(description=_("Send the invitation again"))
+    def invite_again(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        sent = 0
+        for user in queryset.filter(is_active=True):
+            if user.has_usable_password():
+                continue  # already chose a password
+            held = role_of(user) or Role.CASHIER
+            tenant_services.staff_invite_send(user=user, role=held, **self._invite(request))
+            self.log_change(request, user, "invitation sent again")
+            sent += 1
+        messages.success(request, _("%(count)s invitation(s) sent.") % {"count": sent})
 
     @admin.action(description=_("Deactivate"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -6,6 +6,7 @@ import os
 import uuid
 from typing import Any
 
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -150,9 +151,7 @@ def counter(request: HttpRequest) -> TemplateResponse:
             "points": _("points"),
             "awarded": _("+%(points)s points · balance %(balance)s"),
             "camera": _("The camera is not available: type the member number."),
-            "statuses": {
-                value: str(label) for value, label in Redemption.Status.choices
-            },
+            "statuses": {value: str(label) for value, label in Redemption.Status.choices},
         },
     }
     return TemplateResponse(request, "dashboard/counter.html", context)
@@ -280,3 +279,17 @@ def subscription(request: HttpRequest) -> TemplateResponse:
         "title": _("Subscription"),
     }
     return TemplateResponse(request, "dashboard/subscription.html", context)
+
+
+class InviteView(PasswordResetConfirmView):
+    """A staff invitation's link: choose a password, then land in the dashboard signed
+    in. Django's password-reset token: it ends when the password is set, or after
+    PASSWORD_RESET_TIMEOUT."""
+
+    template_name = "dashboard/invite.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = "/admin/"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "merchant_name": merchant_current().name}

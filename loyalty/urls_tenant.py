@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboard.views import InviteView
 from loyalty import health, views
 from loyalty.admin_sites import merchant_site
 from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
@@ -29,6 +30,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),
     path("admin/welcome/<str:token>/", signup.welcome, name="welcome"),
+    path("admin/invite/<uidb64>/<token>/", InviteView.as_view(), name="staff-invite"),
     path("admin/", merchant_site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_tenant"), name="schema"),

@@ -51,6 +51,7 @@ class Event(models.TextChoices):
     BIRTHDAY = "birthday", _("Birthday")
     BROADCAST = "broadcast", _("Merchant broadcast")
     MERCHANT_WELCOME = "merchant_welcome", _("New merchant welcome (to the owner)")
+    STAFF_INVITE = "staff_invite", _("Staff invitation")
 
 
 class Kind(models.TextChoices):

@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.BIRTHDAY: ("points", "balance"),
     Event.BROADCAST: (),
     Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
+    Event.STAFF_INVITE: ("inviter", "role", "link", "days"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -111,6 +112,18 @@ DEFAULTS: dict[str, dict[str, Text]] = {
     Event.BROADCAST: {
         "en": Text("{merchant}", ""),
         "ar": Text("{merchant}", ""),
+    },
+    Event.STAFF_INVITE: {
+        "en": Text(
+            "Join {merchant} on Loyalty",
+            "{inviter} invited you to the dashboard of {merchant} as {role}. "
+            "Choose your password here (the link works for {days} days):\n{link}",
+        ),
+        "ar": Text(
+            "انضم إلى {merchant} على لويالتي",
+            "دعاك {inviter} إلى لوحة تحكم {merchant} بدور {role}. "
+            "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{link}",
+        ),
     },
     Event.MERCHANT_WELCOME: {
         "en": Text(

@@ -128,7 +128,7 @@ def roles_ensure() -> None:
         Group.objects.get_or_create(name=role.value)
 
 
-def staff_create(*, email: str, role: Role, password: str, name: str = "") -> User:
+def staff_create(*, email: str, role: Role, password: str | None, name: str = "") -> User:
     """A staff account in the current merchant schema, with its role."""
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email).lower()
@@ -146,6 +146,43 @@ def staff_create(*, email: str, role: Role, password: str, name: str = "") -> Us
         )
         user.groups.add(Group.objects.get(name=role.value))
     return user
+
+
+ROLE_NAMES_AR = {Role.OWNER: "مالك", Role.MANAGER: "مدير", Role.CASHIER: "كاشير"}
+
+
+def staff_invite(
+    *, email: str, role: Role, name: str, inviter: str, base_url: str, language: str = "en"
+) -> User:
+    """Create a staff account without a password and mail its owner a link to choose
+    one (valid PASSWORD_RESET_TIMEOUT; used once: setting the password ends it)."""
+    with transaction.atomic():
+        user = staff_create(email=email, role=role, password=None, name=name)
+        staff_invite_send(
+            user=user, role=role, inviter=inviter, base_url=base_url, language=language
+        )
+    return user
+
+
+def staff_invite_send(
+    *, user: User, role: Role, inviter: str, base_url: str, language: str = "en"
+) -> None:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    outbox_add(
+        event=Event.STAFF_INVITE,
+        to_email=user.email,
+        language=language,
+        inviter=inviter,
+        role=role.value.title(),
+        role_ar=ROLE_NAMES_AR[role],
+        link=f"{base_url}/admin/invite/{uid}/{token}/",
+        days=settings.PASSWORD_RESET_TIMEOUT // 86400,
+    )
 
 
 def staff_role_set(*, user: User, role: Role) -> User:

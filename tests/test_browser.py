@@ -73,7 +73,7 @@ def test_a_lost_answer_then_a_new_amount_is_a_new_purchase(demo, live_url, page)
         member = Membership.objects.order_by("pk")[1]
         before = member.current_points
     base = sign_in(page, live_url, "cashier")
-    lost = []
+    lost: list[bool] = []
 
     def lose_first_answer(route) -> None:  # the server awards; its answer never arrives
         if not lost:

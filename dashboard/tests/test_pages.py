@@ -240,3 +240,50 @@ def test_the_sidebar_badge_counts_pending_redemptions(demo) -> None:
     page = signed_in("cashier").get("/admin/").content.decode()
     badge = re.search(r"Redemptions\s*</span>\s*<span[^>]*>\s*(\d+)\s*</span>", page)
     assert badge is not None and int(badge.group(1)) == pending
+
+
+def test_an_owner_invites_staff_who_choose_their_own_password(demo) -> None:
+    from django.contrib.auth.models import User
+
+    from messaging.models import Delivery, Outbox
+    from messaging.relay import deliveries_send, outbox_fan_out
+
+    owner = signed_in("owner")
+    response = owner.post(
+        "/admin/auth/user/add/",
+        {
+            "email": "Rana@Cafe-Aroma.demo",
+            "first_name": "Rana",
+            "last_name": "",
+            "role": "cashier",
+            "is_active": "on",
+            "password": "",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    with schema_context("cafe_aroma"):
+        rana = User.objects.get(username="rana@cafe-aroma.demo")
+        assert not rana.has_usable_password()
+        invite = Outbox.objects.get(event="staff_invite", to_email="rana@cafe-aroma.demo")
+        outbox_fan_out()
+        deliveries_send(seconds=5)
+        (mail,) = Delivery.objects.filter(message=invite)
+    assert (mail.channel, mail.status, mail.title) == (
+        "email",
+        "recorded",
+        "Join Café Aroma on Loyalty",
+    )
+    link = re.search(r"http://cafe-aroma\.localhost:8000(/admin/invite/\S+/)", mail.body)
+    assert link is not None, mail.body
+
+    invited = HostClient(HOST)
+    form = invited.get(link.group(1), follow=True)
+    assert "Choose the password" in form.content.decode()
+    chosen = invited.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Counter-Rana-2026", "new_password2": "Counter-Rana-2026"},
+    )
+    assert chosen.status_code == 302 and chosen["Location"] == "/admin/"
+    assert invited.get("/admin/counter/").status_code == 200  # signed in, as a cashier
+    again = HostClient(HOST).get(link.group(1), follow=True).content.decode()
+    assert "has been used or has expired" in again
