@@ -55,6 +55,30 @@ def home_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, An
             "tiers_chart": json.dumps(report.tiers),
             "top_rewards": report.top_rewards,
             "staff_activity": report.staff_activity,
+            "rewards_chart": json.dumps(
+                {
+                    "labels": [name for name, _count in report.top_rewards],
+                    "datasets": [
+                        {
+                            "label": str(_("Redemptions")),
+                            "data": [count for _name, count in report.top_rewards],
+                            "backgroundColor": "#f59e0b",
+                        }
+                    ],
+                }
+            ),
+            "staff_chart": json.dumps(
+                {
+                    "labels": [name for name, _earns, _points in report.staff_activity],
+                    "datasets": [
+                        {
+                            "label": str(_("Sales")),
+                            "data": [earns for _name, earns, _points in report.staff_activity],
+                            "backgroundColor": "#0ea5e9",
+                        }
+                    ],
+                }
+            ),
             "checklist": checklist,
             "checklist_done": all(item.done for item in checklist),
         }

@@ -94,6 +94,15 @@ def test_the_home_charts_show_the_demo_history(demo) -> None:
     chart = json.loads(found.group(1).replace("&quot;", '"'))
     assert sum(chart["datasets"][0]["data"]) > 0  # points issued in the last 30 days
     assert 'data-kpi="members">50<' in page
+    charts = [
+        json.loads(value.replace("&quot;", '"'))
+        for value in re.findall(r'data-type="(?:bar|line)" data-value="([^"]+)"', page)
+    ]
+    # Points per day, members per week, tiers, top rewards, sales per staff member:
+    # every one drawn from the demo history.
+    assert len(charts) == 5
+    for drawn in charts:
+        assert drawn["labels"] and sum(drawn["datasets"][0]["data"]) > 0, drawn
 
 
 def test_the_ledger_exports_as_csv_with_the_page_filters(demo) -> None:
