@@ -307,7 +307,7 @@ class LedgerEntryAdmin(RoleAdmin):
 @admin.register(RewardCategory, site=merchant_site)
 class RewardCategoryAdmin(RoleAdmin):
     view_permission = edit_permission = "rewards.edit"
-    list_display = ("name", "name_ar", "position")
+    list_display = ("name", "name_ar", "position", "image")
 
 
 @admin.register(Reward, site=merchant_site)

@@ -2,12 +2,16 @@
 
 import io
 import json
+import logging
 import os
 import uuid
 from typing import Any
+from zoneinfo import available_timezones
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,12 +27,15 @@ from points.services import points_earn
 from rewards.models import Redemption
 from rewards.selectors import redemption_by_code
 from rewards.services import redemption_approve, redemption_use
+from tenants.models import Merchant
 from tenants.roles import can
 from tenants.selectors import merchant_current, merchant_url
 
 from .permissions import require, staff_user
 from .reports import report_home, setup_checklist
 from .services import setup_step_done
+
+logger = logging.getLogger(__name__)
 
 KPI_LABELS = {
     "members": _("Members"),
@@ -132,8 +139,26 @@ def poster_pdf(request: HttpRequest) -> HttpResponse:
     page = canvas.Canvas(buffer, pagesize=A4)
     width, height = A4
     page.setTitle(f"{merchant.name}: join our loyalty programme")
+    if merchant.logo:
+        from reportlab.lib.utils import ImageReader
+
+        try:
+            with merchant.logo.open("rb") as logo:
+                image = ImageReader(io.BytesIO(logo.read()))
+            page.drawImage(
+                image,
+                width / 2 - 40,
+                height - 95,
+                width=80,
+                height=70,
+                preserveAspectRatio=True,
+                anchor="c",
+                mask="auto",
+            )
+        except OSError:
+            logger.warning("The logo of %s could not be read for the poster", merchant.slug)
     page.setFont("Helvetica-Bold", 34)
-    page.drawCentredString(width / 2, height - 120, merchant.name)
+    page.drawCentredString(width / 2, height - 130, merchant.name)
     page.setFont("Helvetica", 18)
     page.drawCentredString(width / 2, height - 160, "Scan to join and earn points")
     if os.path.exists(ARABIC_FONT):
@@ -317,3 +342,41 @@ class InviteView(PasswordResetConfirmView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "merchant_name": merchant_current().name}
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        label=_("Time zone"), choices=[(z, z) for z in sorted(available_timezones())]
+    )
+
+    class Meta:
+        model = Merchant
+        fields = (
+            "name",
+            "name_ar",
+            "category",
+            "city",
+            "address",
+            "contact_email",
+            "contact_phone",
+            "logo",
+            "timezone",
+        )
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    """The business as members and staff see it: names, contact, logo, time zone."""
+    require(request, "profile.edit")
+    merchant = Merchant.objects.get(pk=merchant_current().pk)
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=merchant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return HttpResponseRedirect(request.path)
+    context = {
+        **merchant_site.each_context(request),
+        "form": form,
+        "merchant": merchant,
+        "title": _("Business profile"),
+    }
+    return TemplateResponse(request, "dashboard/profile.html", context)

@@ -102,6 +102,7 @@ class MerchantAdminSite(UnfoldAdminSite):
             path("poster/", self.admin_view(views.poster), name="join_poster"),
             path("poster.pdf", self.admin_view(views.poster_pdf), name="join_poster_pdf"),
             path("subscription/", self.admin_view(views.subscription), name="subscription"),
+            path("profile/", self.admin_view(views.profile), name="profile"),
         ]
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class RewardCategory(models.Model):
     name = models.CharField(max_length=60)
     name_ar = models.CharField(max_length=60, blank=True)
+    image = models.ImageField(upload_to="categories/", blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

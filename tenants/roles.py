@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, Role] = {
     "staff.manage": Role.OWNER,
     "settings.points": Role.OWNER,
     "billing.manage": Role.OWNER,
+    "profile.edit": Role.OWNER,
 }
 
 

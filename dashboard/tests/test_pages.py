@@ -296,3 +296,39 @@ def test_an_owner_invites_staff_who_choose_their_own_password(demo) -> None:
     assert invited.get("/admin/counter/").status_code == 200  # signed in, as a cashier
     again = HostClient(HOST).get(link.group(1), follow=True).content.decode()
     assert "has been used or has expired" in again
+
+
+def test_the_owner_sets_the_logo_and_the_poster_carries_it(demo) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tenants.models import Merchant
+
+    png = io.BytesIO()
+    Image.new("RGB", (120, 80), "#7c3aed").save(png, format="PNG")
+    owner = signed_in("owner")
+    merchant = Merchant.objects.get(slug="cafe-aroma")
+    saved = owner.post(
+        "/admin/profile/",
+        {
+            "name": merchant.name,
+            "name_ar": merchant.name_ar,
+            "category": merchant.category,
+            "city": merchant.city,
+            "address": "Rainbow Street 12",
+            "contact_email": "hello@cafe-aroma.demo",
+            "contact_phone": "",
+            "timezone": "Asia/Amman",
+            "logo": SimpleUploadedFile("logo.png", png.getvalue(), content_type="image/png"),
+        },
+    )
+    assert saved.status_code == 302
+    merchant.refresh_from_db()
+    assert merchant.address == "Rainbow Street 12" and merchant.logo.name.endswith(".png")
+    assert merchant.logo.url in owner.get("/admin/poster/").content.decode()
+    pdf = owner.get("/admin/poster.pdf").content
+    assert b"/Subtype /Image" in pdf
+    for role in ("manager", "cashier"):
+        assert signed_in(role).get("/admin/profile/").status_code == 403

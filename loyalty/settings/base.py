@@ -396,6 +396,7 @@ UNFOLD_MERCHANT = {
                         "Ledger", "receipt_long", "points_ledgerentry_changelist", "reports_view"
                     ),
                     _item("Staff", "badge", "auth_user_changelist", "staff_manage"),
+                    _item("Business profile", "storefront", "profile", "profile_edit"),
                     _item("Subscription", "credit_card", "subscription", "billing_manage"),
                     _item("Audit log", "history", "admin_logentry_changelist", "staff_manage"),
                 ],
