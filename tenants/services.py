@@ -40,7 +40,10 @@ def merchant_slug_validate(slug: str) -> None:
     slug_validator(slug)
     if slug in settings.RESERVED_SLUGS or slug.startswith("pg-"):
         raise ValidationError(_("This address is reserved."), code="slug_reserved")
-    if any(word in slug for word in settings.BLOCKED_SLUG_WORDS):
+    words = slug.split("-")
+    if any(blocked in slug for blocked in settings.BLOCKED_SLUG_WORDS) or any(
+        word.startswith(blocked) for word in words for blocked in settings.BLOCKED_SLUG_STARTS
+    ):
         raise ValidationError(_("Please choose another address."), code="slug_refused")
     if Merchant.objects.filter(slug=slug).exists():
         raise ValidationError(_("This address is already taken."), code="slug_taken")

@@ -456,6 +456,10 @@ RESERVED_SLUGS = [
     "login",
 ]
 # Words a merchant address may not contain.
-BLOCKED_SLUG_WORDS = ["fuck", "shit", "porn", "sex", "nazi", "kill", "scam", "casino"]
+# Refused anywhere in an address.
+BLOCKED_SLUG_WORDS = ["fuck", "shit", "porn", "nazi"]
+# Refused at the start of any word of an address ("scam-shop", "sexshop"), so that
+# "essex-cafe" or "skill-gym" stay possible.
+BLOCKED_SLUG_STARTS = ["sex", "kill", "scam", "casino"]
 DEFAULT_CURRENCY = "JOD"
 TRIAL_DAYS = 14

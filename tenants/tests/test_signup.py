@@ -16,6 +16,10 @@ pytestmark = pytest.mark.django_db
         ("alpha-cafe", False, "This address is already taken."),
         ("admin", False, "This address is reserved."),
         ("scam-shop", False, "Please choose another address."),
+        ("the-sexshop", False, "Please choose another address."),
+        ("pornhub-cafe", False, "Please choose another address."),
+        ("essex-cafe", True, ""),
+        ("skill-gym", True, ""),
         ("x", False, "3 to 40 lower-case letters"),
     ],
 )
