@@ -100,7 +100,7 @@ def join_url(request: HttpRequest) -> str:
 
 def poster(request: HttpRequest) -> TemplateResponse:
     """A printable page with the merchant's logo, name and join QR."""
-    require(request, "members.view")
+    require(request, "poster.print")
     setup_step_done(step="poster")
     url = join_url(request)
     context = {
@@ -132,7 +132,7 @@ def poster_pdf(request: HttpRequest) -> HttpResponse:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    require(request, "members.view")
+    require(request, "poster.print")
     merchant = merchant_current()
     url = join_url(request)
     buffer = io.BytesIO()

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, Role] = {
     "tiers.edit": Role.MANAGER,
     "campaigns.edit": Role.MANAGER,
     "reports.view": Role.MANAGER,
+    "poster.print": Role.MANAGER,
     "notifications.edit": Role.MANAGER,
     "staff.manage": Role.OWNER,
     "settings.points": Role.OWNER,

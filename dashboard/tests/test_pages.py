@@ -69,8 +69,10 @@ def test_every_admin_page_answers_for_its_role(demo, role) -> None:
         if name == "PointsSettingsAdmin" and allowed and url.endswith("/pointssettings/"):
             expected = {302}
         assert response.status_code in expected, (role, url, response.status_code)
-    for extra in ("/admin/", "/admin/counter/", "/admin/poster/"):
+    for extra in ("/admin/", "/admin/counter/"):
         assert client.get(extra).status_code == 200, (role, extra)
+    for extra in ("/admin/poster/", "/admin/poster.pdf"):
+        assert client.get(extra).status_code == (403 if role == "cashier" else 200), role
     subscription = client.get("/admin/subscription/")
     assert subscription.status_code == (200 if role == "owner" else 403), role
 
@@ -332,3 +334,25 @@ def test_the_owner_sets_the_logo_and_the_poster_carries_it(demo) -> None:
     assert b"/Subtype /Image" in pdf
     for role in ("manager", "cashier"):
         assert signed_in(role).get("/admin/profile/").status_code == 403
+
+
+def test_the_counter_verifies_a_voucher_then_marks_it_used(demo) -> None:
+    with schema_context("cafe_aroma"):
+        redemption = _pending_redemption()
+        member_number = redemption.membership.member_number
+    cashier = signed_in("cashier")
+
+    def voucher(**body):
+        return cashier.post("/admin/counter/voucher", body, content_type="application/json")
+
+    seen = voucher(code=redemption.voucher_code.lower()).json()["voucher"]
+    assert (seen["status"], seen["member"]["member_number"]) == ("pending", member_number)
+    used = voucher(code=redemption.voucher_code, use=True).json()["voucher"]
+    assert used["status"] == "used"
+    again = voucher(code=redemption.voucher_code, use=True)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_redemption_state"
+    missing = voucher(code="NOPE1234")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "voucher_not_found")
+    with schema_context("cafe_aroma"):
+        redemption.refresh_from_db()
+        assert redemption.status == "used" and redemption.used_by is not None

@@ -362,7 +362,7 @@ UNFOLD_MERCHANT = {
                         "points_pointssettings_changelist",
                         "settings_points",
                     ),
-                    _item("Join poster", "qr_code_2", "join_poster", "members_view"),
+                    _item("Join poster", "qr_code_2", "join_poster", "poster_print"),
                 ],
             },
             {
