@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from loyalty.admin_sites import merchant_site
-from loyalty.errors import DomainError
+from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_svg
 from points.card import card_token_read
 from points.models import Membership
@@ -287,7 +287,7 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
         data = _body(request)
         redemption = redemption_by_code(str(data.get("code", "")))
         if redemption is None:
-            raise DomainError("voucher_not_found", "No voucher with this code.")
+            raise NotFound("voucher_not_found", "No voucher with this code.")
         if data.get("use"):
             require(request, "redemptions.decide")
             if redemption.status == Redemption.Status.PENDING:
