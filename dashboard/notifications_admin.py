@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
@@ -137,7 +138,7 @@ class DeliveryAdmin(RoleAdmin):
         "title",
         "status",
         "attempts",
-        "last_error",
+        "reason",
     )
     list_filter = ("status", "channel", "message__event")
     search_fields = ("to", "body", "provider_id")
@@ -155,11 +156,17 @@ class DeliveryAdmin(RoleAdmin):
         "attempts",
         "next_attempt_at",
         "provider_id",
-        "last_error",
+        "reason",
         "created_at",
         "sent_at",
     )
     fields = readonly_fields
+
+    @display(description=_("last error"))
+    def reason(self, delivery: Delivery) -> str:
+        # Our own reasons are stored in English and shown translated; a provider's
+        # error text is shown as it came.
+        return gettext(delivery.last_error) if delivery.last_error else "-"
 
     @display(description=_("Event"))
     def event(self, delivery: Delivery) -> str:

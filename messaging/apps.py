@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MessagingConfig(AppConfig):
@@ -9,3 +10,4 @@ class MessagingConfig(AppConfig):
     """
 
     name = "messaging"
+    verbose_name = _("Messages")

@@ -123,22 +123,27 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("Skipped")
         DEAD = "dead", _("Failed (dead letter)")
 
-    message = models.ForeignKey(Outbox, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    to = models.CharField(max_length=255, blank=True)
-    language = models.CharField(max_length=2, default="ar")
-    title = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    provider_id = models.CharField(max_length=255, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    message = models.ForeignKey(
+        Outbox, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("message")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    to = models.CharField(_("to"), max_length=255, blank=True)
+    language = models.CharField(_("language"), max_length=2, default="ar")
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    provider_id = models.CharField(_("provider's id"), max_length=255, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(fields=["message", "channel"], name="delivery_once_per_channel")
         ]
@@ -159,11 +164,11 @@ class EventSetting(models.Model):
     """A merchant's choice of channels for one event, and its own wording if any.
     Empty texts fall back to the product's defaults (see `messaging.texts`)."""
 
-    event = models.CharField(max_length=30, choices=Event.choices, unique=True)
-    push = models.BooleanField(default=True)
-    email = models.BooleanField(default=False)
-    sms = models.BooleanField(default=False)
-    whatsapp = models.BooleanField(default=False)
+    event = models.CharField(_("event"), max_length=30, choices=Event.choices, unique=True)
+    push = models.BooleanField(_("push"), default=True)
+    email = models.BooleanField(_("email"), default=False)
+    sms = models.BooleanField("SMS", default=False)
+    whatsapp = models.BooleanField("WhatsApp", default=False)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     body_en = models.TextField(_("text (English)"), blank=True)
     title_ar = models.CharField(_("title (Arabic)"), max_length=200, blank=True)
@@ -173,6 +178,7 @@ class EventSetting(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
 
     def __str__(self) -> str:
         return self.get_event_display()

@@ -25,6 +25,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from billing.models import Plan
 from billing.selectors import plan_of, texts_used
@@ -60,7 +61,8 @@ CUSTOMER_EVENTS = tuple(e for e in DEFAULT_CHANNELS if e != Event.BROADCAST)
 
 
 class Skip(Exception):
-    """A channel the message cannot take; the reason is shown in the delivery log."""
+    """A channel the message cannot take; the reason is shown in the delivery log
+    (stored in English, shown in the reader's language)."""
 
 
 # --- the merchant's choices ----------------------------------------------------------
@@ -163,16 +165,20 @@ def _check(
 ) -> str:
     """The channel's address for this customer, or Skip with the reason."""
     if not sender.offers(channel):
-        raise Skip("The merchant's plan does not include this channel.")
+        raise Skip(N_("The merchant's plan does not include this channel."))
     if not customer.is_active:
-        raise Skip("The customer's account is closed.")
+        raise Skip(N_("The customer's account is closed."))
     if not preference.allows(channel, kind):
-        raise Skip(f"The customer turned off {kind} messages on this channel.")
+        raise Skip(
+            N_("The customer turned off marketing messages on this channel.")
+            if kind == Kind.MARKETING
+            else N_("The customer turned off transactional messages on this channel.")
+        )
     if kind == Kind.MARKETING and not customer.marketing_consent:
-        raise Skip("The customer has not agreed to marketing messages.")
+        raise Skip(N_("The customer has not agreed to marketing messages."))
     address = _address(channel, customer, tokens)
     if not address:
-        raise Skip("The customer has no address on this channel.")
+        raise Skip(N_("The customer has no address on this channel."))
     return address
 
 
@@ -372,7 +378,7 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
     delivery.attempts += 1
     if _is_text(delivery, sender) and not _texts_left(sender):
         delivery.status = Delivery.Status.SKIPPED
-        delivery.last_error = "The plan's text messages for this month are used up."
+        delivery.last_error = N_("The plan's text messages for this month are used up.")
         return
     try:
         outgoing = _outgoing(delivery, sender)

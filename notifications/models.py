@@ -16,13 +16,13 @@ class InboxItem(models.Model):
         "points.Membership", on_delete=models.CASCADE, related_name="inbox"
     )
     message_id = models.BigIntegerField(unique=True, help_text=_("The outbox row it came from."))
-    event = models.CharField(max_length=30, choices=Event.choices)
-    kind = models.CharField(max_length=15, choices=Kind.choices)
-    title = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
+    event = models.CharField(_("event"), max_length=30, choices=Event.choices)
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
     data = models.JSONField(default=dict, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         indexes = [
@@ -56,24 +56,40 @@ class Broadcast(models.Model):
     body_en = models.TextField(_("text (English)"))
     title_ar = models.CharField(_("title (Arabic)"), max_length=200)
     body_ar = models.TextField(_("text (Arabic)"))
-    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.ALL)
+    segment = models.CharField(
+        _("segment"), max_length=20, choices=Segment.choices, default=Segment.ALL
+    )
     tier = models.ForeignKey(
-        "points.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "points.Tier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tier"),
     )
-    push = models.BooleanField(default=True)
-    email = models.BooleanField(default=False)
-    sms = models.BooleanField(default=False)
-    whatsapp = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    audience_size = models.PositiveIntegerField(default=0)
+    push = models.BooleanField(_("push"), default=True)
+    email = models.BooleanField(_("email"), default=False)
+    sms = models.BooleanField("SMS", default=False)
+    whatsapp = models.BooleanField("WhatsApp", default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    audience_size = models.PositiveIntegerField(_("audience"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("written by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("broadcast")
+        verbose_name_plural = _("broadcasts")
 
     def __str__(self) -> str:
         return self.title_en
