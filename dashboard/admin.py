@@ -150,12 +150,21 @@ class MembershipAdmin(RoleAdmin):
     @display(description=_("Tier progress"))
     def progress(self, obj: Membership) -> str:
         p = tier_progress(obj, at=timezone.now())
+        arabic = translation.get_language() == "ar"
         parts = []
         if p.next_tier is not None and p.needed_for_next is not None:
-            parts.append(f"{p.needed_for_next.normalize():f} to {p.next_tier.name}")
-        if p.needed_to_keep:
-            parts.append(f"{p.needed_to_keep.normalize():f} to keep {p.tier}")
-        return "; ".join(parts) or "—"
+            tier = (p.next_tier.name_ar if arabic else "") or p.next_tier.name
+            parts.append(
+                _("%(amount)s to %(tier)s")
+                % {"amount": f"{p.needed_for_next.normalize():f}", "tier": tier}
+            )
+        if p.needed_to_keep and p.tier is not None:
+            tier = (p.tier.name_ar if arabic else "") or p.tier.name
+            parts.append(
+                _("%(amount)s to keep %(tier)s")
+                % {"amount": f"{p.needed_to_keep.normalize():f}", "tier": tier}
+            )
+        return "; ".join(str(part) for part in parts) or "—"
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
