@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from django.conf import settings
@@ -149,11 +150,25 @@ def customer_sign_in(*, phone: str, code: str) -> tuple[Customer, bool]:
     return customer, created
 
 
+def time_zone_known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def customer_update(*, customer: Customer, **fields: Any) -> Customer:
     allowed = {"name", "email", "birthday", "language", "marketing_consent", "time_zone"}
     unknown = set(fields) - allowed
     if unknown:
         raise DomainError("invalid", f"Cannot change: {', '.join(sorted(unknown))}.")
+    if "time_zone" in fields and not time_zone_known(fields["time_zone"]):
+        raise DomainError(
+            "invalid",
+            "Not a known time zone (IANA name, e.g. Asia/Amman).",
+            fields={"time_zone": ["Not a known time zone."]},
+        )
     if "birthday" in fields and customer.birthday and fields["birthday"] != customer.birthday:
         # A birthday pays a bonus once a year: it is set once, then only support changes it.
         raise DomainError("birthday_locked", "Your birthday is already set.")

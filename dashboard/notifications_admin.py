@@ -197,15 +197,11 @@ class BroadcastForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for field in ("title_en", "body_en", "title_ar", "body_ar"):
-            try:
-                template_validate("broadcast", cleaned.get(field, ""))
-            except forms.ValidationError as error:
-                self.add_error(field, error)
-        if cleaned.get("segment") == Broadcast.Segment.TIER and not cleaned.get("tier"):
-            self.add_error("tier", _("Choose the tier to send to."))
-        if not any(cleaned.get(c) for c in ("push", "email", "sms", "whatsapp")):
-            raise forms.ValidationError(_("Choose at least one channel."))
+        draft = Broadcast(**{f: cleaned.get(f) for f in self.Meta.fields if f in cleaned})
+        try:
+            services.broadcast_validate(draft)
+        except forms.ValidationError as invalid:
+            self.add_error(None, invalid)
         return cleaned
 
 

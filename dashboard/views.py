@@ -346,7 +346,7 @@ class InviteView(PasswordResetConfirmView):
 
 class ProfileForm(forms.ModelForm):
     timezone = forms.ChoiceField(
-        label=_("Time zone"), choices=[(z, z) for z in sorted(available_timezones())]
+        label=_("Time zone"), choices=lambda: [(z, z) for z in sorted(available_timezones())]
     )
 
     class Meta:

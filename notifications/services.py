@@ -3,12 +3,14 @@
 import datetime
 import json
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.db import connection
-from loyalty.errors import Conflict, DomainError
+from loyalty.errors import Conflict, DomainError, NotFound
 from messaging.models import Delivery, Event, Kind, Outbox
 from messaging.outbox import relay_kick_on_commit
 from messaging.texts import template_validate
@@ -26,8 +28,6 @@ INACTIVE_DAYS = 30
 def inbox_mark_read(*, membership: Membership, item_id: int) -> InboxItem:
     item = InboxItem.objects.filter(membership=membership, pk=item_id).first()
     if item is None:
-        from loyalty.errors import NotFound
-
         raise NotFound("inbox_item_not_found", "No such message in your inbox.")
     if item.read_at is None:
         item.read_at = timezone.now()
@@ -59,13 +59,27 @@ def broadcast_audience(broadcast: Broadcast) -> QuerySet[Membership]:
     return members
 
 
+BROADCAST_TEXTS = ("title_en", "body_en", "title_ar", "body_ar")
+
+
 def broadcast_validate(broadcast: Broadcast) -> None:
-    for field in ("title_en", "body_en", "title_ar", "body_ar"):
-        template_validate(Event.BROADCAST, getattr(broadcast, field))
+    """Raise ValidationError, by field, when the broadcast cannot be sent as written."""
+    errors: dict[str, ValidationError] = {}
+    for field in BROADCAST_TEXTS:
+        try:
+            template_validate(Event.BROADCAST, getattr(broadcast, field))
+        except ValidationError as error:
+            errors[field] = error
     if broadcast.segment == Broadcast.Segment.TIER and broadcast.tier_id is None:
-        raise DomainError("broadcast_tier_required", "Choose the tier to send to.")
+        errors["tier"] = ValidationError(
+            _("Choose the tier to send to."), code="broadcast_tier_required"
+        )
     if not broadcast.channels():
-        raise DomainError("broadcast_no_channel", "Choose at least one channel.")
+        errors[NON_FIELD_ERRORS] = ValidationError(
+            _("Choose at least one channel."), code="broadcast_no_channel"
+        )
+    if errors:
+        raise ValidationError(errors)
 
 
 def broadcast_send(*, broadcast_id: int) -> Broadcast:
@@ -75,7 +89,10 @@ def broadcast_send(*, broadcast_id: int) -> Broadcast:
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
         if broadcast.status != Broadcast.Status.DRAFT:
             raise Conflict("broadcast_already_sent", "This broadcast has already been sent.")
-        broadcast_validate(broadcast)
+        try:
+            broadcast_validate(broadcast)
+        except ValidationError as invalid:
+            raise DomainError("broadcast_invalid", " ".join(invalid.messages)) from invalid
         audience_sql, audience_params = (
             broadcast_audience(broadcast).values("pk").query.sql_with_params()
         )

@@ -1,5 +1,3 @@
-from zoneinfo import available_timezones
-
 from rest_framework import serializers
 
 from customers.models import Customer, Device, NotificationPreference
@@ -60,13 +58,8 @@ class ProfileIn(StrictSerializer):
         max_length=64, required=False, help_text="IANA name, e.g. Asia/Amman"
     )
 
-    def validate_time_zone(self, value: str) -> str:
-        if value not in available_timezones():
-            raise serializers.ValidationError("Not a known time zone (IANA name).")
-        return value
 
-
-class PreferencesSerializer(serializers.ModelSerializer):
+class PreferencesSerializer(StrictSerializer, serializers.ModelSerializer):
     """Channels the customer accepts, for transactional messages (points, rewards,
     tiers) and for marketing (offers, broadcasts; also needs marketing consent)."""
 

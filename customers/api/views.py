@@ -13,7 +13,6 @@ from customers.models import Device
 from loyalty.api.base import CustomerAPIView, customer_of
 from loyalty.api.schema import responses
 from loyalty.api.tokens import CUSTOMER, tokens_issue, tokens_refresh, tokens_revoke
-from loyalty.errors import DomainError
 
 from .serializers import (
     CustomerOut,
@@ -163,9 +162,6 @@ class PreferencesView(CustomerAPIView):
     def patch(self, request: Request) -> Response:
         data = PreferencesSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        unknown = set(request.data) - set(PreferencesSerializer.Meta.fields)
-        if unknown:
-            raise DomainError("invalid", f"Unknown preference: {', '.join(sorted(unknown))}.")
         preference = services.preferences_update(
             customer=customer_of(request), **data.validated_data
         )

@@ -11,6 +11,7 @@ from loyalty.api.base import CustomerAPIView
 from loyalty.api.schema import responses
 from notifications import services
 from notifications.models import InboxItem
+from notifications.selectors import unread_count
 from points.api.views import my_membership
 
 
@@ -54,10 +55,6 @@ class InboxPagination(PageNumberPagination):
     page_size = 20
     max_page_size = 100
     page_size_query_param = "page_size"
-
-
-def unread_count(membership_id: int) -> int:
-    return InboxItem.objects.filter(membership_id=membership_id, read_at__isnull=True).count()
 
 
 class InboxView(CustomerAPIView):

@@ -99,3 +99,23 @@ def test_preferences_are_read_and_changed_per_channel_and_kind(member) -> None:
     assert zone.json()["time_zone"] == "Europe/Berlin"
     wrong = root.patch("/api/v1/me", {"time_zone": "Mars/Olympus"}, format="json")
     assert wrong.status_code == 400
+
+
+def test_a_broadcast_that_cannot_be_sent_says_why_by_field(programme) -> None:
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+    from loyalty.errors import DomainError
+    from notifications.models import Broadcast
+    from notifications.services import broadcast_send, broadcast_validate
+
+    draft = Broadcast.objects.create(
+        title_en="Hi {coins}", body_en="x", title_ar="ع", body_ar="ع", segment="tier", push=False
+    )
+    with pytest.raises(ValidationError) as invalid:
+        broadcast_validate(draft)
+    assert set(invalid.value.error_dict) == {"title_en", "tier", NON_FIELD_ERRORS}
+    with pytest.raises(DomainError) as refused:
+        broadcast_send(broadcast_id=draft.pk)
+    assert refused.value.code == "broadcast_invalid"
+    draft.refresh_from_db()
+    assert draft.status == "draft"

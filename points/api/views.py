@@ -29,6 +29,7 @@ from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_response
 from loyalty.ratelimit import hit
+from notifications.selectors import unread_count
 from points import selectors, services
 from points.card import card_token_make, card_token_read
 from points.models import Membership
@@ -63,8 +64,6 @@ def my_membership(request: Request) -> Membership:
 
 
 def membership_out(membership: Membership) -> dict:
-    from notifications.api.views import unread_count
-
     summary = selectors.membership_summary(membership, at=timezone.now())
     return {
         **MembershipOut.of(summary, merchant_current().slug),
