@@ -13,6 +13,7 @@ from customers.models import Device
 from loyalty.api.base import CustomerAPIView, customer_of
 from loyalty.api.schema import responses
 from loyalty.api.tokens import CUSTOMER, tokens_issue, tokens_refresh, tokens_revoke
+from loyalty.clientip import client_ip
 
 from .serializers import (
     CustomerOut,
@@ -28,10 +29,6 @@ from .serializers import (
     SignInOut,
     TokensOut,
 )
-
-
-def client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 class Public(APIView):

@@ -205,7 +205,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- API -----------------------------------------------------------------------
 
+# Proxies of this deployment in front of the app (load balancer, nginx). 0: the
+# X-Forwarded-For header is ignored (loyalty/clientip.py).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
 REST_FRAMEWORK = {
+    # DRF reads X-Forwarded-For only through this count (0: the socket's address).
+    "NUM_PROXIES": TRUSTED_PROXIES,
     # Customer and staff JWTs only: a dashboard session cookie is no API credential.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "loyalty.api.tokens.CustomerAuthentication",
