@@ -7,7 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify clean
+# `make test TEST_NOW=2027-02-28T23:30:00+03:00` runs the suite at that instant;
+# `make test-dates` runs it at each date of DATES (README, "Tests").
+DATES := 2026-12-31T23:30:00+03:00 2027-02-28T12:00:00+03:00 2028-02-29T12:00:00+03:00 \
+	2027-03-01T00:30:00+03:00 2026-12-04T19:30:00+03:00
+
+.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +25,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python devstack.py run
 
-test: $(STAMP)
-	$(BIN)/python devstack.py exec -- $(BIN)/pytest $(PYTEST_ARGS)
+test: $(STAMP) browser
+	TEST_NOW=$(TEST_NOW) $(BIN)/python devstack.py exec -- $(BIN)/pytest $(PYTEST_ARGS)
+
+test-dates: $(STAMP) browser
+	@for at in $(DATES); do \
+	  echo "== make test at $$at"; \
+	  TEST_NOW=$$at $(BIN)/python devstack.py exec -- $(BIN)/pytest -q $(PYTEST_ARGS) || exit 1; \
+	done
+
+browser:
+	@sh devtools/ensure-browser.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

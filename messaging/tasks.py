@@ -7,6 +7,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from loyalty.db import connection as db
@@ -67,6 +68,8 @@ def schemas_with_work(schema_names: list[str]) -> list[str]:
     found: list[str] = []
     outbox = Outbox._meta.db_table
     delivery = Delivery._meta.db_table
+    # The application's clock, not the database's: rows are written with it.
+    now = timezone.now()
     for start in range(0, len(schema_names), 200):
         chunk = schema_names[start : start + 200]
         parts = []
@@ -74,11 +77,12 @@ def schemas_with_work(schema_names: list[str]) -> list[str]:
             quoted = db.ops.quote_name(name)
             parts.append(
                 f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quoted}.{outbox} WHERE status = 'pending'"
-                f" AND available_at <= now()) OR EXISTS (SELECT 1 FROM {quoted}.{delivery}"
-                f" WHERE status = 'pending' AND next_attempt_at <= now())"
+                f" AND available_at <= %s) OR EXISTS (SELECT 1 FROM {quoted}.{delivery}"
+                f" WHERE status = 'pending' AND next_attempt_at <= %s)"
             )
+        params = [value for name in chunk for value in (name, now, now)]
         with db.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), chunk)
+            cursor.execute(" UNION ALL ".join(parts), params)
             found.extend(row[0] for row in cursor.fetchall())
     return found
 

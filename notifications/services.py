@@ -93,6 +93,7 @@ def broadcast_send(*, broadcast_id: int) -> Broadcast:
             broadcast_validate(broadcast)
         except ValidationError as invalid:
             raise DomainError("broadcast_invalid", " ".join(invalid.messages)) from invalid
+        now = timezone.now()
         audience_sql, audience_params = (
             broadcast_audience(broadcast).values("pk").query.sql_with_params()
         )
@@ -110,7 +111,7 @@ def broadcast_send(*, broadcast_id: int) -> Broadcast:
                     (event, kind, customer_id, membership_id, broadcast_id, to_email, language,
                      context, dedupe_key, status, available_at, created_at)
                 SELECT %s, %s, m.customer_id, m.id, %s, '', '', %s::jsonb,
-                       'broadcast:' || %s || ':' || m.id, 'pending', now(), now()
+                       'broadcast:' || %s || ':' || m.id, 'pending', %s, %s
                 FROM {Membership._meta.db_table} m
                 WHERE m.id IN ({audience_sql})
                 ON CONFLICT (dedupe_key) DO NOTHING
@@ -121,13 +122,16 @@ def broadcast_send(*, broadcast_id: int) -> Broadcast:
                     broadcast.pk,
                     json.dumps(context),
                     broadcast.pk,
+                    # The application's clock, as for every row written through the ORM.
+                    now,
+                    now,
                     *audience_params,
                 ],
             )
             queued = cursor.rowcount
         broadcast.audience_size = queued
         broadcast.status = Broadcast.Status.SENDING
-        broadcast.sent_at = timezone.now()
+        broadcast.sent_at = now
         broadcast.save(update_fields=["audience_size", "status", "sent_at"])
         relay_kick_on_commit()
     return broadcast

@@ -1,12 +1,17 @@
 """The endpoints the other API tests do not reach on their own."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django_tenants.utils import schema_context
 
 from points.services import points_earn
 from tests.api import ROOT, api, customer_sign_in, staff_sign_in
 
 pytestmark = pytest.mark.django_db
+AMMAN = ZoneInfo("Asia/Amman")
 
 
 def test_join_from_the_root_domain_by_slug_or_join_code(merchant_a, merchant_b) -> None:
@@ -28,19 +33,33 @@ def test_join_from_the_root_domain_by_slug_or_join_code(merchant_a, merchant_b) 
 
 
 def test_memberships_show_progress_and_points_expiring_soon(merchant_a, programme) -> None:
+    """Points count as expiring soon from 30 days before their expiry date, in the
+    merchant's calendar: a December lot of one month expires 31 days later."""
     from points.models import PointsSettings
 
-    token = customer_sign_in("+962799990002")["access"]
-    member = api(merchant_a.host, token).post("/api/v1/join", {}, format="json").json()
-    with schema_context(merchant_a.schema):
-        PointsSettings.objects.filter(pk=1).update(expiry_months=1)
-        points_earn(membership_id=member["id"], amount="30.000")
+    with time_machine.travel(dt.datetime(2026, 12, 1, 10, 0, tzinfo=AMMAN), tick=False) as clock:
+        tokens = customer_sign_in("+962799990002")
+        token = tokens["access"]
+        member = api(merchant_a.host, token).post("/api/v1/join", {}, format="json").json()
+        with schema_context(merchant_a.schema):
+            PointsSettings.objects.filter(pk=1).update(expiry_months=1)
+            points_earn(membership_id=member["id"], amount="30.000")
 
-    [mine] = api(ROOT, token).get("/api/v1/me/memberships").json()
+        [on_the_day] = api(ROOT, token).get("/api/v1/me/memberships").json()
+        clock.move_to(dt.datetime(2026, 12, 2, 10, 0, tzinfo=AMMAN))
+        # Yesterday's access token has expired: the app refreshes it.
+        token = (
+            api(ROOT)
+            .post("/api/v1/auth/token/refresh", {"refresh": tokens["refresh"]}, format="json")
+            .json()["access"]
+        )
+        [next_day] = api(ROOT, token).get("/api/v1/me/memberships").json()
 
-    assert mine["current_points"] == 300
-    assert mine["next_tier"]["name"] == "Silver" and mine["points_to_next_tier"] == "200"
-    assert mine["expiring_points"] == 300 and mine["expiring_first_on"] is not None
+    assert on_the_day["current_points"] == 300
+    assert on_the_day["next_tier"]["name"] == "Silver"
+    assert on_the_day["points_to_next_tier"] == "200"
+    assert (on_the_day["expiring_points"], on_the_day["expiring_first_on"]) == (0, None)
+    assert (next_day["expiring_points"], next_day["expiring_first_on"]) == (300, "2027-01-01")
 
 
 def test_staff_refresh_logout_and_member_history(merchant_a, programme) -> None:

@@ -20,3 +20,15 @@ QUIET_HOURS_START = QUIET_HOURS_END = 0
 # Serve static files from the apps' folders, as in development: no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# `make test TEST_NOW=2027-02-28T23:30:00+03:00`: the whole run, and every process it
+# starts on these settings (Celery workers), lives at that instant with the clock
+# running on from it. It shows a test that depends on today's date; tests whose
+# outcome depends on the date freeze their own clock on top of it (README, "Tests").
+TEST_NOW = env("TEST_NOW", default="")
+if TEST_NOW:
+    import datetime as _datetime
+
+    import time_machine as _time_machine
+
+    _time_machine.travel(_datetime.datetime.fromisoformat(TEST_NOW), tick=True).start()
