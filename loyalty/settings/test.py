@@ -25,10 +25,17 @@ WHITENOISE_USE_FINDERS = True
 # starts on these settings (Celery workers), lives at that instant with the clock
 # running on from it. It shows a test that depends on today's date; tests whose
 # outcome depends on the date freeze their own clock on top of it (README, "Tests").
+# The first process notes when its clock was moved (TEST_CLOCK_ORIGIN, inherited by
+# the processes it starts), so a worker started minutes later shares its clock.
 TEST_NOW = env("TEST_NOW", default="")
 if TEST_NOW:
     import datetime as _datetime
+    import os as _os
+    import time as _time
 
     import time_machine as _time_machine
 
-    _time_machine.travel(_datetime.datetime.fromisoformat(TEST_NOW), tick=True).start()
+    _real = _time.time()
+    _origin = float(_os.environ.setdefault("TEST_CLOCK_ORIGIN", repr(_real)))
+    _now = _datetime.datetime.fromisoformat(TEST_NOW) + _datetime.timedelta(seconds=_real - _origin)
+    _time_machine.travel(_now, tick=True).start()
