@@ -95,7 +95,7 @@ def otp_request(
             expires_at=now + datetime.timedelta(seconds=settings.OTP_TTL_SECONDS),
             ip=ip,
         )
-        sms_send(to=phone, body=body, purpose=f"otp_{purpose}")
+        sms_send(to=phone, body=body, purpose=f"otp_{purpose}", secrets=[code])
     return challenge
 
 

@@ -36,7 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.BIRTHDAY: ("points", "balance"),
     Event.BROADCAST: (),
     Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
-    Event.STAFF_INVITE: ("inviter", "role", "link", "days"),
+    Event.STAFF_INVITE: ("inviter", "role", "secret_url", "days"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -117,12 +117,12 @@ DEFAULTS: dict[str, dict[str, Text]] = {
         "en": Text(
             "Join {merchant} on Loyalty",
             "{inviter} invited you to the dashboard of {merchant} as {role}. "
-            "Choose your password here (the link works for {days} days):\n{link}",
+            "Choose your password here (the link works for {days} days):\n{secret_url}",
         ),
         "ar": Text(
             "انضم إلى {merchant} على لويالتي",
             "دعاك {inviter} إلى لوحة تحكم {merchant} بدور {role}. "
-            "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{link}",
+            "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{secret_url}",
         ),
     },
     Event.MERCHANT_WELCOME: {

@@ -183,7 +183,8 @@ def staff_invite_send(
         inviter=inviter,
         role=role.value.title(),
         role_ar=ROLE_NAMES_AR[role],
-        link=f"{base_url}/admin/invite/{uid}/{token}/",
+        # A secret (messaging.secrets): only the invited person's mail ever shows it.
+        secret_url=f"{base_url}/admin/invite/{uid}/{token}/",
         days=settings.PASSWORD_RESET_TIMEOUT // 86400,
     )
 

@@ -437,6 +437,10 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Provider SDKs log whole requests (SendGrid: the mail and its API key) at
+        # DEBUG: a message's link or code never reaches the server log through them.
+        "python_http_client": {"level": "WARNING"},
+        "twilio": {"level": "WARNING"},
     },
 }
 
