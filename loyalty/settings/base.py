@@ -261,6 +261,12 @@ OTP_RESEND_SECONDS = 60
 OTP_SENDS_PER_PHONE_PER_HOUR = 5
 OTP_SENDS_PER_IP_PER_HOUR = env.int("OTP_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_SENDS_PER_PREFIX_PER_HOUR = env.int("OTP_SENDS_PER_PREFIX_PER_HOUR", default=60)
+# Codes go only to mobile numbers of these countries (ISO 3166 codes), with an hourly
+# budget per country for devices not known yet (docs/api.md, "Sign-in codes").
+OTP_COUNTRIES = env.list("OTP_COUNTRIES", default=["JO"])
+OTP_SENDS_PER_COUNTRY_PER_HOUR = env.int("OTP_SENDS_PER_COUNTRY_PER_HOUR", default=2000)
+# A device that signed in with a phone is known for this long (its `device_token`).
+OTP_DEVICE_DAYS = env.int("OTP_DEVICE_DAYS", default=365)
 # A card QR token is valid this long; the app shows a fresh one every minute.
 CARD_TOKEN_SECONDS = 90
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
