@@ -52,6 +52,7 @@ class Event(models.TextChoices):
     BROADCAST = "broadcast", _("Merchant broadcast")
     MERCHANT_WELCOME = "merchant_welcome", _("New merchant welcome (to the owner)")
     STAFF_INVITE = "staff_invite", _("Staff invitation")
+    OWNER_EMAIL_CHECK = "owner_email_check", _("Owner's email address check")
 
 
 class Kind(models.TextChoices):

@@ -37,6 +37,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.BROADCAST: (),
     Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
     Event.STAFF_INVITE: ("inviter", "role", "secret_url", "days"),
+    Event.OWNER_EMAIL_CHECK: ("secret_url", "days"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -123,6 +124,18 @@ DEFAULTS: dict[str, dict[str, Text]] = {
             "انضم إلى {merchant} على لويالتي",
             "دعاك {inviter} إلى لوحة تحكم {merchant} بدور {role}. "
             "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{secret_url}",
+        ),
+    },
+    Event.OWNER_EMAIL_CHECK: {
+        "en": Text(
+            "Confirm your email for {merchant}",
+            "Open this link to confirm your email address (it works for {days} days). "
+            "Until then your programme cannot award points or send messages:\n{secret_url}",
+        ),
+        "ar": Text(
+            "أكّد بريدك الإلكتروني لـ {merchant}",
+            "افتح هذا الرابط لتأكيد بريدك الإلكتروني (صالح لمدة {days} أيام). "
+            "حتى ذلك الحين لا يمكن لبرنامجك منح النقاط أو إرسال الرسائل:\n{secret_url}",
         ),
     },
     Event.MERCHANT_WELCOME: {

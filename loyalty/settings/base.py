@@ -202,6 +202,10 @@ STORAGES = {
 # "%s" is the schema name: MEDIA_ROOT/cafe_aroma/rewards/mug.png
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploaded images (logo, rewards, categories): at most this many bytes and pixels a
+# side (loyalty/uploads.py); Pillow's decompression-bomb guard stays on.
+UPLOAD_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_IMAGE_MAX_SIDE = 4096
 
 # --- API -----------------------------------------------------------------------
 
@@ -479,3 +483,7 @@ BLOCKED_SLUG_WORDS = ["fuck", "shit", "porn", "nazi"]
 BLOCKED_SLUG_STARTS = ["sex", "kill", "scam", "casino"]
 DEFAULT_CURRENCY = "JOD"
 TRIAL_DAYS = 14
+# Self-serve signup: attempts per client address per hour, and how long the link that
+# confirms the owner's email works.
+SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 10
+OWNER_EMAIL_CHECK_DAYS = 7
