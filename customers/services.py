@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -52,15 +53,82 @@ def _code_hash(phone: str, purpose: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _otp_limits(phone: str, ip: str | None) -> None:
-    """Resend cooldown and hourly limits per phone, per client IP and per number prefix
-    (country code and operator digits: SMS pumping sprays one prefix)."""
+DEVICE_SALT = "loyalty.customers.sign-in-device"
+
+
+def _phone_key(phone: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), phone.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def device_token_issue(*, phone: str) -> str:
+    """A signed token for the device that just signed in with `phone` (E.164). Sent back
+    with later code requests for that phone, it marks the device as known: it gets an
+    allowance of its own that strangers cannot use up (see `otp_request`)."""
+    return signing.dumps({"p": _phone_key(phone), "d": secrets.token_urlsafe(12)}, salt=DEVICE_SALT)
+
+
+def device_known(*, token: str | None, phone: str) -> str | None:
+    """The device's id when `token` was issued to a device signed in with `phone`."""
+    if not token:
+        return None
+    try:
+        data = signing.loads(
+            token, salt=DEVICE_SALT, max_age=datetime.timedelta(days=settings.OTP_DEVICE_DAYS)
+        )
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("p") != _phone_key(phone):
+        return None
+    device = data.get("d")
+    return device if isinstance(device, str) else None
+
+
+def otp_phone_check(phone: str) -> None:
+    """Codes go only to mobile numbers of the countries the platform serves: a text to
+    a landline or abroad costs money and signs nobody in (SMS pumping)."""
+    number = phonenumbers.parse(phone)
+    region = phonenumbers.region_code_for_number(number)
+    if region not in settings.OTP_COUNTRIES:
+        raise DomainError(
+            "phone_country_not_served",
+            f"Sign-in codes are sent only to numbers in: {', '.join(settings.OTP_COUNTRIES)}.",
+            fields={"phone": ["This country is not served."]},
+        )
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise DomainError(
+            "phone_not_mobile",
+            "Sign-in codes are sent only to mobile numbers.",
+            fields={"phone": ["This is not a mobile number."]},
+        )
+
+
+def _otp_limits(phone: str, ip: str | None, device: str | None) -> None:
+    """The limits on sending codes (docs/api.md, "Sign-in codes"). A device that signed
+    in with this phone before has its own cooldown and hourly allowance and skips the
+    shared buckets, so no stranger can lock its owner out. Everyone else shares the
+    phone's cooldown and hourly limit, the client address's and the number prefix's
+    (SMS pumping sprays one prefix), and the country's hourly budget."""
     hour = 3600
+    if device is not None:
+        cooldown(f"otp:{phone}:device:{device}", seconds=settings.OTP_RESEND_SECONDS)
+        hit(f"otp:device:{device}", limit=settings.OTP_SENDS_PER_PHONE_PER_HOUR, window=hour)
+        return
     cooldown(f"otp:{phone}", seconds=settings.OTP_RESEND_SECONDS)
     hit(f"otp:phone:{phone}", limit=settings.OTP_SENDS_PER_PHONE_PER_HOUR, window=hour)
     if ip:
         hit(f"otp:ip:{ip}", limit=settings.OTP_SENDS_PER_IP_PER_HOUR, window=hour)
     hit(f"otp:prefix:{phone[:7]}", limit=settings.OTP_SENDS_PER_PREFIX_PER_HOUR, window=hour)
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    hit(
+        f"otp:country:{region}",
+        limit=settings.OTP_SENDS_PER_COUNTRY_PER_HOUR,
+        window=hour,
+        code="otp_country_budget",
+        message="Too many sign-in codes were sent to this country in the last hour.",
+    )
 
 
 def otp_request(
@@ -70,10 +138,12 @@ def otp_request(
     customer: Customer | None = None,
     ip: str | None = None,
     language: str = Customer.Language.ARABIC,
+    device_token: str | None = None,
 ) -> OtpChallenge:
     """Send a 6-digit code by SMS. A new code replaces any earlier one for the phone."""
     phone = phone_normalize(phone)
-    _otp_limits(phone, ip)
+    otp_phone_check(phone)
+    _otp_limits(phone, ip, device_known(token=device_token, phone=phone))
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     minutes = settings.OTP_TTL_SECONDS // 60
@@ -95,7 +165,7 @@ def otp_request(
             expires_at=now + datetime.timedelta(seconds=settings.OTP_TTL_SECONDS),
             ip=ip,
         )
-        sms_send(to=phone, body=body, purpose=f"otp_{purpose}")
+        sms_send(to=phone, body=body, purpose=f"otp_{purpose}", secrets=[code])
     return challenge
 
 
@@ -114,7 +184,7 @@ def otp_verify(
         challenge = (
             OtpChallenge.objects.select_for_update()
             .filter(phone=phone, purpose=purpose, customer=customer)
-            .order_by("-created_at")
+            .order_by("-created_at", "-id")
             .first()
         )
         if challenge is None or challenge.used_at is not None:

@@ -13,13 +13,14 @@ from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from loyalty.admin_sites import merchant_site
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_svg
+from loyalty.ratelimit import RateLimited, cooldown
 from points.card import card_token_read
 from points.models import Membership
 from points.selectors import membership_by_number
@@ -29,7 +30,8 @@ from rewards.selectors import redemption_by_code
 from rewards.services import redemption_approve, redemption_use
 from tenants.models import Merchant
 from tenants.roles import can
-from tenants.selectors import merchant_current, merchant_url
+from tenants.selectors import merchant_current, merchant_url, root_url
+from tenants.services import owner_email_check_send
 
 from .permissions import require, staff_user
 from .reports import report_home, setup_checklist
@@ -328,6 +330,32 @@ def subscription(request: HttpRequest) -> TemplateResponse:
         "title": _("Subscription"),
     }
     return TemplateResponse(request, "dashboard/subscription.html", context)
+
+
+@require_POST
+def owner_email_check_again(request: HttpRequest) -> HttpResponse:
+    """The banner's "send again": a new link to the owner's email, once a minute."""
+    merchant = merchant_current()
+    if merchant.email_verified:
+        return HttpResponseRedirect("/admin/")
+    try:
+        cooldown(f"owner-email-check:{merchant.pk}", seconds=60)
+    except RateLimited as limited:
+        messages.error(
+            request,
+            _("A link was sent a moment ago. Try again in %(seconds)s seconds.")
+            % {"seconds": limited.retry_after},
+        )
+    else:
+        owner_email_check_send(
+            merchant=merchant,
+            base_url=root_url(request),
+            language=(translation.get_language() or "en")[:2],
+        )
+        messages.success(
+            request, _("We sent a new link to %(email)s.") % {"email": merchant.contact_email}
+        )
+    return HttpResponseRedirect("/admin/")
 
 
 class InviteView(PasswordResetConfirmView):

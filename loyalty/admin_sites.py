@@ -103,6 +103,11 @@ class MerchantAdminSite(UnfoldAdminSite):
             path("poster.pdf", self.admin_view(views.poster_pdf), name="join_poster_pdf"),
             path("subscription/", self.admin_view(views.subscription), name="subscription"),
             path("profile/", self.admin_view(views.profile), name="profile"),
+            path(
+                "email-check/send/",
+                self.admin_view(views.owner_email_check_again),
+                name="owner_email_check_send",
+            ),
         ]
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
@@ -111,6 +116,9 @@ class MerchantAdminSite(UnfoldAdminSite):
         if merchant is not None:
             context["site_header"] = merchant.name
             context["site_title"] = merchant.name
+            # A banner on every page until the owner confirms the email address.
+            context["owner_email_unverified"] = not merchant.email_verified
+            context["owner_email"] = merchant.contact_email
         return context
 
 

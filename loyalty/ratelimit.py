@@ -12,19 +12,32 @@ from loyalty.errors import DomainError
 class RateLimited(DomainError):
     status = 429
 
-    def __init__(self, retry_after: int, message: str = "Too many requests; try again later."):
-        super().__init__("rate_limited", message, fields={"retry_after": retry_after})
+    def __init__(
+        self,
+        retry_after: int,
+        message: str = "Too many requests; try again later.",
+        code: str = "rate_limited",
+    ):
+        super().__init__(code, message, fields={"retry_after": retry_after})
         self.retry_after = retry_after
 
 
-def hit(key: str, *, limit: int, window: int) -> None:
-    """Count one event for `key`; refuse when more than `limit` fall in the window."""
+def hit(
+    key: str,
+    *,
+    limit: int,
+    window: int,
+    code: str = "rate_limited",
+    message: str = "Too many requests; try again later.",
+) -> None:
+    """Count one event for `key`; refuse (with `code`) when more than `limit` fall in
+    the window."""
     bucket = int(time.time() // window)
     full = f"rl:{key}:{bucket}"
     cache.add(full, 0, timeout=window + 5)
     count = cache.incr(full)
     if count > limit:
-        raise RateLimited(retry_after=window - int(time.time() % window))
+        raise RateLimited(window - int(time.time() % window), message, code=code)
 
 
 def cooldown(key: str, *, seconds: int) -> None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("signup/", signup.signup, name="signup"),
     path("signup/check", signup.slug_check, name="signup-check"),
+    path("signup/verify/<str:token>/", signup.email_verify, name="signup-verify"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),

@@ -19,6 +19,7 @@ class PlatformDeliveryAdmin(ModelAdmin):
     list_filter = ("status", "channel")
     search_fields = ("to", "title")
     ordering = ("-id",)
+    exclude = ("sealed",)
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -52,6 +52,7 @@ class Event(models.TextChoices):
     BROADCAST = "broadcast", _("Merchant broadcast")
     MERCHANT_WELCOME = "merchant_welcome", _("New merchant welcome (to the owner)")
     STAFF_INVITE = "staff_invite", _("Staff invitation")
+    OWNER_EMAIL_CHECK = "owner_email_check", _("Owner's email address check")
 
 
 class Kind(models.TextChoices):
@@ -92,6 +93,8 @@ class Outbox(models.Model):
     )
     language = models.CharField(max_length=2, blank=True)
     context = models.JSONField(default=dict, blank=True)
+    # The `secret_*` values of the context, encrypted (messaging.secrets); wiped at fan-out.
+    secrets = models.TextField(blank=True, default="", db_default="")
     dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     available_at = models.DateTimeField(default=timezone.now)
@@ -131,6 +134,9 @@ class Delivery(models.Model):
     language = models.CharField(_("language"), max_length=2, default="ar")
     title = models.CharField(_("title"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # The text as sent when it holds a secret (the stored title and body show it
+    # hidden), encrypted; kept until the provider has it, so a retry can send it.
+    sealed = models.TextField(blank=True, default="", db_default="")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

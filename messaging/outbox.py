@@ -9,6 +9,7 @@ from django.db import transaction
 from loyalty.db import connection
 
 from .models import MARKETING_EVENTS, Kind, Outbox
+from .secrets import seal, secrets_split
 
 
 def kind_of(event: str) -> str:
@@ -29,7 +30,10 @@ def outbox_add(
     """Queue a message about `event` for a member (merchant schema) or an address.
 
     Returns None when `dedupe_key` was already used: the message is queued once.
+    Context keys starting with `secret_` are secrets (links, codes): stored encrypted,
+    apart from the context, and shown hidden everywhere (see `messaging.secrets`).
     """
+    context, secrets = secrets_split(context)
     fields: dict[str, Any] = {
         "event": event,
         "kind": kind_of(event),
@@ -38,6 +42,7 @@ def outbox_add(
         "to_email": to_email,
         "language": language,
         "context": context,
+        "secrets": seal(secrets),
     }
     if available_at is not None:
         fields["available_at"] = available_at

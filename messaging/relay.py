@@ -36,6 +36,7 @@ from tenants.models import Merchant
 
 from . import channels
 from .models import Channel, Delivery, Event, EventSetting, Kind, Outbox, SentMessage
+from .secrets import hidden, seal, unseal
 from .texts import Text, render
 
 logger = logging.getLogger(__name__)
@@ -229,13 +230,26 @@ def outbox_fan_out(*, batch: int = 200) -> int:
             customer = customers.get(row.customer_id) if row.customer_id else None
             language = row.language or (customer.language if customer else "") or "ar"
             setting = by_event.get(row.event)
+            values = {"name": customer.name if customer else "", **row.context}
+            secrets = unseal(row.secrets)
             text = render(
                 row.event,
                 language,
-                {"name": customer.name if customer else "", **row.context},
+                {**values, **{k: hidden(v, language) for k, v in secrets.items()}},
                 sender.name_in(language),
                 override_of(setting, language),
             )
+            sealed = ""
+            if secrets:
+                real = render(
+                    row.event,
+                    language,
+                    {**values, **secrets},
+                    sender.name_in(language),
+                    override_of(setting, language),
+                )
+                if real != text:
+                    sealed = seal({"title": real.title, "body": real.body})
             if row.membership_id in members:
                 inbox.append(
                     InboxItem(
@@ -255,13 +269,13 @@ def outbox_fan_out(*, batch: int = 200) -> int:
             if customer is None:
                 if row.to_email:
                     deliveries.append(
-                        _delivery(row, Channel.EMAIL, row.to_email, language, text, now)
+                        _delivery(row, Channel.EMAIL, row.to_email, language, text, now, sealed)
                     )
                 continue
             preference = preferences.get(customer.pk) or NotificationPreference(customer=customer)
             wait = quiet_until(now, customer.time_zone) if row.kind == Kind.MARKETING else None
             for channel in _channels_for(row, by_event):
-                delivery = _delivery(row, channel, "", language, text, wait or now)
+                delivery = _delivery(row, channel, "", language, text, wait or now, sealed)
                 try:
                     delivery.to = _check(
                         channel, row.kind, customer, preference, tokens.get(customer.pk, []), sender
@@ -273,14 +287,21 @@ def outbox_fan_out(*, batch: int = 200) -> int:
             row.status = Outbox.Status.DONE
         InboxItem.objects.bulk_create(inbox, ignore_conflicts=True)
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        # The secrets now travel sealed in the deliveries: none stays on the row.
         Outbox.objects.filter(pk__in=[r.pk for r in rows]).update(
-            status=Outbox.Status.DONE, processed_at=now
+            status=Outbox.Status.DONE, processed_at=now, secrets=""
         )
     return len(rows)
 
 
 def _delivery(
-    row: Outbox, channel: str, to: str, language: str, text: Text, at: datetime.datetime
+    row: Outbox,
+    channel: str,
+    to: str,
+    language: str,
+    text: Text,
+    at: datetime.datetime,
+    sealed: str = "",
 ) -> Delivery:
     return Delivery(
         message=row,
@@ -289,6 +310,7 @@ def _delivery(
         language=language,
         title=clip(Delivery, "title", text.title),
         body=text.body,
+        sealed=sealed,
         next_attempt_at=at,
     )
 
@@ -312,21 +334,21 @@ def _throttle(channel: str) -> None:
         time.sleep(max(0.0, second + 1 - time.time()))
 
 
-def _outgoing(delivery: Delivery, sender: Sender) -> channels.Outgoing:
+def _outgoing(delivery: Delivery, sender: Sender, text: Text) -> channels.Outgoing:
     language = delivery.language
     if delivery.channel == Channel.SMS or delivery.channel == Channel.WHATSAPP:
-        body = f"{sender.name_in(language)}: {delivery.body}"
+        body = f"{sender.name_in(language)}: {text.body}"
         return channels.Outgoing(to=delivery.to, title="", body=body)
     if delivery.channel == Channel.EMAIL:
         name = sender.name_in(language)
-        subject = delivery.title if name in delivery.title else f"{name}: {delivery.title}"
+        subject = text.title if name in text.title else f"{name}: {text.title}"
         html = render_to_string(
             "messaging/email.html",
             {
                 "merchant": name,
                 "logo_url": sender.logo_url(),
-                "title": delivery.title,
-                "body": delivery.body,
+                "title": text.title,
+                "body": text.body,
                 "language": language,
                 "rtl": language == "ar",
             },
@@ -334,7 +356,7 @@ def _outgoing(delivery: Delivery, sender: Sender) -> channels.Outgoing:
         return channels.Outgoing(
             to=delivery.to,
             title=subject,
-            body=f"{delivery.title}\n\n{delivery.body}\n\n{name}",
+            body=f"{text.title}\n\n{text.body}\n\n{name}",
             html=html,
             sender_name=name,
         )
@@ -344,8 +366,8 @@ def _outgoing(delivery: Delivery, sender: Sender) -> channels.Outgoing:
     )
     return channels.Outgoing(
         to=delivery.to,
-        title=delivery.title,
-        body=delivery.body,
+        title=text.title,
+        body=text.body,
         tokens=tokens,
         data={
             "event": message.event,
@@ -379,9 +401,20 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
     if _is_text(delivery, sender) and not _texts_left(sender):
         delivery.status = Delivery.Status.SKIPPED
         delivery.last_error = N_("The plan's text messages for this month are used up.")
+        delivery.sealed = ""
+        return
+    shown = Text(delivery.title, delivery.body)
+    real = unseal(delivery.sealed)
+    if delivery.sealed and not real:
+        _failed(
+            delivery,
+            Exception(N_("The link in this message can no longer be read.")),
+            permanent=True,
+            now=now,
+        )
         return
     try:
-        outgoing = _outgoing(delivery, sender)
+        outgoing = _outgoing(delivery, sender, Text(real["title"], real["body"]) if real else shown)
         result = channels.SENDERS[delivery.channel](outgoing)
     except (channels.Transient, channels.Permanent) as error:
         _dead_tokens(getattr(error, "dead_tokens", []))
@@ -404,11 +437,16 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
     delivery.provider_id = clip(Delivery, "provider_id", result.provider_id)
     delivery.sent_at = now
     delivery.last_error = ""
+    delivery.sealed = ""
+    # The record keeps a secret only when nothing was sent: then it is the way to read
+    # it, from a shell (`manage.py sent_messages`). Once a provider has it, it is gone.
+    visible = _outgoing(delivery, sender, shown) if real else outgoing
+    kept = outgoing if result.recorded else visible
     SentMessage.objects.create(
         channel=delivery.channel,
         to=clip(SentMessage, "to", delivery.to),
-        subject=clip(SentMessage, "subject", outgoing.title),
-        body=outgoing.body,
+        subject=clip(SentMessage, "subject", kept.title),
+        body=kept.body,
         purpose=clip(SentMessage, "purpose", delivery.message.event),
         status=SentMessage.Status.RECORDED if result.recorded else SentMessage.Status.SENT,
         provider_id=clip(SentMessage, "provider_id", result.provider_id),
@@ -419,8 +457,8 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
             "%s to %s recorded, not sent (no credentials): %s %s",
             delivery.channel,
             delivery.to,
-            outgoing.title,
-            outgoing.body,
+            visible.title,
+            visible.body,
         )
 
 

@@ -36,7 +36,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.BIRTHDAY: ("points", "balance"),
     Event.BROADCAST: (),
     Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
-    Event.STAFF_INVITE: ("inviter", "role", "link", "days"),
+    Event.STAFF_INVITE: ("inviter", "role", "secret_url", "days"),
+    Event.OWNER_EMAIL_CHECK: ("secret_url", "days"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -117,12 +118,24 @@ DEFAULTS: dict[str, dict[str, Text]] = {
         "en": Text(
             "Join {merchant} on Loyalty",
             "{inviter} invited you to the dashboard of {merchant} as {role}. "
-            "Choose your password here (the link works for {days} days):\n{link}",
+            "Choose your password here (the link works for {days} days):\n{secret_url}",
         ),
         "ar": Text(
             "انضم إلى {merchant} على لويالتي",
             "دعاك {inviter} إلى لوحة تحكم {merchant} بدور {role}. "
-            "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{link}",
+            "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{secret_url}",
+        ),
+    },
+    Event.OWNER_EMAIL_CHECK: {
+        "en": Text(
+            "Confirm your email for {merchant}",
+            "Open this link to confirm your email address (it works for {days} days). "
+            "Until then your programme cannot award points or send messages:\n{secret_url}",
+        ),
+        "ar": Text(
+            "أكّد بريدك الإلكتروني لـ {merchant}",
+            "افتح هذا الرابط لتأكيد بريدك الإلكتروني (صالح لمدة {days} أيام). "
+            "حتى ذلك الحين لا يمكن لبرنامجك منح النقاط أو إرسال الرسائل:\n{secret_url}",
         ),
     },
     Event.MERCHANT_WELCOME: {

@@ -16,6 +16,8 @@ from messaging.outbox import relay_kick_on_commit
 from messaging.texts import template_validate
 from points.models import Membership
 from points.selectors import local_date
+from tenants.selectors import merchant_current
+from tenants.services import merchant_email_verified_require
 
 from .models import Broadcast, InboxItem
 
@@ -85,6 +87,7 @@ def broadcast_validate(broadcast: Broadcast) -> None:
 def broadcast_send(*, broadcast_id: int) -> Broadcast:
     """Queue the broadcast for every member of its segment, in one statement: either
     all of the audience is queued or none of it. Sending twice queues nothing more."""
+    merchant_email_verified_require(merchant_current())
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
         if broadcast.status != Broadcast.Status.DRAFT:

@@ -8,11 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.uploads import image_upload_validate
+
 
 class RewardCategory(models.Model):
     name = models.CharField(max_length=60)
     name_ar = models.CharField(max_length=60, blank=True)
-    image = models.ImageField(upload_to="categories/", blank=True)
+    image = models.ImageField(
+        upload_to="categories/", blank=True, validators=[image_upload_validate]
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -51,7 +55,7 @@ class Reward(models.Model):
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_to = models.DateTimeField(null=True, blank=True)
     per_member_limit = models.PositiveIntegerField(null=True, blank=True)
-    image = models.ImageField(upload_to="rewards/", blank=True)
+    image = models.ImageField(upload_to="rewards/", blank=True, validators=[image_upload_validate])
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

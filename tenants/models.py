@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from loyalty.uploads import image_upload_validate
+
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$",
     _("3 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen."),
@@ -43,7 +45,7 @@ class Merchant(TenantMixin):
     address = models.CharField(max_length=255, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=20, blank=True)
-    logo = models.ImageField(upload_to="logos/", blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True, validators=[image_upload_validate])
     currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
     timezone = models.CharField(max_length=64, default="Asia/Amman")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -55,6 +57,9 @@ class Merchant(TenantMixin):
     )
     suspended_reason = models.CharField(max_length=255, blank=True)
     trial_ends_at = models.DateTimeField(null=True, blank=True)
+    # When the owner proved the contact email theirs. A merchant from self-serve signup
+    # cannot award points or send messages until then (tenants.services).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
     plan = models.ForeignKey(
         "billing.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="merchants"
     )
@@ -75,6 +80,10 @@ class Merchant(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Domain(DomainMixin):

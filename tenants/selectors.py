@@ -51,6 +51,14 @@ def merchant_url(request: HttpRequest, merchant: Merchant) -> str:
     return f"{request.scheme}://{merchant_host(merchant)}{suffix}"
 
 
+def root_url(request: HttpRequest) -> str:
+    """The root domain's base URL as seen from this request (same scheme and port)."""
+    host = request.get_host()
+    port = host.rsplit(":", 1)[1] if ":" in host else ""
+    suffix = f":{port}" if port and port not in ("80", "443") else ""
+    return f"{request.scheme}://{settings.BASE_DOMAIN}{suffix}"
+
+
 def merchants_active() -> QuerySet[Merchant]:
     return Merchant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME).filter(
         status=Merchant.Status.ACTIVE

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.selectors import plan_trial
+from loyalty.errors import DomainError, NotAllowed
 from messaging.models import Event
 from messaging.outbox import outbox_add
 
@@ -61,10 +63,14 @@ def merchant_create(
     name_ar: str = "",
     contact_phone: str = "",
     language: str = "en",
+    email_verified: bool = True,
+    check_base_url: str = "",
 ) -> ProvisionedMerchant:
     """Create a merchant with its schema, domain, staff roles and owner account.
 
     One transaction: a failure at any step leaves no row, schema or domain behind.
+    A merchant the platform creates counts as verified; self-serve signup passes
+    `email_verified=False`, and the owner is mailed a link under `check_base_url`.
     """
     started = time.perf_counter()
     slug = slug.strip().lower()
@@ -82,6 +88,7 @@ def merchant_create(
             contact_phone=contact_phone,
             trial_ends_at=timezone.now() + datetime.timedelta(days=settings.TRIAL_DAYS),
             plan=plan_trial(),
+            email_verified_at=timezone.now() if email_verified else None,
         )
         method = schema_build(schema_name=merchant.schema_name)
         Domain.objects.create(domain=merchant_host(merchant), tenant=merchant, is_primary=True)
@@ -102,9 +109,68 @@ def merchant_create(
                 owner_email=owner_email,
                 dashboard_url=f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}/admin/",
             )
+            if not email_verified:
+                owner_email_check_send(
+                    merchant=merchant, base_url=check_base_url, language=language
+                )
     seconds = time.perf_counter() - started
     logger.info("merchant %s provisioned (%s) in %.3f s", slug, method, seconds)
     return ProvisionedMerchant(merchant, owner, password, method, seconds)
+
+
+EMAIL_CHECK_SALT = "loyalty.tenants.owner-email-check"
+
+
+def owner_email_check_send(*, merchant: Merchant, base_url: str, language: str = "en") -> None:
+    """Mail the owner a link that proves the contact email theirs (platform outbox; the
+    link is a secret, never stored in clear). `base_url`: the root domain's URL."""
+    token = signing.dumps(
+        {"m": merchant.pk, "e": merchant.contact_email.lower()}, salt=EMAIL_CHECK_SALT
+    )
+    with schema_context(get_public_schema_name()):
+        outbox_add(
+            event=Event.OWNER_EMAIL_CHECK,
+            to_email=merchant.contact_email,
+            language=language,
+            merchant=merchant.name,
+            days=settings.OWNER_EMAIL_CHECK_DAYS,
+            secret_url=f"{base_url}/signup/verify/{token}/",
+        )
+
+
+def owner_email_confirm(*, token: str) -> Merchant:
+    """The merchant whose owner opened the link, now verified (again: no change)."""
+    invalid = DomainError(
+        "email_check_invalid",
+        "This link is not valid or has expired. Ask for a new one from your dashboard.",
+    )
+    try:
+        data = signing.loads(
+            token,
+            salt=EMAIL_CHECK_SALT,
+            max_age=datetime.timedelta(days=settings.OWNER_EMAIL_CHECK_DAYS),
+        )
+    except signing.BadSignature as error:
+        raise invalid from error
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().filter(pk=data.get("m")).first()
+        if merchant is None or merchant.contact_email.lower() != data.get("e"):
+            raise invalid
+        if merchant.email_verified_at is None:
+            merchant.email_verified_at = timezone.now()
+            merchant.save(update_fields=["email_verified_at"])
+    return merchant
+
+
+def merchant_email_verified_require(merchant: Merchant) -> None:
+    """Refuse what costs money or reaches people (awarding points, broadcasts) until the
+    owner's email is confirmed: a signup with someone else's address stays harmless."""
+    if not merchant.email_verified:
+        raise NotAllowed(
+            "email_unverified",
+            "Confirm the owner's email address first: open the link we sent, or send it "
+            "again from the dashboard.",
+        )
 
 
 def merchant_suspend(*, merchant: Merchant, reason: str = "") -> Merchant:
@@ -183,7 +249,8 @@ def staff_invite_send(
         inviter=inviter,
         role=role.value.title(),
         role_ar=ROLE_NAMES_AR[role],
-        link=f"{base_url}/admin/invite/{uid}/{token}/",
+        # A secret (messaging.secrets): only the invited person's mail ever shows it.
+        secret_url=f"{base_url}/admin/invite/{uid}/{token}/",
         days=settings.PASSWORD_RESET_TIMEOUT // 86400,
     )
 

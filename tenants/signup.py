@@ -5,6 +5,7 @@ cookie for the subdomain)."""
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
@@ -17,11 +18,14 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from loyalty.clientip import client_ip
 from loyalty.db import connection
+from loyalty.errors import DomainError
+from loyalty.ratelimit import RateLimited, hit
 
 from .models import Merchant
-from .selectors import merchant_url
-from .services import merchant_create, merchant_slug_validate
+from .selectors import merchant_url, root_url
+from .services import merchant_create, merchant_slug_validate, owner_email_confirm
 
 WELCOME_SALT = "loyalty.welcome"
 WELCOME_SECONDS = 120
@@ -48,6 +52,25 @@ class SignupForm(forms.Form):
 
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
+    texts = {"free": _("%(slug)s is free")}
+    if request.method == "POST":
+        # Each merchant costs a schema: attempts are counted per client address.
+        try:
+            hit(
+                f"signup:ip:{client_ip(request)}",
+                limit=settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR,
+                window=3600,
+            )
+        except RateLimited as limited:
+            form = SignupForm(initial={k: v for k, v in request.POST.items() if k != "password"})
+            minutes = max(1, round(limited.retry_after / 60))
+            refusal = _(
+                "Too many attempts from your network. Try again in %(minutes)s minutes."
+            ) % {"minutes": minutes}
+            context = {"form": form, "texts": texts, "refusal": refusal}
+            refused = render(request, "signup.html", context, status=429)
+            refused["Retry-After"] = str(limited.retry_after)
+            return refused
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -59,6 +82,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 category=data["category"],
                 city=data["city"],
                 language=(translation.get_language() or "en")[:2],
+                email_verified=False,
+                check_base_url=root_url(request),
             )
         except ValidationError as error:
             form.add_error("slug", error)
@@ -69,8 +94,17 @@ def signup(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(
                 f"{merchant_url(request, created.merchant)}/admin/welcome/{token}/"
             )
-    texts = {"free": _("%(slug)s is free")}
     return render(request, "signup.html", {"form": form, "texts": texts})
+
+
+def email_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the owner's mail: the merchant's email is confirmed."""
+    try:
+        merchant = owner_email_confirm(token=token)
+    except DomainError as error:
+        return render(request, "email_verified.html", {"error": error.message}, status=400)
+    dashboard = f"{merchant_url(request, merchant)}/admin/"
+    return render(request, "email_verified.html", {"merchant": merchant, "dashboard": dashboard})
 
 
 @require_GET

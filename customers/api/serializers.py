@@ -7,6 +7,12 @@ from loyalty.api.base import StrictSerializer
 class OtpRequestIn(StrictSerializer):
     phone = serializers.CharField(max_length=32)
     language = serializers.ChoiceField(choices=Customer.Language.choices, required=False)
+    device_token = serializers.CharField(
+        max_length=500,
+        required=False,
+        help_text="The `device_token` of this device's last sign-in with this phone, if any: "
+        "a known device has its own allowance of codes that nobody else can use up.",
+    )
 
 
 class OtpVerifyIn(StrictSerializer):
@@ -46,6 +52,9 @@ class CustomerOut(serializers.ModelSerializer):
 class SignInOut(TokensOut):
     customer = CustomerOut()
     is_new = serializers.BooleanField()
+    device_token = serializers.CharField(
+        help_text="Keep it on the device and send it with later code requests for this phone."
+    )
 
 
 class ProfileIn(StrictSerializer):

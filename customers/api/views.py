@@ -42,7 +42,12 @@ class OtpRequestView(Public):
 
     @extend_schema(
         request=OtpRequestIn,
-        responses=responses(None, 202, e400="invalid_phone, invalid", e502="sms_failed"),
+        responses=responses(
+            None,
+            202,
+            e400="invalid_phone, phone_not_mobile, phone_country_not_served, invalid",
+            e502="sms_failed",
+        ),
         summary="Send a sign-in code by SMS",
         auth=[],
         examples=[
@@ -56,6 +61,7 @@ class OtpRequestView(Public):
             phone=data.validated_data["phone"],
             ip=client_ip(request),
             language=data.validated_data.get("language", "ar"),
+            device_token=data.validated_data.get("device_token"),
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -81,7 +87,14 @@ class OtpVerifyView(Public):
         data.is_valid(raise_exception=True)
         customer, created = services.customer_sign_in(**data.validated_data)
         tokens = tokens_issue(kind=CUSTOMER, subject_id=customer.pk)
-        return Response({**tokens, "customer": CustomerOut(customer).data, "is_new": created})
+        return Response(
+            {
+                **tokens,
+                "customer": CustomerOut(customer).data,
+                "is_new": created,
+                "device_token": services.device_token_issue(phone=customer.phone),
+            }
+        )
 
 
 class TokenRefreshView(Public):

@@ -202,6 +202,10 @@ STORAGES = {
 # "%s" is the schema name: MEDIA_ROOT/cafe_aroma/rewards/mug.png
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploaded images (logo, rewards, categories): at most this many bytes and pixels a
+# side (loyalty/uploads.py); Pillow's decompression-bomb guard stays on.
+UPLOAD_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_IMAGE_MAX_SIDE = 4096
 
 # --- API -----------------------------------------------------------------------
 
@@ -261,6 +265,12 @@ OTP_RESEND_SECONDS = 60
 OTP_SENDS_PER_PHONE_PER_HOUR = 5
 OTP_SENDS_PER_IP_PER_HOUR = env.int("OTP_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_SENDS_PER_PREFIX_PER_HOUR = env.int("OTP_SENDS_PER_PREFIX_PER_HOUR", default=60)
+# Codes go only to mobile numbers of these countries (ISO 3166 codes), with an hourly
+# budget per country for devices not known yet (docs/api.md, "Sign-in codes").
+OTP_COUNTRIES = env.list("OTP_COUNTRIES", default=["JO"])
+OTP_SENDS_PER_COUNTRY_PER_HOUR = env.int("OTP_SENDS_PER_COUNTRY_PER_HOUR", default=2000)
+# A device that signed in with a phone is known for this long (its `device_token`).
+OTP_DEVICE_DAYS = env.int("OTP_DEVICE_DAYS", default=365)
 # A card QR token is valid this long; the app shows a fresh one every minute.
 CARD_TOKEN_SECONDS = 90
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
@@ -437,6 +447,10 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Provider SDKs log whole requests (SendGrid: the mail and its API key) at
+        # DEBUG: a message's link or code never reaches the server log through them.
+        "python_http_client": {"level": "WARNING"},
+        "twilio": {"level": "WARNING"},
     },
 }
 
@@ -469,3 +483,7 @@ BLOCKED_SLUG_WORDS = ["fuck", "shit", "porn", "nazi"]
 BLOCKED_SLUG_STARTS = ["sex", "kill", "scam", "casino"]
 DEFAULT_CURRENCY = "JOD"
 TRIAL_DAYS = 14
+# Self-serve signup: attempts per client address per hour, and how long the link that
+# confirms the owner's email works.
+SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 10
+OWNER_EMAIL_CHECK_DAYS = 7

@@ -14,6 +14,7 @@ from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
 from tenants.selectors import merchant_current
+from tenants.services import merchant_email_verified_require
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
@@ -57,7 +58,9 @@ def points_earn(
     Counts the visit and the spend, pays a pending referral on the first purchase,
     re-checks the tier, and writes the "points earned" message. Returns the earn entry.
     """
-    currency = merchant_current().currency
+    merchant = merchant_current()
+    merchant_email_verified_require(merchant)
+    currency = merchant.currency
     value = amount_parse(amount, currency)
     at = at or timezone.now()
     with transaction.atomic():
