@@ -1,7 +1,6 @@
 """The merchant dashboard's pages (merchant host, /admin/). Every change goes through
 a service; the pages hold no rules of their own."""
 
-import csv
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +24,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
+from loyalty.csvexport import csv_rows
 from loyalty.errors import DomainError
 from notifications.models import InboxItem
 from points import services as points_services
@@ -265,50 +265,40 @@ class LedgerEntryAdmin(RoleAdmin):
         require(request, "reports.view")
         entries = self.get_changelist_instance(request).get_queryset(request)
 
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv.writer(Echo())
-
-        def rows() -> Iterator[str]:
-            yield writer.writerow(
-                [
-                    "id",
-                    "created_at",
-                    "member_number",
-                    "kind",
-                    "bonus_kind",
-                    "points",
-                    "balance_after",
-                    "amount",
-                    "currency",
-                    "description",
-                    "description_ar",
-                    "reason",
-                    "actor",
-                ]
-            )
+        def rows() -> Iterator[list[Any]]:
+            yield [
+                "id",
+                "created_at",
+                "member_number",
+                "kind",
+                "bonus_kind",
+                "points",
+                "balance_after",
+                "amount",
+                "currency",
+                "description",
+                "description_ar",
+                "reason",
+                "actor",
+            ]
             for e in entries.select_related("membership", "actor").iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        e.pk,
-                        e.created_at.isoformat(),
-                        e.membership.member_number,
-                        e.kind,
-                        e.bonus_kind,
-                        e.points,
-                        e.balance_after,
-                        "" if e.amount is None else f"{e.amount:.3f}",
-                        e.currency,
-                        e.description,
-                        e.description_ar,
-                        e.reason,
-                        e.actor.email if e.actor else "",
-                    ]
-                )
+                yield [
+                    e.pk,
+                    e.created_at.isoformat(),
+                    e.membership.member_number,
+                    e.kind,
+                    e.bonus_kind,
+                    e.points,
+                    e.balance_after,
+                    e.amount,  # a Decimal with the currency's places, or empty
+                    e.currency,
+                    e.description,
+                    e.description_ar,
+                    e.reason,
+                    e.actor.email if e.actor else "",
+                ]
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_rows(rows()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="ledger.csv"'
         return response
 
