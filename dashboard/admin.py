@@ -29,7 +29,7 @@ from loyalty.errors import DomainError
 from notifications.models import InboxItem
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
-from points.selectors import tier_progress
+from points.selectors import phone_shown, phone_whole_for, tier_progress
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
 from tenants import services as tenant_services
@@ -116,7 +116,6 @@ class MembershipAdmin(RoleAdmin):
     )
     list_select_related = ("customer", "tier")
     list_filter = ("tier", "status")
-    search_fields = ("member_number", "customer__phone", "customer__name")
     search_help_text = _("Phone, name or member number")
     ordering = ("-last_visit_at",)
     fields = (
@@ -143,9 +142,19 @@ class MembershipAdmin(RoleAdmin):
     def name(self, obj: Membership) -> str:
         return obj.customer.name
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        # Each row carries whether this viewer sees whole numbers: the list, the search
+        # results and the member page all read members through here.
+        whole = phone_whole_for(request.user)
+        return super().get_queryset(request).annotate(phone_whole=Value(whole))
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        fields = ("member_number", "customer__name")
+        return (*fields, "customer__phone") if phone_whole_for(request.user) else fields
+
     @display(description=_("Phone"))
     def phone(self, obj: Membership) -> str:
-        return obj.customer.phone
+        return phone_shown(obj.customer.phone, whole=getattr(obj, "phone_whole", False))
 
     @display(description=_("Tier progress"))
     def progress(self, obj: Membership) -> str:
@@ -175,8 +184,11 @@ class MembershipAdmin(RoleAdmin):
         except DomainError:
             # Not a number we know: still find "0791234567" typed by hand by its
             # last nine digits.
+            # Staff who see only the last digits find a member by the whole number only,
+            # so a number cannot be rebuilt by searching parts of it.
             digits = re.sub(r"\D", "", search_term).lstrip("0")
-            if len(digits) >= 7 and not search_term.strip().isalpha():
+            partial = phone_whole_for(request.user)
+            if partial and len(digits) >= 7 and not search_term.strip().isalpha():
                 return results | queryset.filter(customer__phone__endswith=digits[-9:]), True
             return results, duplicates
         return results | queryset.filter(customer__phone=phone), duplicates
