@@ -210,8 +210,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 REST_FRAMEWORK = {
-    # DRF reads X-Forwarded-For only through this count (0: the socket's address).
-    "NUM_PROXIES": TRUSTED_PROXIES,
+    # Throttles count loyalty.clientip.client_ip (TRUSTED_PROXIES), not DRF's NUM_PROXIES.
     # Customer and staff JWTs only: a dashboard session cookie is no API credential.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "loyalty.api.tokens.CustomerAuthentication",
