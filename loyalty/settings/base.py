@@ -43,6 +43,9 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Sign-in lockout (loyalty/lockout.py). Public schema only: its counters live in
+    # Redis, so its tables stay empty, and a merchant schema needs no copy of them.
+    "axes",
     "messaging",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into a 429 (loyalty/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "loyalty.urls_tenant"
@@ -171,6 +176,28 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# A locked account is refused before its password is checked (loyalty/lockout.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The sign-in lockout, the same for the merchant dashboard, the platform dashboard and
+# the staff API: per account (schema and email) and client address, LOGIN_FAILURE_LIMIT
+# failures lock for LOGIN_LOCKOUT_SECONDS, doubled by each lockout within a day up to
+# LOGIN_LOCKOUT_MAX_SECONDS.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+AXES_HANDLER = "loyalty.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "loyalty.lockout.account_of"
+AXES_CLIENT_IP_CALLABLE = "loyalty.clientip.client_ip"
+AXES_COOLOFF_TIME = "loyalty.lockout.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "loyalty.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False
 # Staff sign in on their merchant's /admin/ (platform admins on the root domain's).
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
