@@ -113,6 +113,7 @@ class MerchantAdminSite(UnfoldAdminSite):
     index_title = "Dashboard"
     settings_name = "UNFOLD_MERCHANT"
     login_form = LockoutAuthenticationForm
+    login_template = "dashboard/login.html"
 
     index_template = "dashboard/index.html"
 

@@ -52,6 +52,7 @@ class Event(models.TextChoices):
     BROADCAST = "broadcast", _("Merchant broadcast")
     MERCHANT_WELCOME = "merchant_welcome", _("New merchant welcome (to the owner)")
     STAFF_INVITE = "staff_invite", _("Staff invitation")
+    STAFF_PASSWORD_RESET = "staff_password_reset", _("Staff password reset")
 
 
 class Kind(models.TextChoices):

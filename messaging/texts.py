@@ -37,6 +37,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.BROADCAST: (),
     Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
     Event.STAFF_INVITE: ("inviter", "role", "link", "days"),
+    # `secret_url` is a secret: a set-password link that signs its holder in.
+    Event.STAFF_PASSWORD_RESET: ("secret_url", "days"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -123,6 +125,21 @@ DEFAULTS: dict[str, dict[str, Text]] = {
             "انضم إلى {merchant} على لويالتي",
             "دعاك {inviter} إلى لوحة تحكم {merchant} بدور {role}. "
             "اختر كلمة المرور من هنا (الرابط صالح لمدة {days} أيام):\n{link}",
+        ),
+    },
+    Event.STAFF_PASSWORD_RESET: {
+        "en": Text(
+            "Choose a new password for {merchant}",
+            "Someone asked to reset the password of your {merchant} dashboard account. "
+            "Choose a new one here (the link works for {days} days, once):\n{secret_url}\n"
+            "If it was not you, ignore this message: your password stays as it is.",
+        ),
+        "ar": Text(
+            "اختر كلمة مرور جديدة لـ {merchant}",
+            "طلب أحدهم إعادة تعيين كلمة مرور حسابك في لوحة تحكم {merchant}. "
+            "اختر كلمة مرور جديدة من هنا (الرابط صالح لمدة {days} أيام ولمرة واحدة):\n"
+            "{secret_url}\n"
+            "إن لم تكن أنت، تجاهل هذه الرسالة: تبقى كلمة مرورك كما هي.",
         ),
     },
     Event.MERCHANT_WELCOME: {

@@ -198,6 +198,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "loyalty.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False
+# "Forgot password?" on the merchant dashboard: requests per client address and per
+# email, each per hour (the answer is the same whether the email has an account).
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=10)
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
 # Staff sign in on their merchant's /admin/ (platform admins on the root domain's).
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
@@ -443,7 +447,10 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {
+        "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
+        "secret_paths": {"()": "loyalty.logfilters.SecretPathFilter"},
+    },
     "formatters": {
         "tenant": {
             "format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s",
@@ -452,7 +459,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context"],
+            "filters": ["tenant_context", "secret_paths"],
             "formatter": "tenant",
         }
     },
@@ -461,6 +468,8 @@ LOGGING = {
         # Django's own console handlers would print each line twice, without the schema.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # gunicorn's request lines, through the same filters (no set-password token).
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
     },
