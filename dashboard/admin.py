@@ -1,7 +1,6 @@
 """The merchant dashboard's pages (merchant host, /admin/). Every change goes through
 a service; the pages hold no rules of their own."""
 
-import csv
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -25,11 +24,12 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
+from loyalty.csvexport import csv_rows
 from loyalty.errors import DomainError
 from notifications.models import InboxItem
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
-from points.selectors import tier_progress
+from points.selectors import phone_shown, phone_whole_for, tier_progress
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
 from tenants import services as tenant_services
@@ -116,7 +116,6 @@ class MembershipAdmin(RoleAdmin):
     )
     list_select_related = ("customer", "tier")
     list_filter = ("tier", "status")
-    search_fields = ("member_number", "customer__phone", "customer__name")
     search_help_text = _("Phone, name or member number")
     ordering = ("-last_visit_at",)
     fields = (
@@ -143,9 +142,19 @@ class MembershipAdmin(RoleAdmin):
     def name(self, obj: Membership) -> str:
         return obj.customer.name
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        # Each row carries whether this viewer sees whole numbers: the list, the search
+        # results and the member page all read members through here.
+        whole = phone_whole_for(request.user)
+        return super().get_queryset(request).annotate(phone_whole=Value(whole))
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        fields = ("member_number", "customer__name")
+        return (*fields, "customer__phone") if phone_whole_for(request.user) else fields
+
     @display(description=_("Phone"))
     def phone(self, obj: Membership) -> str:
-        return obj.customer.phone
+        return phone_shown(obj.customer.phone, whole=getattr(obj, "phone_whole", False))
 
     @display(description=_("Tier progress"))
     def progress(self, obj: Membership) -> str:
@@ -175,8 +184,11 @@ class MembershipAdmin(RoleAdmin):
         except DomainError:
             # Not a number we know: still find "0791234567" typed by hand by its
             # last nine digits.
+            # Staff who see only the last digits find a member by the whole number only,
+            # so a number cannot be rebuilt by searching parts of it.
             digits = re.sub(r"\D", "", search_term).lstrip("0")
-            if len(digits) >= 7 and not search_term.strip().isalpha():
+            partial = phone_whole_for(request.user)
+            if partial and len(digits) >= 7 and not search_term.strip().isalpha():
                 return results | queryset.filter(customer__phone__endswith=digits[-9:]), True
             return results, duplicates
         return results | queryset.filter(customer__phone=phone), duplicates
@@ -265,50 +277,40 @@ class LedgerEntryAdmin(RoleAdmin):
         require(request, "reports.view")
         entries = self.get_changelist_instance(request).get_queryset(request)
 
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv.writer(Echo())
-
-        def rows() -> Iterator[str]:
-            yield writer.writerow(
-                [
-                    "id",
-                    "created_at",
-                    "member_number",
-                    "kind",
-                    "bonus_kind",
-                    "points",
-                    "balance_after",
-                    "amount",
-                    "currency",
-                    "description",
-                    "description_ar",
-                    "reason",
-                    "actor",
-                ]
-            )
+        def rows() -> Iterator[list[Any]]:
+            yield [
+                "id",
+                "created_at",
+                "member_number",
+                "kind",
+                "bonus_kind",
+                "points",
+                "balance_after",
+                "amount",
+                "currency",
+                "description",
+                "description_ar",
+                "reason",
+                "actor",
+            ]
             for e in entries.select_related("membership", "actor").iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        e.pk,
-                        e.created_at.isoformat(),
-                        e.membership.member_number,
-                        e.kind,
-                        e.bonus_kind,
-                        e.points,
-                        e.balance_after,
-                        "" if e.amount is None else f"{e.amount:.3f}",
-                        e.currency,
-                        e.description,
-                        e.description_ar,
-                        e.reason,
-                        e.actor.email if e.actor else "",
-                    ]
-                )
+                yield [
+                    e.pk,
+                    e.created_at.isoformat(),
+                    e.membership.member_number,
+                    e.kind,
+                    e.bonus_kind,
+                    e.points,
+                    e.balance_after,
+                    e.amount,  # a Decimal with the currency's places, or empty
+                    e.currency,
+                    e.description,
+                    e.description_ar,
+                    e.reason,
+                    e.actor.email if e.actor else "",
+                ]
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_rows(rows()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="ledger.csv"'
         return response
 

@@ -10,14 +10,19 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from unfold.widgets import BASE_INPUT_CLASSES
 
 from loyalty.admin_sites import merchant_site
+from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown
@@ -31,7 +36,7 @@ from rewards.services import redemption_approve, redemption_use
 from tenants.models import Merchant
 from tenants.roles import can
 from tenants.selectors import merchant_current, merchant_url, root_url
-from tenants.services import owner_email_check_send
+from tenants.services import owner_email_check_send, staff_password_reset_request
 
 from .permissions import require, staff_user
 from .reports import report_home, setup_checklist
@@ -370,6 +375,75 @@ class InviteView(PasswordResetConfirmView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "merchant_name": merchant_current().name}
+
+
+# --- "Forgot password?": Django's password-reset views, styled like the sign-in page ---
+
+
+def _styled(form: Any) -> Any:
+    for field in form.fields.values():
+        field.widget.attrs["class"] = " ".join(BASE_INPUT_CLASSES)
+    return form
+
+
+class _SignInLooks:
+    """Context for pages drawn on unfold's sign-in layout (site title, logo, language)."""
+
+    request: HttpRequest
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        return {**merchant_site.each_context(self.request), **context}
+
+    def get_form(self, form_class: Any = None) -> Any:
+        return _styled(super().get_form(form_class))  # type: ignore[misc]
+
+
+class StaffPasswordResetView(_SignInLooks, auth_views.PasswordResetView):
+    """Ask for a link by email. The next page reads the same whether or not the email
+    has an account here; the requests are limited per address and per email."""
+
+    template_name = "dashboard/password_reset.html"
+    success_url = reverse_lazy("staff-password-reset-done")
+    title = _("Forgot your password?")
+
+    def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
+        try:
+            staff_password_reset_request(
+                email=form.cleaned_data["email"],
+                ip=client_ip(self.request),
+                base_url=merchant_url(self.request, merchant_current()),
+                language=(translation.get_language() or "en")[:2],
+            )
+        except RateLimited as refused:
+            minutes = max(1, -(-refused.retry_after // 60))
+            form.add_error(
+                None, _("Too many requests. Try again in %(minutes)s min.") % {"minutes": minutes}
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        return HttpResponseRedirect(str(self.success_url))
+
+
+class StaffPasswordResetDoneView(_SignInLooks, auth_views.PasswordResetDoneView):
+    template_name = "dashboard/password_reset_done.html"
+    title = _("Check your email")
+
+
+class StaffPasswordResetConfirmView(_SignInLooks, auth_views.PasswordResetConfirmView):
+    """The link from the email: choose a new password. Django moves the token out of
+    the address into the session at once, so the page's own address holds no secret."""
+
+    template_name = "dashboard/password_reset_confirm.html"
+    success_url = reverse_lazy("staff-password-reset-complete")
+    title = _("Choose a new password")
+
+
+class StaffPasswordResetCompleteView(_SignInLooks, auth_views.PasswordResetCompleteView):
+    template_name = "dashboard/password_reset_complete.html"
+    title = _("Your password is changed")
 
 
 class ProfileForm(forms.ModelForm):

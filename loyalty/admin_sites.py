@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_otp import devices_for_user
 from django_otp.forms import OTPAuthenticationFormMixin
@@ -24,9 +25,29 @@ from unfold.forms import (
 )
 from unfold.sites import UnfoldAdminSite
 
+from loyalty import lockout
 
-class PlatformLoginForm(AuthenticationForm, OTPAuthenticationFormMixin):
-    """Password and the code of the admin's authenticator app (TOTP)."""
+
+class LockoutAuthenticationForm(AuthenticationForm):
+    """The sign-in form under the lockout policy (loyalty/lockout.py): a locked account
+    is told when it may try again."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            self._refuse_if_locked()
+            raise
+
+    def _refuse_if_locked(self) -> None:
+        seconds = lockout.seconds_refused(self.request)
+        if seconds is not None:
+            raise ValidationError(lockout.refusal_message(seconds), code="locked_out")
+
+
+class PlatformLoginForm(LockoutAuthenticationForm, OTPAuthenticationFormMixin):
+    """Password and the code of the admin's authenticator app (TOTP). A wrong code
+    counts as a failed sign-in, like a wrong password."""
 
     otp_token = forms.CharField(
         label="Authenticator code",
@@ -41,7 +62,12 @@ class PlatformLoginForm(AuthenticationForm, OTPAuthenticationFormMixin):
         device = next(devices_for_user(user, confirmed=True), None) if user else None
         if device is not None:
             cleaned["otp_device"] = device.persistent_id
-        self.clean_otp(user)
+        try:
+            self.clean_otp(user)
+        except ValidationError:
+            lockout.login_failed(self.request, cleaned.get("username") or "")
+            self._refuse_if_locked()
+            raise
         return cleaned
 
 
@@ -86,6 +112,8 @@ class PlatformAdminSite(UnfoldAdminSite):
 class MerchantAdminSite(UnfoldAdminSite):
     index_title = "Dashboard"
     settings_name = "UNFOLD_MERCHANT"
+    login_form = LockoutAuthenticationForm
+    login_template = "dashboard/login.html"
 
     index_template = "dashboard/index.html"
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboard import views as dashboard_views
 from dashboard.views import InviteView
 from loyalty import health, views
 from loyalty.admin_sites import merchant_site
@@ -31,6 +32,27 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/welcome/<str:token>/", signup.welcome, name="welcome"),
     path("admin/invite/<uidb64>/<token>/", InviteView.as_view(), name="staff-invite"),
+    # "Forgot password?" (the name admin_password_reset puts the link on the sign-in page)
+    path(
+        "admin/password_reset/",
+        dashboard_views.StaffPasswordResetView.as_view(),
+        name="admin_password_reset",
+    ),
+    path(
+        "admin/password_reset/done/",
+        dashboard_views.StaffPasswordResetDoneView.as_view(),
+        name="staff-password-reset-done",
+    ),
+    path(
+        "admin/reset/<uidb64>/<token>/",
+        dashboard_views.StaffPasswordResetConfirmView.as_view(),
+        name="staff-password-reset-confirm",
+    ),
+    path(
+        "admin/reset/done/",
+        dashboard_views.StaffPasswordResetCompleteView.as_view(),
+        name="staff-password-reset-complete",
+    ),
     path("admin/", merchant_site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_tenant"), name="schema"),

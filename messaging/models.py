@@ -53,6 +53,7 @@ class Event(models.TextChoices):
     MERCHANT_WELCOME = "merchant_welcome", _("New merchant welcome (to the owner)")
     STAFF_INVITE = "staff_invite", _("Staff invitation")
     OWNER_EMAIL_CHECK = "owner_email_check", _("Owner's email address check")
+    STAFF_PASSWORD_RESET = "staff_password_reset", _("Staff password reset")
 
 
 class Kind(models.TextChoices):

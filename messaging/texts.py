@@ -38,6 +38,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
     Event.STAFF_INVITE: ("inviter", "role", "secret_url", "days"),
     Event.OWNER_EMAIL_CHECK: ("secret_url", "days"),
+    # `secret_url` is a secret: a set-password link that signs its holder in.
+    Event.STAFF_PASSWORD_RESET: ("secret_url", "days"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -136,6 +138,21 @@ DEFAULTS: dict[str, dict[str, Text]] = {
             "أكّد بريدك الإلكتروني لـ {merchant}",
             "افتح هذا الرابط لتأكيد بريدك الإلكتروني (صالح لمدة {days} أيام). "
             "حتى ذلك الحين لا يمكن لبرنامجك منح النقاط أو إرسال الرسائل:\n{secret_url}",
+        ),
+    },
+    Event.STAFF_PASSWORD_RESET: {
+        "en": Text(
+            "Choose a new password for {merchant}",
+            "Someone asked to reset the password of your {merchant} dashboard account. "
+            "Choose a new one here (the link works for {days} days, once):\n{secret_url}\n"
+            "If it was not you, ignore this message: your password stays as it is.",
+        ),
+        "ar": Text(
+            "اختر كلمة مرور جديدة لـ {merchant}",
+            "طلب أحدهم إعادة تعيين كلمة مرور حسابك في لوحة تحكم {merchant}. "
+            "اختر كلمة مرور جديدة من هنا (الرابط صالح لمدة {days} أيام ولمرة واحدة):\n"
+            "{secret_url}\n"
+            "إن لم تكن أنت، تجاهل هذه الرسالة: تبقى كلمة مرورك كما هي.",
         ),
     },
     Event.MERCHANT_WELCOME: {

@@ -10,6 +10,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from tenants.roles import can
 from tenants.selectors import merchant_timezone
 
 from .models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings, Tier, TierBasis
@@ -192,6 +193,25 @@ def membership_by_phone(phone: str) -> Membership | None:
     return (
         Membership.objects.select_related("tier", "customer").filter(customer__phone=phone).first()
     )
+
+
+# Staff who may not contact members (cashiers) see this many digits of a phone number,
+# in the dashboard and in the API alike.
+PHONE_DIGITS_SHOWN = 4
+
+
+def phone_whole_for(viewer: object) -> bool:
+    """Whether this staff member may see members' whole phone numbers (members.contact)."""
+    return can(viewer, "members.contact")
+
+
+def phone_last_digits(phone: str) -> str:
+    return phone[-PHONE_DIGITS_SHOWN:]
+
+
+def phone_shown(phone: str, *, whole: bool) -> str:
+    """A member's phone number as a staff member sees it (`whole` from phone_whole_for)."""
+    return phone if whole else f"•••• {phone_last_digits(phone)}"
 
 
 @dataclass(frozen=True)

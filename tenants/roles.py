@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, Role] = {
     "points.void_recent": Role.CASHIER,
     "redemptions.view": Role.CASHIER,
     "redemptions.decide": Role.CASHIER,
+    "members.contact": Role.MANAGER,  # whole phone numbers, partial phone search
     "points.adjust": Role.MANAGER,
     "points.void_any": Role.MANAGER,
     "rewards.edit": Role.MANAGER,

@@ -18,6 +18,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.selectors import plan_trial
 from loyalty.errors import DomainError, NotAllowed
+from loyalty.ratelimit import hit
 from messaging.models import Event
 from messaging.outbox import outbox_add
 
@@ -253,6 +254,45 @@ def staff_invite_send(
         secret_url=f"{base_url}/admin/invite/{uid}/{token}/",
         days=settings.PASSWORD_RESET_TIMEOUT // 86400,
     )
+
+
+def staff_password_reset_request(
+    *, email: str, ip: str, base_url: str, language: str = "en"
+) -> None:
+    """Mail a link to choose a new password to the staff account of this merchant that
+    signs in with `email`, if there is one. The caller answers the same whether or not
+    there is (no account enumeration), and the limits count every request alike: per
+    client address and per email, each per hour (RateLimited).
+
+    The link is a secret: it goes to the outbox as `secret_url`, never to a log.
+    Accounts still waiting on their invitation (no password yet) get nothing: the
+    invitation is their way in (Django's rule for password resets)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    email = email.strip().lower()
+    hour = 3600
+    hit(f"password-reset:ip:{ip}", limit=settings.PASSWORD_RESET_PER_IP_PER_HOUR, window=hour)
+    hit(
+        f"password-reset:email:{email}",
+        limit=settings.PASSWORD_RESET_PER_EMAIL_PER_HOUR,
+        window=hour,
+    )
+    users = get_user_model().objects.filter(email__iexact=email, is_active=True, is_staff=True)
+    with transaction.atomic():
+        for user in users:
+            if not user.has_usable_password():
+                continue
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            token = default_token_generator.make_token(user)
+            outbox_add(
+                event=Event.STAFF_PASSWORD_RESET,
+                to_email=user.email,
+                language=language,
+                secret_url=f"{base_url}/admin/reset/{uid}/{token}/",
+                days=settings.PASSWORD_RESET_TIMEOUT // 86400,
+            )
 
 
 def staff_role_set(*, user: User, role: Role) -> User:

@@ -3,6 +3,8 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
+from loyalty.clientip import client_ip
+
 from .tokens import CustomerPrincipal
 
 
@@ -10,6 +12,10 @@ class ScopedThrottle(ScopedRateThrottle):
     """Rate limits per view scope (`throttle_scope`, "default" when unset), counted per
     customer, per staff user or per client IP. Keys carry the schema (cache key
     function), so the same staff id in two merchants has two counters."""
+
+    def get_ident(self, request: Request) -> str:
+        # The one address every per-address limit counts (TRUSTED_PROXIES).
+        return client_ip(request)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if not getattr(view, "throttle_scope", None):

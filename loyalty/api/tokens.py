@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from customers.models import Customer
 from loyalty.db import connection
@@ -79,8 +82,31 @@ def tokens_refresh(*, raw: str, kind: str) -> dict[str, Any]:
             raise DomainError("token_invalid", "This account is closed.")
     elif not User.objects.filter(pk=subject_id, is_active=True).exists():
         raise DomainError("token_invalid", "This account is closed.")
-    token.blacklist()
+    _use_once(token)
     return tokens_issue(kind=kind, subject_id=subject_id, schema=token.get("schema", ""))
+
+
+def _use_once(token: RefreshToken) -> None:
+    """Blacklist `token`, or refuse when another request already did.
+
+    The blacklist row is inserted, not looked up first: its unique key on the token
+    makes a second insert wait for the first transaction and then fail, so of parallel
+    refreshes of one token exactly one wins (simplejwt's `blacklist()` uses
+    get_or_create, which lets every racer through)."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token[api_settings.JTI_CLAIM],
+        defaults={
+            "user": None,  # the subject is in `sub` (customer or staff of a schema)
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError as error:
+        raise DomainError("token_invalid", "This token is not valid or has expired.") from error
 
 
 def tokens_revoke(*, raw: str, kind: str) -> None:

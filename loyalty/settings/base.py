@@ -43,6 +43,9 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Sign-in lockout (loyalty/lockout.py). Public schema only: its counters live in
+    # Redis, so its tables stay empty, and a merchant schema needs no copy of them.
+    "axes",
     "messaging",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into a 429 (loyalty/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "loyalty.urls_tenant"
@@ -171,6 +176,32 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# A locked account is refused before its password is checked (loyalty/lockout.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The sign-in lockout, the same for the merchant dashboard, the platform dashboard and
+# the staff API: per account (schema and email) and client address, LOGIN_FAILURE_LIMIT
+# failures lock for LOGIN_LOCKOUT_SECONDS, doubled by each lockout within a day up to
+# LOGIN_LOCKOUT_MAX_SECONDS.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+AXES_HANDLER = "loyalty.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "loyalty.lockout.account_of"
+AXES_CLIENT_IP_CALLABLE = "loyalty.clientip.client_ip"
+AXES_COOLOFF_TIME = "loyalty.lockout.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "loyalty.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False
+# "Forgot password?" on the merchant dashboard: requests per client address and per
+# email, each per hour (the answer is the same whether the email has an account).
+PASSWORD_RESET_PER_IP_PER_HOUR = env.int("PASSWORD_RESET_PER_IP_PER_HOUR", default=10)
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
 # Staff sign in on their merchant's /admin/ (platform admins on the root domain's).
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/admin/"
@@ -214,8 +245,7 @@ UPLOAD_IMAGE_MAX_SIDE = 4096
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 REST_FRAMEWORK = {
-    # DRF reads X-Forwarded-For only through this count (0: the socket's address).
-    "NUM_PROXIES": TRUSTED_PROXIES,
+    # Throttles count loyalty.clientip.client_ip (TRUSTED_PROXIES), not DRF's NUM_PROXIES.
     # Customer and staff JWTs only: a dashboard session cookie is no API credential.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "loyalty.api.tokens.CustomerAuthentication",
@@ -427,7 +457,10 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {
+        "tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
+        "secret_paths": {"()": "loyalty.logfilters.SecretPathFilter"},
+    },
     "formatters": {
         "tenant": {
             "format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s",
@@ -436,7 +469,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context"],
+            "filters": ["tenant_context", "secret_paths"],
             "formatter": "tenant",
         }
     },
@@ -445,6 +478,8 @@ LOGGING = {
         # Django's own console handlers would print each line twice, without the schema.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # gunicorn's request lines, through the same filters (no set-password token).
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
         # Provider SDKs log whole requests (SendGrid: the mail and its API key) at

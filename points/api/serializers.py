@@ -5,7 +5,7 @@ from rest_framework import serializers
 from loyalty.api.base import StrictSerializer, money
 from points.calculation import plain
 from points.models import LedgerEntry, Tier
-from points.selectors import MembershipSummary
+from points.selectors import MembershipSummary, phone_last_digits
 
 
 class TierOut(serializers.ModelSerializer):
@@ -162,7 +162,7 @@ class MemberOut(serializers.Serializer):
             "id": m.pk,
             "member_number": m.member_number,
             "name": m.customer.name,
-            "phone_last_digits": m.customer.phone[-4:],
+            "phone_last_digits": phone_last_digits(m.customer.phone),
             "status": m.status,
             "current_points": m.current_points,
             "total_visits": m.total_visits,

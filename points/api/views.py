@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from customers.api.serializers import TokensOut
 from customers.api.views import Public, RevokeRefresh, TokenRefreshView
 from customers.services import phone_normalize
+from loyalty import lockout
 from loyalty.api.base import (
     CustomerAPIView,
     StaffAPIView,
@@ -28,7 +29,7 @@ from loyalty.api.tokens import STAFF, tokens_issue
 from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_response
-from loyalty.ratelimit import hit
+from loyalty.ratelimit import RateLimited
 from notifications.selectors import unread_count
 from points import selectors, services
 from points.card import card_token_make, card_token_read
@@ -223,8 +224,10 @@ class StaffLoginView(Public):
         data = StaffLoginIn(data=request.data)
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"].lower()
-        hit(f"staff-login:{email}", limit=10, window=600)
         user = authenticate(request, username=email, password=data.validated_data["password"])
+        seconds = lockout.seconds_refused(request)
+        if seconds is not None:
+            raise RateLimited(retry_after=seconds, message=lockout.refusal_message(seconds))
         if user is None or not user.is_active or not can(user, "members.view"):
             raise DomainError("invalid_credentials", "Wrong email or password.")
         return Response(tokens_issue(kind=STAFF, subject_id=user.pk, schema=connection.schema_name))
