@@ -3,13 +3,15 @@ through the outbox, works once, is never written to a log, and the pages answer 
 same whether or not an email has an account."""
 
 import logging
+import re
 
 import pytest
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from loyalty.logfilters import redact_secret_paths
-from messaging.models import Outbox
+from messaging.models import Delivery, Outbox, SentMessage
+from messaging.relay import deliveries_send, outbox_fan_out
 from tests.fixtures import PASSWORD, HostClient
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +25,18 @@ def ask(host: str, email: str, address: str = ADDRESS, **extra):
 
 
 def reset_link(schema: str, email: str) -> str:
+    """The link as the mail carries it: sent by the relay, read from the record that only
+    a shell can read when no provider is configured (the stored message hides it)."""
     with schema_context(schema):
-        outbox = Outbox.objects.filter(event="staff_password_reset", to_email=email)
-        return outbox.latest("id").context["secret_url"]
+        message = Outbox.objects.filter(event="staff_password_reset", to_email=email).latest("id")
+        outbox_fan_out()
+        deliveries_send(seconds=5)
+        (mail,) = Delivery.objects.filter(message=message)
+        assert "/admin/reset/" not in mail.body and "[link hidden]" in mail.body
+        body = SentMessage.objects.get(delivery_id=mail.pk).body
+    match = re.search(r"https?://\S+/admin/reset/\S+/", body)
+    assert match, body
+    return match.group(0)
 
 
 def resets(schema: str) -> int:
@@ -51,9 +62,9 @@ def test_the_link_is_mailed_through_the_outbox_and_sets_a_new_password(merchant_
     assert asked.headers["Location"] == "/admin/password_reset/done/"
     with schema_context(merchant_a.schema):
         message = Outbox.objects.get(event="staff_password_reset", to_email=merchant_a.owner_email)
-    link = message.context["secret_url"]
+    assert set(message.context) == {"days"}  # the link travels sealed, apart from the text
+    link = reset_link(merchant_a.schema, merchant_a.owner_email)
     assert link.startswith(f"http://{merchant_a.host}:8000/admin/reset/")
-    assert set(message.context) == {"secret_url", "days"}
 
     browser = HostClient(merchant_a.host)
     path = link.split(":8000", 1)[1]
