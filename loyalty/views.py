@@ -31,6 +31,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Whatever no API route matched: 404 in the error shape, whatever DEBUG is (Django
+    answers its debug page instead of `handler404` when DEBUG is on)."""
+    return error_response("not_found", "Nothing is here.", status=404)
+
+
 def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded files, in development: only the current schema's folder is reachable.
 

@@ -1,0 +1,144 @@
+"""The API contract a mobile developer relies on (docs/api.md), tried over HTTP on both
+hosts: error shapes and statuses, tokens of the wrong kind, rate limits, money, filters
+and pages, idempotency, and the sign-in language."""
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import schema_context
+
+from loyalty.api.throttles import ScopedThrottle
+from tests.api import ROOT, api, customer_sign_in, staff_sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    assert response["Content-Type"] == "application/json", response.content
+    return response.json()["error"]
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_unknown_api_paths_and_methods_answer_in_the_error_shape_whatever_debug_is(
+    settings, merchant_a, programme, debug
+) -> None:
+    settings.DEBUG = debug
+    customer = customer_sign_in(f"+96279999100{int(debug) + 2}")["access"]
+    staff = staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    asked = [
+        (ROOT, "get", "/api/v1/no-such-thing"),
+        (ROOT, "post", "/api/v2/me"),
+        (ROOT, "get", "/api/v1/me/devices/abc"),
+        (merchant_a.host, "get", "/api/v1/rewards/abc"),
+        (merchant_a.host, "delete", "/api/nothing/here/"),
+    ]
+    for host, method, path in asked:
+        response = getattr(api(host), method)(path)
+        assert (response.status_code, error_of(response)) == (
+            404,
+            {"code": "not_found", "message": "Nothing is here."},
+        ), path
+
+    for client, method, path in [
+        (api(ROOT, customer), "put", "/api/v1/me"),
+        (api(merchant_a.host, staff), "delete", "/api/v1/staff/earn"),
+        (api(merchant_a.host), "patch", "/api/v1/merchant"),
+        (api(merchant_a.host), "post", "/api/schema/"),
+    ]:
+        response = getattr(client, method)(path)
+        assert response.status_code == 405, path
+        assert error_of(response)["code"] == "method_not_allowed"
+        assert response["Allow"]
+
+
+def test_a_token_of_the_wrong_kind_is_refused_with_its_own_code(merchant_a, programme) -> None:
+    customer = customer_sign_in("+962799991001")["access"]
+    staff = staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+
+    as_customer = api(merchant_a.host, staff).get("/api/v1/membership")
+    at_root = api(ROOT, staff).get("/api/v1/me")
+    as_staff = api(merchant_a.host, customer).get("/api/v1/staff/redemptions")
+    logout = api(merchant_a.host, customer).post(
+        "/api/v1/staff/auth/logout", {"refresh": "x"}, format="json"
+    )
+    nothing = api(merchant_a.host).get("/api/v1/staff/redemptions")
+
+    for refused in (as_customer, at_root, as_staff, logout):
+        assert refused.status_code == 401
+        assert error_of(refused)["code"] == "wrong_token_type"
+    assert (nothing.status_code, error_of(nothing)["code"]) == (401, "not_authenticated")
+
+
+def test_every_429_has_one_body_and_the_retry_after_header(
+    merchant_a, programme, monkeypatch
+) -> None:
+    monkeypatch.setattr(
+        ScopedThrottle, "THROTTLE_RATES", {**ScopedThrottle.THROTTLE_RATES, "lookup": "2/min"}
+    )
+    staff = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    scans = [
+        staff.post("/api/v1/staff/scan", {"member_number": "99999999"}, format="json")
+        for _ in range(3)
+    ]
+    root = api(ROOT)
+    codes = [
+        root.post("/api/v1/auth/otp/request", {"phone": "0799991002"}, format="json")
+        for _ in range(2)
+    ]
+
+    throttled, limited = scans[2], codes[1]
+    assert [s.status_code for s in scans] == [404, 404, 429]
+    assert codes[0].status_code == 202
+    for refused in (throttled, limited):
+        error = error_of(refused)
+        assert refused.status_code == 429
+        assert set(error) == {"code", "message", "fields"}
+        assert error["code"] == "rate_limited"
+        assert set(error["fields"]) == {"retry_after"}
+        assert isinstance(error["fields"]["retry_after"], int)
+        assert 1 <= error["fields"]["retry_after"] <= 60
+        assert refused["Retry-After"] == str(error["fields"]["retry_after"])
+    assert error_of(throttled)["message"] == error_of(limited)["message"]
+
+
+def test_every_error_code_the_code_raises_is_in_the_registry() -> None:
+    import ast
+    import pathlib
+
+    from loyalty.errors import CODES
+
+    raisers = {"DomainError", "NotFound", "NotAllowed", "Conflict"}
+    raised = set()
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for path in root.rglob("*.py"):
+        if {".venv", ".local", "tests"} & set(path.parts) or path.name.startswith("test_"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", None)) in raisers
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                raised.add(node.args[0].value)
+    assert raised, "no raising code found"
+    assert sorted(raised - set(CODES)) == []
+
+
+def test_a_rule_refusal_is_422_and_a_schema_violation_400(merchant_a, programme) -> None:
+    staff = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    with schema_context(merchant_a.schema):
+        member = programme.member()
+
+    shape = staff.post("/api/v1/staff/earn", {"member_id": "one", "amount": "5"}, format="json")
+    rule = staff.post(
+        "/api/v1/staff/earn", {"member_id": member.pk, "amount": "5.0001"}, format="json"
+    )
+
+    assert (shape.status_code, error_of(shape)["code"]) == (400, "invalid")
+    assert error_of(shape)["fields"] == {"member_id": ["A valid integer is required."]}
+    assert (rule.status_code, error_of(rule)["code"]) == (422, "too_many_decimals")
