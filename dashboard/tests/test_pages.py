@@ -159,7 +159,7 @@ def test_the_counter_awards_once_per_attempt(demo) -> None:
 
     assert first["points"] == second["points"] > 0
     assert first["balance"] == second["balance"] == before + first["points"]
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "too_many_decimals"
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "too_many_decimals"
 
 
 def test_the_join_poster_has_a_qr_and_a_pdf(demo) -> None:

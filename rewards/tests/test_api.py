@@ -52,7 +52,7 @@ def test_redeem_refusals_speak_in_codes(merchant_a, programme) -> None:
     poor = client.post(f"/api/v1/rewards/{coffee}/redeem")
     missing = client.post("/api/v1/rewards/99999/redeem")
 
-    assert poor.status_code == 400 and poor.json()["error"]["code"] == "insufficient_points"
+    assert poor.status_code == 422 and poor.json()["error"]["code"] == "insufficient_points"
     assert poor.json()["error"]["fields"] == {"available": 50, "needed": 100}
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "reward_not_found"
 
