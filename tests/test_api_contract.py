@@ -142,3 +142,31 @@ def test_a_rule_refusal_is_422_and_a_schema_violation_400(merchant_a, programme)
     assert (shape.status_code, error_of(shape)["code"]) == (400, "invalid")
     assert error_of(shape)["fields"] == {"member_id": ["A valid integer is required."]}
     assert (rule.status_code, error_of(rule)["code"]) == (422, "too_many_decimals")
+
+
+def test_money_is_a_string_of_digits_and_arabic_digits_are_read(merchant_a, programme) -> None:
+    from points.models import LedgerEntry
+
+    token = staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    staff = api(merchant_a.host, token)
+    with schema_context(merchant_a.schema):
+        member = programme.member()
+        entries = LedgerEntry.objects.count()
+
+    def earn(amount: object) -> Any:
+        return staff.post(
+            "/api/v1/staff/earn", {"member_id": member.pk, "amount": amount}, format="json"
+        )
+
+    refused = [earn(amount) for amount in ["1e3", 1000, 5.5, " 5.000", "5.000 ", "+5", "0.000"]]
+    with schema_context(merchant_a.schema):
+        assert LedgerEntry.objects.count() == entries
+    arabic = earn("٥٠٫٥")
+    persian = earn("۱۲")
+
+    for response in refused:
+        assert response.status_code == 400
+        assert error_of(response)["code"] == "invalid_amount"
+        assert set(error_of(response)["fields"]) == {"amount"}
+    assert (arabic.status_code, arabic.json()["entry"]["amount"]) == (201, "50.500")
+    assert (persian.status_code, persian.json()["entry"]["amount"]) == (201, "12.000")

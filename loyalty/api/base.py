@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -12,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from loyalty.errors import DomainError
+from points.calculation import AMOUNT_PATTERN
 
 from .permissions import IsCustomer, StaffCan
 from .tokens import CustomerAuthentication, CustomerPrincipal, StaffAuthentication
@@ -28,11 +30,18 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class Money(serializers.DecimalField):
-    """Money as a string with 3 decimals (JOD); parsing is left to the services."""
+@extend_schema_field(
+    {"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 11, "example": "50.000"}
+)
+class MoneyIn(serializers.Field):
+    """An amount as the client sent it, for the service's one parser (`amount_parse`):
+    a JSON number or a string with spaces is `invalid_amount` there, not coerced here."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=14, decimal_places=3, coerce_to_string=True, **kwargs)
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 def money(value: Decimal | None) -> str | None:

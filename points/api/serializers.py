@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from loyalty.api.base import StrictSerializer, money
+from loyalty.api.base import MoneyIn, StrictSerializer, money
 from points.calculation import plain
 from points.models import LedgerEntry, Tier
 from points.selectors import MembershipSummary
@@ -174,7 +174,9 @@ class MemberOut(serializers.Serializer):
 
 class EarnIn(StrictSerializer):
     member_id = serializers.IntegerField(min_value=1)
-    amount = serializers.CharField(max_length=20, help_text='Purchase amount, e.g. "50.000"')
+    amount = MoneyIn(
+        help_text='Purchase amount: a string with at most the currency\'s decimals, e.g. "50.000"'
+    )
     category_id = serializers.IntegerField(min_value=1, required=False)
 
 
