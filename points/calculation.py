@@ -76,6 +76,8 @@ def amount_parse(raw: object, currency: str) -> Decimal:
             fields={"amount": ["Too large."]},
         )
     return value.quantize(Decimal(1).scaleb(-places))
+
+
 _ROUNDING = {
     Rounding.FLOOR: ROUND_FLOOR,
     Rounding.NEAREST: ROUND_HALF_UP,

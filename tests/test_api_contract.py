@@ -170,3 +170,104 @@ def test_money_is_a_string_of_digits_and_arabic_digits_are_read(merchant_a, prog
         assert set(error_of(response)["fields"]) == {"amount"}
     assert (arabic.status_code, arabic.json()["entry"]["amount"]) == (201, "50.500")
     assert (persian.status_code, persian.json()["entry"]["amount"]) == (201, "12.000")
+
+
+def test_every_list_is_a_page_with_next_and_bad_paging_or_filters_are_400(
+    merchant_a, programme
+) -> None:
+    customer_token = customer_sign_in("+962799991010")["access"]
+    root, shop = api(ROOT, customer_token), api(merchant_a.host, customer_token)
+    staff = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    shop.post("/api/v1/join", {}, format="json")
+    for n in range(3):
+        root.post("/api/v1/me/devices", {"token": f"fcm-{n}", "platform": "ios"}, format="json")
+
+    lists = [
+        (root, "/api/v1/me/memberships"),
+        (root, "/api/v1/me/devices"),
+        (api(ROOT), "/api/v1/merchants"),
+        (shop, "/api/v1/rewards"),
+        (shop, "/api/v1/redemptions"),
+        (shop, "/api/v1/membership/history"),
+        (shop, "/api/v1/membership/inbox"),
+        (staff, "/api/v1/staff/redemptions"),
+    ]
+    for client, path in lists:
+        body = client.get(path).json()
+        assert isinstance(body, dict), path
+        assert {"count", "next", "previous", "results"} <= set(body), path
+    first = root.get("/api/v1/me/devices?page_size=2").json()
+    second = root.get(first["next"]).json()
+    assert (first["count"], len(first["results"]), len(second["results"])) == (3, 2, 1)
+    assert second["next"] is None
+
+    refused = {
+        "/api/v1/me/devices?page=0": "page",
+        "/api/v1/me/devices?page=abc": "page",
+        "/api/v1/me/devices?page=9": "page",
+        "/api/v1/me/devices?page_size=1000": "page_size",
+        "/api/v1/me/devices?page_size=2.0": "page_size",
+        "/api/v1/me/devices?cursor=cD0yMDI2": "cursor",
+        "/api/v1/merchants?category=bogus": "category",
+    }
+    for path, field in refused.items():
+        response = (api(ROOT) if "merchants" in path else root).get(path)
+        assert (response.status_code, error_of(response)["code"]) == (400, "invalid"), path
+        assert set(error_of(response)["fields"]) == {field}, path
+    for path, field in {
+        "/api/v1/rewards?category=abc": "category",
+        "/api/v1/rewards?affordable=yes": "affordable",
+        "/api/v1/membership/history?page=-1": "page",
+    }.items():
+        response = shop.get(path)
+        assert (response.status_code, set(error_of(response)["fields"])) == (400, {field}), path
+    bogus = staff.get("/api/v1/staff/redemptions?status=bogus")
+    assert (bogus.status_code, set(error_of(bogus)["fields"])) == (400, {"status"})
+    unknown = shop.get("/api/v1/rewards?category=999999")
+    assert (unknown.status_code, error_of(unknown)["code"]) == (422, "unknown_category")
+    assert error_of(unknown)["fields"] == {"category": ["No such category."]}
+
+
+def test_an_unknown_id_in_the_body_is_refused_with_the_field_named(merchant_a, programme) -> None:
+    from points.models import LedgerEntry
+
+    staff = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    with schema_context(merchant_a.schema):
+        member = programme.member()
+        entries = LedgerEntry.objects.count()
+
+    category = staff.post(
+        "/api/v1/staff/earn",
+        {"member_id": member.pk, "amount": "5.000", "category_id": 999999},
+        format="json",
+    )
+    nobody = staff.post(
+        "/api/v1/staff/earn", {"member_id": 999999, "amount": "5.000"}, format="json"
+    )
+
+    assert (category.status_code, error_of(category)["code"]) == (422, "unknown_category")
+    assert error_of(category)["fields"] == {"category_id": ["No such category."]}
+    assert (nobody.status_code, error_of(nobody)["code"]) == (404, "member_not_found")
+    assert error_of(nobody)["fields"] == {"member_id": ["No such member."]}
+    with schema_context(merchant_a.schema):
+        assert LedgerEntry.objects.count() == entries
+
+
+def test_counts_are_integers_and_the_tier_basis_says_which(merchant_a, programme) -> None:
+    from points.services import points_earn
+
+    token = customer_sign_in("+962799991011")["access"]
+    member = api(merchant_a.host, token).post("/api/v1/join", {}, format="json").json()
+    with schema_context(merchant_a.schema):
+        points_earn(membership_id=member["id"], amount="30.000")
+
+    mine = api(merchant_a.host, token).get("/api/v1/membership").json()
+
+    assert mine["tier_basis"] == "points"
+    assert mine["points_to_next_tier"] == 200
+    assert (mine["visits_to_next_tier"], mine["spend_to_next_tier"]) == (None, None)
+    assert mine["points_to_keep_tier"] is None

@@ -22,7 +22,7 @@ def test_join_from_the_root_domain_by_slug_or_join_code(merchant_a, merchant_b) 
     assert (by_slug.status_code, by_slug.json()["merchant"]) == (201, "alpha-cafe")
     assert (by_code.status_code, by_code.json()["merchant"]) == (201, "beta-gym")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "merchant_not_found"
-    listed = root.get("/api/v1/me/memberships").json()
+    listed = root.get("/api/v1/me/memberships").json()["results"]
     assert sorted(m["merchant"] for m in listed) == ["alpha-cafe", "beta-gym"]
     assert all(m["current_points"] == 0 for m in listed)
 
@@ -36,10 +36,10 @@ def test_memberships_show_progress_and_points_expiring_soon(merchant_a, programm
         PointsSettings.objects.filter(pk=1).update(expiry_months=1)
         points_earn(membership_id=member["id"], amount="30.000")
 
-    [mine] = api(ROOT, token).get("/api/v1/me/memberships").json()
+    [mine] = api(ROOT, token).get("/api/v1/me/memberships").json()["results"]
 
     assert mine["current_points"] == 300
-    assert mine["next_tier"]["name"] == "Silver" and mine["points_to_next_tier"] == "200"
+    assert mine["next_tier"]["name"] == "Silver" and mine["points_to_next_tier"] == 200
     assert mine["expiring_points"] == 300 and mine["expiring_first_on"] is not None
 
 
@@ -80,7 +80,7 @@ def test_a_customer_reads_and_forgets_their_devices_and_reads_a_redemption(
     device = root.post(
         "/api/v1/me/devices", {"token": "fcm-1", "platform": "android"}, format="json"
     ).json()
-    assert [d["id"] for d in root.get("/api/v1/me/devices").json()] == [device["id"]]
+    assert [d["id"] for d in root.get("/api/v1/me/devices").json()["results"]] == [device["id"]]
     assert root.delete(f"/api/v1/me/devices/{device['id']}").status_code == 204
     assert root.delete(f"/api/v1/me/devices/{device['id']}").status_code == 404
 

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from customers import services
 from customers.models import Device
 from loyalty.api.base import CustomerAPIView, customer_of
-from loyalty.api.schema import responses
+from loyalty.api.pagination import PageQuery, page_of, query_of
+from loyalty.api.schema import paged, responses
 from loyalty.api.tokens import CUSTOMER, tokens_issue, tokens_refresh, tokens_revoke
 from loyalty.clientip import client_ip
 
@@ -208,10 +209,15 @@ class PhoneChangeConfirmView(CustomerAPIView):
 
 
 class DevicesView(CustomerAPIView):
-    @extend_schema(responses=responses(DeviceOut(many=True)), summary="My devices")
+    @extend_schema(
+        parameters=[PageQuery],
+        responses=responses(paged(DeviceOut, "DevicePage")),
+        summary="My devices",
+    )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         devices = Device.objects.filter(customer=customer_of(request)).order_by("-id")
-        return Response(DeviceOut(devices, many=True).data)
+        return page_of(request, self, devices, lambda page: DeviceOut(page, many=True).data)
 
     @extend_schema(
         request=DeviceIn, responses=responses(DeviceOut, 201), summary="Register a push token"

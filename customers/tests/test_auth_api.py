@@ -213,7 +213,7 @@ def test_nul_bytes_and_malformed_json_are_400_not_500() -> None:
 
 def test_merchant_search(merchant_a, merchant_b) -> None:
     client = api(ROOT)
-    found = client.get("/api/v1/merchants", {"q": "alpha"}).json()
+    found = client.get("/api/v1/merchants", {"q": "alpha"}).json()["results"]
     assert [m["slug"] for m in found] == ["alpha-cafe"]
     assert found[0]["api_base"] == "http://alpha-cafe.localhost:8000/api/v1/"
     assert client.get("/api/v1/merchants/beta-gym").json()["name"] == "Beta Gym"

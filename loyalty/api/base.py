@@ -20,14 +20,69 @@ from .tokens import CustomerAuthentication, CustomerPrincipal, StaffAuthenticati
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know (computed ones included)."""
+    """An input serializer that refuses fields it does not know (computed ones included)
+    and values of the wrong JSON type: `"true"` is not a boolean, `"12"` not an integer,
+    `12` not a string (DRF would coerce each)."""
+
+    json_types = True
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            if self.json_types:
+                wrong = {
+                    name: [message]
+                    for name, value in data.items()
+                    if (message := _wrong_type(self.fields[name], value))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def _wrong_type(field: serializers.Field, value: Any) -> str | None:
+    if value is None:
+        return None  # the field's own allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool)
+    elif isinstance(field, serializers.IntegerField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(
+        field,
+        serializers.CharField
+        | serializers.ChoiceField
+        | serializers.DateField
+        | serializers.DateTimeField,
+    ):
+        ok = isinstance(value, str)
+    else:
+        return None
+    return None if ok else str(field.error_messages.get("invalid", "Not the right type."))
+
+
+class QuerySerializer(StrictSerializer):
+    """Query parameters: strings by nature; unknown ones are refused all the same."""
+
+    json_types = False
+
+
+class QueryInt(serializers.IntegerField):
+    """An integer query parameter: digits only (DRF would read "12.0" as 12)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryBool(serializers.BooleanField):
+    """A boolean query parameter: `true` or `false` (DRF would also read 1, yes, on...)."""
+
+    TRUE_VALUES = {"true"}
+    FALSE_VALUES = {"false"}
+    NULL_VALUES: set[str] = set()
 
 
 @extend_schema_field(

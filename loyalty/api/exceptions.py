@@ -17,7 +17,6 @@ from loyalty.ratelimit import RateLimited
 
 from .errors import error_body
 
-
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "authentication_failed",

@@ -75,11 +75,13 @@ class StaffTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-def paged(item: type[serializers.Serializer], name: str) -> serializers.Serializer:
-    """A cursor page of `item`: {next, previous, results}."""
+def paged(item: type[serializers.Serializer], name: str, **extra: Any) -> serializers.Serializer:
+    """A page of `item` (loyalty/api/pagination.py): {count, next, previous, results}."""
     return inline_serializer(
         name=name,
         fields={
+            **extra,
+            "count": serializers.IntegerField(min_value=0),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": item(many=True),

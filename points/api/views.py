@@ -9,7 +9,6 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +22,7 @@ from loyalty.api.base import (
     idempotency_key,
     staff_of,
 )
+from loyalty.api.pagination import PageQuery, page_of, query_of
 from loyalty.api.schema import paged, responses
 from loyalty.api.tokens import STAFF, tokens_issue
 from loyalty.db import connection
@@ -44,7 +44,7 @@ from .serializers import (
     JoinAnyIn,
     JoinIn,
     LedgerEntryOut,
-    MemberFindIn,
+    MemberFindQuery,
     MemberOut,
     MembershipOut,
     ReferralOut,
@@ -76,10 +76,12 @@ def membership_out(membership: Membership) -> dict:
 
 class MyMembershipsView(CustomerAPIView):
     @extend_schema(
-        responses=responses(MembershipOut(many=True)),
+        parameters=[PageQuery],
+        responses=responses(paged(MembershipOut, "MembershipPage")),
         summary="My memberships in every merchant, with balance, tier and progress",
     )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         customer = customer_of(request)
         result = []
         merchants = merchants_active().filter(customer_links__customer=customer)
@@ -88,7 +90,7 @@ class MyMembershipsView(CustomerAPIView):
                 membership = selectors.membership_for_customer(customer.pk)
                 if membership is not None:
                     result.append(membership_out(membership))
-        return Response(MembershipOut(result, many=True).data)
+        return page_of(request, self, result, lambda page: MembershipOut(page, many=True).data)
 
     @extend_schema(
         request=JoinAnyIn,
@@ -174,24 +176,16 @@ class CardImageView(CustomerAPIView):
         return qr_response(card_token_make(my_membership(request)), image_format)
 
 
-class HistoryPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "page_size"
-
-
 class HistoryView(CustomerAPIView):
     @extend_schema(
         responses=responses(LEDGER_PAGE, e404="not_found"),
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        summary="My points history with explanations, newest first (cursor pages)",
+        parameters=[PageQuery],
+        summary="My points history with explanations, newest first",
     )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         entries = selectors.ledger_for_membership(my_membership(request))
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(LedgerEntryOut(page, many=True).data)
+        return page_of(request, self, entries, lambda page: LedgerEntryOut(page, many=True).data)
 
 
 class ReferralView(CustomerAPIView):
@@ -265,20 +259,25 @@ class MemberFindView(StaffAPIView):
     throttle_scope = "lookup"
 
     @extend_schema(
-        parameters=[OpenApiParameter("phone", str), OpenApiParameter("member_number", str)],
-        responses=responses(MemberOut, e400="invalid_phone, invalid", e404="member_not_found"),
-        summary="Find a member by phone or member number",
+        parameters=[MemberFindQuery],
+        responses=responses(
+            MemberOut,
+            e404="member_not_found",
+            e422="invalid_phone, phone_or_member_number_required",
+        ),
+        summary="Find a member by phone or member number (one of the two)",
     )
     def get(self, request: Request) -> Response:
-        data = MemberFindIn(data=request.query_params.dict())
-        data.is_valid(raise_exception=True)
+        query = query_of(request, MemberFindQuery)
         found: Membership | None
-        if data.validated_data.get("phone"):
-            found = selectors.membership_by_phone(phone_normalize(data.validated_data["phone"]))
-        elif data.validated_data.get("member_number"):
-            found = selectors.membership_by_number(data.validated_data["member_number"])
+        if bool(query.get("phone")) == bool(query.get("member_number")):
+            raise DomainError(
+                "phone_or_member_number_required", "Give a phone or a member number (one)."
+            )
+        if query.get("phone"):
+            found = selectors.membership_by_phone(phone_normalize(query["phone"]))
         else:
-            raise DomainError("invalid", "Give a phone or a member number.")
+            found = selectors.membership_by_number(query["member_number"])
         if found is None:
             raise NotFound("member_not_found", "No such member.")
         return Response(MemberOut(MemberOut.of(found)).data)
@@ -293,8 +292,9 @@ class EarnView(StaffAPIView):
         responses=responses(
             EarnOut,
             201,
-            e400="invalid_amount, too_many_decimals, amount_too_large, below_minimum_purchase, "
-            "member_inactive",
+            e400="invalid_amount",
+            e422="too_many_decimals, amount_too_large, below_minimum_purchase, member_inactive, "
+            "unknown_category",
             e404="member_not_found",
             e409="idempotency_key_reused",
         ),
@@ -414,15 +414,13 @@ class MemberHistoryView(StaffAPIView):
 
     @extend_schema(
         responses=responses(LEDGER_PAGE, e404="not_found"),
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        summary="A member's points history",
+        parameters=[PageQuery],
+        summary="A member's points history, newest first",
     )
     def get(self, request: Request, pk: int) -> Response:
+        query_of(request, PageQuery)
         membership = Membership.objects.filter(pk=pk).first()
         if membership is None:
             raise Http404
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(
-            selectors.ledger_for_membership(membership), request, view=self
-        )
-        return paginator.get_paginated_response(LedgerEntryOut(page, many=True).data)
+        entries = selectors.ledger_for_membership(membership)
+        return page_of(request, self, entries, lambda page: LedgerEntryOut(page, many=True).data)

@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -13,6 +12,7 @@ from points.idempotency import idempotency_claim
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
+from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
 
 from .bonus import bonus_award
@@ -40,6 +40,12 @@ def points_earn(
     """
     currency = merchant_current().currency
     value = amount_parse(amount, currency)
+    if category_id is not None and not category_exists(category_id):
+        raise DomainError(
+            "unknown_category",
+            "No reward category with this id.",
+            fields={"category_id": ["No such category."]},
+        )
     at = at or timezone.now()
     with transaction.atomic():
         claim = idempotency_claim(
@@ -51,7 +57,9 @@ def points_earn(
             return LedgerEntry.objects.get(pk=claim.replay["entry"])
         peek = Membership.objects.filter(pk=membership_id).values("referred_by_id").first()
         if peek is None:
-            raise NotFound("member_not_found", "No such member.")
+            raise NotFound(
+                "member_not_found", "No such member.", fields={"member_id": ["No such member."]}
+            )
         locked = memberships_lock([membership_id, *filter(None, [peek["referred_by_id"]])])
         membership = locked[membership_id]
         member_active(membership)
