@@ -271,3 +271,35 @@ def test_counts_are_integers_and_the_tier_basis_says_which(merchant_a, programme
     assert mine["points_to_next_tier"] == 200
     assert (mine["visits_to_next_tier"], mine["spend_to_next_tier"]) == (None, None)
     assert mine["points_to_keep_tier"] is None
+
+
+def test_a_customer_cannot_claim_a_counters_key_and_a_replay_is_marked(
+    merchant_a, programme
+) -> None:
+    from points.models import LedgerEntry
+    from points.services import points_earn
+
+    token = customer_sign_in("+962799991020")["access"]
+    shop = api(merchant_a.host, token)
+    member = shop.post("/api/v1/join", {}, format="json").json()
+    with schema_context(merchant_a.schema):
+        points_earn(membership_id=member["id"], amount="20.000")
+    staff = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    key = {"HTTP_IDEMPOTENCY_KEY": "till-7-0042"}
+    body = {"member_id": member["id"], "amount": "20.000"}
+
+    squatted = shop.post(f"/api/v1/rewards/{programme.free_coffee.pk}/redeem", **key)
+    first = staff.post("/api/v1/staff/earn", body, format="json", **key)
+    again = staff.post("/api/v1/staff/earn", body, format="json", **key)
+    empty = staff.post("/api/v1/staff/earn", body, format="json", HTTP_IDEMPOTENCY_KEY="")
+
+    assert squatted.status_code == 201
+    assert first.status_code == again.status_code == 201
+    assert again.json()["entry"]["id"] == first.json()["entry"]["id"]
+    assert "Idempotent-Replayed" not in first
+    assert again["Idempotent-Replayed"] == "true"
+    assert (empty.status_code, error_of(empty)["code"]) == (400, "invalid_idempotency_key")
+    with schema_context(merchant_a.schema):
+        assert LedgerEntry.objects.filter(membership_id=member["id"], kind="earn").count() == 2

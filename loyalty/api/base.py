@@ -5,15 +5,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loyalty.errors import DomainError
 from points.calculation import AMOUNT_PATTERN
+from points.idempotency import KEY_PATTERN, is_replay
 
 from .permissions import IsCustomer, StaffCan
 from .tokens import CustomerAuthentication, CustomerPrincipal, StaffAuthentication
@@ -103,11 +104,25 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.3f}"
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": KEY_PATTERN, "maxLength": 100},
+    "header",
+    description="A retry with the same key returns the first result, marked with "
+    "`Idempotent-Replayed: true`. Keys are yours alone, per operation.",
+)
+
+
 def idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not key.strip():
-        raise DomainError("invalid_idempotency_key", "The Idempotency-Key header is empty.")
-    return key
+    """The Idempotency-Key header; its form is checked where it is claimed."""
+    return request.headers.get("Idempotency-Key")
+
+
+def idempotent(response: Response, result: object) -> Response:
+    """Mark the answer to a retry (the first result, stored under its key)."""
+    if is_replay(result):
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def customer_of(request: Request) -> Any:

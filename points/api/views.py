@@ -16,10 +16,12 @@ from customers.api.serializers import TokensOut
 from customers.api.views import Public, RevokeRefresh, TokenRefreshView
 from customers.services import phone_normalize
 from loyalty.api.base import (
+    IDEMPOTENCY_KEY,
     CustomerAPIView,
     StaffAPIView,
     customer_of,
     idempotency_key,
+    idempotent,
     staff_of,
 )
 from loyalty.api.pagination import PageQuery, page_of, query_of
@@ -288,7 +290,7 @@ class EarnView(StaffAPIView):
 
     @extend_schema(
         request=EarnIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             EarnOut,
             201,
@@ -348,9 +350,15 @@ class EarnView(StaffAPIView):
             idempotency_key=idempotency_key(request),
         )
         member = Membership.objects.select_related("tier", "customer").get(pk=entry.membership_id)
-        return Response(
-            {"entry": LedgerEntryOut(entry).data, "member": MemberOut(MemberOut.of(member)).data},
-            status=status.HTTP_201_CREATED,
+        return idempotent(
+            Response(
+                {
+                    "entry": LedgerEntryOut(entry).data,
+                    "member": MemberOut(MemberOut.of(member)).data,
+                },
+                status=status.HTTP_201_CREATED,
+            ),
+            entry,
         )
 
 
@@ -359,7 +367,7 @@ class VoidView(StaffAPIView):
 
     @extend_schema(
         request=VoidIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             LedgerEntryOut,
             201,
@@ -379,7 +387,9 @@ class VoidView(StaffAPIView):
             reason=data.validated_data.get("reason", ""),
             idempotency_key=idempotency_key(request),
         )
-        return Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED)
+        return idempotent(
+            Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED), entry
+        )
 
 
 class AdjustView(StaffAPIView):
@@ -387,7 +397,7 @@ class AdjustView(StaffAPIView):
 
     @extend_schema(
         request=AdjustIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             LedgerEntryOut,
             201,
@@ -406,7 +416,9 @@ class AdjustView(StaffAPIView):
             idempotency_key=idempotency_key(request),
             **data.validated_data,
         )
-        return Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED)
+        return idempotent(
+            Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED), entry
+        )
 
 
 class MemberHistoryView(StaffAPIView):

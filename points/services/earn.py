@@ -8,7 +8,7 @@ from loyalty.errors import DomainError, NotFound
 from messaging.models import Event
 from messaging.outbox import outbox_add
 from points.calculation import Factor, amount_parse, earn_calculate, money
-from points.idempotency import idempotency_claim
+from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
@@ -52,9 +52,10 @@ def points_earn(
             idempotency_key,
             "earn",
             {"membership": membership_id, "amount": str(value), "category": category_id},
+            caller=f"staff:{actor.pk}" if actor else "system",
         )
         if claim.replay is not None:
-            return LedgerEntry.objects.get(pk=claim.replay["entry"])
+            return replayed(LedgerEntry.objects.get(pk=claim.replay["entry"]))
         peek = Membership.objects.filter(pk=membership_id).values("referred_by_id").first()
         if peek is None:
             raise NotFound(

@@ -8,9 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty.api.base import (
+    IDEMPOTENCY_KEY,
     CustomerAPIView,
     StaffAPIView,
     idempotency_key,
+    idempotent,
     staff_of,
 )
 from loyalty.api.pagination import PageQuery, page_of, query_of
@@ -80,7 +82,7 @@ class RewardView(CustomerAPIView):
 class RedeemView(CustomerAPIView):
     @extend_schema(
         request=None,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             RedemptionOut,
             201,
@@ -95,7 +97,9 @@ class RedeemView(CustomerAPIView):
         redemption = services.redemption_create(
             membership_id=membership.pk, reward_id=pk, idempotency_key=idempotency_key(request)
         )
-        return Response(RedemptionOut(redemption).data, status=status.HTTP_201_CREATED)
+        return idempotent(
+            Response(RedemptionOut(redemption).data, status=status.HTTP_201_CREATED), redemption
+        )
 
 
 class MyRedemptionsView(CustomerAPIView):
