@@ -108,16 +108,17 @@ def points_earn(
         )
         bonuses = _referral_pay(membership, locked, settings, at) if first_purchase else 0
         tier_recheck(membership=membership, settings=settings, at=at)
-        outbox_add(
-            event=Event.POINTS_EARNED,
-            membership=membership,
-            points=calc.points,
-            bonus_points=bonuses,
-            balance=membership.current_points,
-            explanation=calc.sentence(),
-            explanation_ar=calc.sentence_ar(),
-            entry_id=entry.pk,
-        )
+        if calc.points or bonuses:  # a purchase capped to 0 tells the member nothing
+            outbox_add(
+                event=Event.POINTS_EARNED,
+                membership=membership,
+                points=calc.points,
+                bonus_points=bonuses,
+                balance=membership.current_points,
+                explanation=calc.sentence(),
+                explanation_ar=calc.sentence_ar(),
+                entry_id=entry.pk,
+            )
         claim.finish({"entry": entry.pk})
     return entry
 
