@@ -94,6 +94,7 @@ def otp_request(
             created_at=now,
             expires_at=now + datetime.timedelta(seconds=settings.OTP_TTL_SECONDS),
             ip=ip,
+            language=language,
         )
         sms_send(to=phone, body=body, purpose=f"otp_{purpose}")
     return challenge
@@ -143,8 +144,16 @@ def otp_verify(
 def customer_sign_in(*, phone: str, code: str) -> tuple[Customer, bool]:
     """Sign in (or up) with a code sent to the phone. Returns the customer and whether new."""
     phone = otp_verify(phone=phone, code=code)
+    asked_in = (
+        OtpChallenge.objects.filter(phone=phone, purpose=OtpChallenge.Purpose.LOGIN)
+        .order_by("-created_at")
+        .values_list("language", flat=True)
+        .first()
+    )
     with transaction.atomic():
-        customer, created = Customer.objects.get_or_create(phone=phone)
+        customer, created = Customer.objects.get_or_create(
+            phone=phone, defaults={"language": asked_in or Customer.Language.ARABIC}
+        )
     if not customer.is_active:
         raise DomainError("customer_inactive", "This account is closed.")
     return customer, created

@@ -303,3 +303,27 @@ def test_a_customer_cannot_claim_a_counters_key_and_a_replay_is_marked(
     assert (empty.status_code, error_of(empty)["code"]) == (400, "invalid_idempotency_key")
     with schema_context(merchant_a.schema):
         assert LedgerEntry.objects.filter(membership_id=member["id"], kind="earn").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("phone", "headers", "field", "language"),
+    [
+        ("+962799991031", {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.8"}, None, "en"),
+        ("+962799991032", {"HTTP_ACCEPT_LANGUAGE": "ar"}, "en", "en"),
+        ("+962799991033", {}, None, "ar"),
+    ],
+)
+def test_the_language_of_the_code_request_becomes_the_new_customers(
+    phone, headers, field, language
+) -> None:
+    from tests.api import last_code
+
+    client = api(ROOT, **headers)
+    body = {"phone": phone} | ({"language": field} if field else {})
+    assert client.post("/api/v1/auth/otp/request", body, format="json").status_code == 202
+    signed_in = client.post(
+        "/api/v1/auth/otp/verify", {"phone": phone, "code": last_code(phone)}, format="json"
+    ).json()
+
+    assert signed_in["is_new"] is True
+    assert signed_in["customer"]["language"] == language

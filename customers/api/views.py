@@ -1,6 +1,7 @@
 """The customer's API on the root domain: sign-in, profile, devices, data."""
 
 from django.http import Http404
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import services
-from customers.models import Device
+from customers.models import Customer, Device
 from loyalty.api.base import CustomerAPIView, customer_of
 from loyalty.api.pagination import PageQuery, page_of, query_of
 from loyalty.api.schema import paged, responses
@@ -38,6 +39,13 @@ class Public(APIView):
     throttle_scope = "auth"
 
 
+def asked_language(request: Request) -> str:
+    """The app's Accept-Language when it sends one (en or ar), else Arabic."""
+    if request.headers.get("Accept-Language"):
+        return translation.get_language_from_request(request._request)
+    return Customer.Language.ARABIC
+
+
 class OtpRequestView(Public):
     throttle_scope = "otp"
 
@@ -56,7 +64,7 @@ class OtpRequestView(Public):
         services.otp_request(
             phone=data.validated_data["phone"],
             ip=client_ip(request),
-            language=data.validated_data.get("language", "ar"),
+            language=data.validated_data.get("language") or asked_language(request),
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 
