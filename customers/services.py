@@ -174,7 +174,7 @@ def customer_update(*, customer: Customer, **fields: Any) -> Customer:
         raise DomainError("invalid", f"Cannot change: {', '.join(sorted(unknown))}.")
     if "time_zone" in fields and not time_zone_known(fields["time_zone"]):
         raise DomainError(
-            "invalid",
+            "unknown_time_zone",
             "Not a known time zone (IANA name, e.g. Asia/Amman).",
             fields={"time_zone": ["Not a known time zone."]},
         )

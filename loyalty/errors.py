@@ -73,6 +73,7 @@ CODES: dict[str, ErrorCode] = {
     "otp_expired": ErrorCode(422, "The sign-in code expired."),
     "otp_attempts_exceeded": ErrorCode(422, "Too many wrong codes: ask for a new one."),
     "birthday_locked": ErrorCode(422, "The birthday can be set once."),
+    "unknown_time_zone": ErrorCode(422, "Not an IANA time zone name (e.g. Asia/Amman)."),
     "invalid_join_code": ErrorCode(422, "This join code is not this shop's."),
     "invalid_referral_code": ErrorCode(422, "No member here has this referral code."),
     "join_failed": ErrorCode(422, "Joining failed; try again."),

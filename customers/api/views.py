@@ -51,7 +51,7 @@ class OtpRequestView(Public):
 
     @extend_schema(
         request=OtpRequestIn,
-        responses=responses(None, 202, e400="invalid_phone, invalid", e502="sms_failed"),
+        responses=responses(None, 202, e422="invalid_phone", e502="sms_failed"),
         summary="Send a sign-in code by SMS",
         auth=[],
         examples=[
@@ -73,7 +73,9 @@ class OtpVerifyView(Public):
     @extend_schema(
         request=OtpVerifyIn,
         responses=responses(
-            SignInOut, e400="otp_invalid, otp_expired, otp_attempts_exceeded, invalid_phone"
+            SignInOut,
+            e422="otp_invalid, otp_expired, otp_attempts_exceeded, invalid_phone, "
+            "customer_inactive",
         ),
         summary="Sign in with the code: returns access and refresh tokens",
         auth=[],
@@ -100,7 +102,7 @@ class TokenRefreshView(Public):
 
     @extend_schema(
         request=RefreshIn,
-        responses=responses(TokensOut, e400="token_invalid"),
+        responses=responses(TokensOut, e401="token_invalid"),
         summary="Rotate a refresh token",
         auth=[],
     )
@@ -117,7 +119,7 @@ class RevokeRefresh:
 
     @extend_schema(
         request=RefreshIn,
-        responses=responses(None, 204, e400="token_invalid"),
+        responses=responses(None, 204, e401="token_invalid"),
         summary="Sign out: the refresh token is revoked",
     )
     def post(self, request: Request) -> Response:
@@ -138,7 +140,7 @@ class ProfileView(CustomerAPIView):
 
     @extend_schema(
         request=ProfileIn,
-        responses=responses(CustomerOut, e400="invalid, birthday_locked"),
+        responses=responses(CustomerOut, e422="birthday_locked, unknown_time_zone"),
         summary="Change my profile",
     )
     def patch(self, request: Request) -> Response:
@@ -162,7 +164,7 @@ class PreferencesView(CustomerAPIView):
 
     @extend_schema(
         request=PreferencesSerializer,
-        responses=responses(PreferencesSerializer, e400="invalid"),
+        responses=responses(PreferencesSerializer),
         summary="Change my notification preferences (any subset of the fields)",
     )
     def patch(self, request: Request) -> Response:
@@ -187,7 +189,7 @@ class PhoneChangeRequestView(CustomerAPIView):
 
     @extend_schema(
         request=PhoneChangeRequestIn,
-        responses=responses(None, 202, e400="invalid_phone, phone_taken"),
+        responses=responses(None, 202, e409="phone_taken", e422="invalid_phone"),
         summary="Send a code to a new phone number",
     )
     def post(self, request: Request) -> Response:
@@ -204,7 +206,11 @@ class PhoneChangeRequestView(CustomerAPIView):
 class PhoneChangeConfirmView(CustomerAPIView):
     @extend_schema(
         request=PhoneChangeConfirmIn,
-        responses=responses(CustomerOut, e400="otp_invalid, otp_expired, phone_taken"),
+        responses=responses(
+            CustomerOut,
+            e409="phone_taken",
+            e422="otp_invalid, otp_expired, otp_attempts_exceeded, invalid_phone",
+        ),
         summary="Confirm the new phone number with its code",
     )
     def post(self, request: Request) -> Response:
@@ -225,7 +231,7 @@ class DevicesView(CustomerAPIView):
     def get(self, request: Request) -> Response:
         query_of(request, PageQuery)
         devices = Device.objects.filter(customer=customer_of(request)).order_by("-id")
-        return page_of(request, self, devices, lambda page: DeviceOut(page, many=True).data)
+        return page_of(request, devices, lambda page: DeviceOut(page, many=True).data)
 
     @extend_schema(
         request=DeviceIn, responses=responses(DeviceOut, 201), summary="Register a push token"

@@ -21,9 +21,10 @@ from .tokens import CustomerAuthentication, CustomerPrincipal, StaffAuthenticati
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know (computed ones included)
-    and values of the wrong JSON type: `"true"` is not a boolean, `"12"` not an integer,
-    `12` not a string (DRF would coerce each)."""
+    # An input serializer that refuses fields it does not know (computed ones included)
+    # and values of the wrong JSON type: "true" is not a boolean, "12" not an integer, 12
+    # not a string (DRF would coerce each). The schema says `additionalProperties: false`.
+    # (No docstring: the OpenAPI schema would show it on every input.)
 
     json_types = True
 
@@ -64,7 +65,7 @@ def _wrong_type(field: serializers.Field, value: Any) -> str | None:
 
 
 class QuerySerializer(StrictSerializer):
-    """Query parameters: strings by nature; unknown ones are refused all the same."""
+    # Query parameters: strings by nature; unknown ones are refused all the same.
 
     json_types = False
 

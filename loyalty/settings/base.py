@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "loyalty.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "loyalty.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["loyalty.api.throttles.ScopedThrottle"],
     "DEFAULT_THROTTLE_RATES": {

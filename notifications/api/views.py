@@ -60,7 +60,6 @@ class InboxView(CustomerAPIView):
         )
         return page_of(
             request,
-            self,
             items,
             lambda page: InboxItemOut(page, many=True).data,
             unread=unread_count(membership.pk),

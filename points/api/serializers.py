@@ -1,6 +1,7 @@
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from loyalty.api.base import MoneyIn, QuerySerializer, StrictSerializer, money
@@ -147,14 +148,27 @@ class StaffLoginIn(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class ScanIn(StrictSerializer):
-    token = serializers.CharField(max_length=500, required=False)
-    member_number = serializers.RegexField(r"^\d{6,12}$", required=False)
+class ScanTokenIn(StrictSerializer):
+    token = serializers.CharField(max_length=500, help_text="The card QR's content")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if bool(attrs.get("token")) == bool(attrs.get("member_number")):
-            raise serializers.ValidationError("Send either a card token or a member number.")
-        return attrs
+
+class ScanNumberIn(StrictSerializer):
+    member_number = serializers.RegexField(r"^[0-9]{6,12}$", help_text="Typed by hand")
+
+
+SCAN_IN = PolymorphicProxySerializer(
+    component_name="ScanIn",
+    serializers=[ScanTokenIn, ScanNumberIn],
+    resource_type_field_name=None,
+)
+
+
+def scan_in(data: Any) -> StrictSerializer:
+    """The card token or the member number (one of the two), checked."""
+    shape = ScanTokenIn if isinstance(data, dict) and "token" in data else ScanNumberIn
+    checked = shape(data=data)
+    checked.is_valid(raise_exception=True)
+    return checked
 
 
 class MemberOut(serializers.Serializer):

@@ -39,6 +39,7 @@ from tenants.roles import can
 from tenants.selectors import merchant_current, merchants_active
 
 from .serializers import (
+    SCAN_IN,
     AdjustIn,
     CardOut,
     EarnIn,
@@ -50,9 +51,9 @@ from .serializers import (
     MemberOut,
     MembershipOut,
     ReferralOut,
-    ScanIn,
     StaffLoginIn,
     VoidIn,
+    scan_in,
 )
 
 LEDGER_PAGE = paged(LedgerEntryOut, "LedgerPage")
@@ -92,12 +93,15 @@ class MyMembershipsView(CustomerAPIView):
                 membership = selectors.membership_for_customer(customer.pk)
                 if membership is not None:
                     result.append(membership_out(membership))
-        return page_of(request, self, result, lambda page: MembershipOut(page, many=True).data)
+        return page_of(request, result, lambda page: MembershipOut(page, many=True).data)
 
     @extend_schema(
         request=JoinAnyIn,
         responses=responses(
-            MembershipOut, 201, e400="invalid_referral_code", e404="merchant_not_found"
+            MembershipOut,
+            201,
+            e404="merchant_not_found",
+            e422="invalid_referral_code, customer_inactive, join_failed",
         ),
         summary="Join a merchant by its slug or the join code of its QR poster",
     )
@@ -125,7 +129,11 @@ class MyMembershipsView(CustomerAPIView):
 class JoinView(CustomerAPIView):
     @extend_schema(
         request=JoinIn,
-        responses=responses(MembershipOut, 201, e400="invalid_join_code, invalid_referral_code"),
+        responses=responses(
+            MembershipOut,
+            201,
+            e422="invalid_join_code, invalid_referral_code, customer_inactive, join_failed",
+        ),
         summary="Join this merchant (welcome bonus on the first join)",
         examples=[
             OpenApiExample(
@@ -187,7 +195,7 @@ class HistoryView(CustomerAPIView):
     def get(self, request: Request) -> Response:
         query_of(request, PageQuery)
         entries = selectors.ledger_for_membership(my_membership(request))
-        return page_of(request, self, entries, lambda page: LedgerEntryOut(page, many=True).data)
+        return page_of(request, entries, lambda page: LedgerEntryOut(page, many=True).data)
 
 
 class ReferralView(CustomerAPIView):
@@ -211,7 +219,7 @@ class ReferralView(CustomerAPIView):
 class StaffLoginView(Public):
     @extend_schema(
         request=StaffLoginIn,
-        responses=responses(TokensOut, e400="invalid_credentials"),
+        responses=responses(TokensOut, e401="invalid_credentials"),
         summary="Staff sign-in on this merchant's host",
         auth=[],
     )
@@ -239,13 +247,12 @@ class ScanView(StaffAPIView):
     throttle_scope = "lookup"
 
     @extend_schema(
-        request=ScanIn,
-        responses=responses(MemberOut, e400="qr_expired, qr_invalid", e404="member_not_found"),
+        request=SCAN_IN,
+        responses=responses(MemberOut, e404="member_not_found", e422="qr_expired, qr_invalid"),
         summary="Scan a card QR (or type a member number): the member's summary",
     )
     def post(self, request: Request) -> Response:
-        data = ScanIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = scan_in(request.data)
         membership: Membership | None
         if data.validated_data.get("token"):
             membership = card_token_read(data.validated_data["token"])
@@ -371,8 +378,8 @@ class VoidView(StaffAPIView):
         responses=responses(
             LedgerEntryOut,
             201,
-            e400="not_an_earn, already_voided, insufficient_points",
-            e403="void_window_passed",
+            e422="not_an_earn, already_voided, insufficient_points",
+            e403="void_window_passed, not_allowed",
             e404="entry_not_found",
             e409="idempotency_key_reused",
         ),
@@ -401,7 +408,8 @@ class AdjustView(StaffAPIView):
         responses=responses(
             LedgerEntryOut,
             201,
-            e400="reason_required, invalid_points, insufficient_points",
+            e403="not_allowed",
+            e422="reason_required, invalid_points, insufficient_points",
             e404="member_not_found",
             e409="idempotency_key_reused",
         ),
@@ -435,4 +443,4 @@ class MemberHistoryView(StaffAPIView):
         if membership is None:
             raise Http404
         entries = selectors.ledger_for_membership(membership)
-        return page_of(request, self, entries, lambda page: LedgerEntryOut(page, many=True).data)
+        return page_of(request, entries, lambda page: LedgerEntryOut(page, many=True).data)

@@ -66,7 +66,7 @@ class RewardsView(CustomerAPIView):
             items = [i for i in items if i["affordable"] and i["eligible"] and i["in_stock"]]
         if query.get("eligible"):
             items = [i for i in items if i["eligible"]]
-        return page_of(request, self, items, lambda page: RewardOut(page, many=True).data)
+        return page_of(request, items, lambda page: RewardOut(page, many=True).data)
 
 
 class RewardView(CustomerAPIView):
@@ -86,7 +86,7 @@ class RedeemView(CustomerAPIView):
         responses=responses(
             RedemptionOut,
             201,
-            e400=REDEEM_ERRORS,
+            e422=REDEEM_ERRORS,
             e404="not_found, reward_not_found",
             e409="idempotency_key_reused",
         ),
@@ -111,7 +111,7 @@ class MyRedemptionsView(CustomerAPIView):
     def get(self, request: Request) -> Response:
         query_of(request, PageQuery)
         redemptions = selectors.redemptions_of_member(my_membership(request)).order_by("-id")
-        return page_of(request, self, redemptions, lambda page: RedemptionOut(page, many=True).data)
+        return page_of(request, redemptions, lambda page: RedemptionOut(page, many=True).data)
 
 
 def my_redemption(request: Request, pk: int) -> Redemption:
@@ -164,7 +164,7 @@ class QueueView(StaffAPIView):
     def get(self, request: Request) -> Response:
         query = query_of(request, QueueQuery)
         queue = selectors.redemptions_queue(status=query.get("status", Redemption.Status.PENDING))
-        return page_of(request, self, queue, lambda page: StaffRedemptionOut(page, many=True).data)
+        return page_of(request, queue, lambda page: StaffRedemptionOut(page, many=True).data)
 
 
 class VerifyView(StaffAPIView):
@@ -194,7 +194,10 @@ class DecisionView(StaffAPIView):
 
 
 DECISION_RESPONSES = responses(
-    StaffRedemptionOut, e404="redemption_not_found", e409="invalid_redemption_state"
+    StaffRedemptionOut,
+    e403="not_allowed",
+    e404="redemption_not_found",
+    e409="invalid_redemption_state",
 )
 
 

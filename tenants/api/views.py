@@ -47,7 +47,6 @@ class MerchantSearchView(APIView):
             merchants = merchants.filter(city__iexact=query["city"].strip())
         return page_of(
             request,
-            self,
             merchants.order_by("name", "pk"),
             lambda page: MerchantSearchOut(page, many=True, context={"request": request}).data,
         )
