@@ -84,7 +84,7 @@ class QueryBool(serializers.BooleanField):
 
     TRUE_VALUES = {"true"}
     FALSE_VALUES = {"false"}
-    NULL_VALUES: set[str] = set()
+    NULL_VALUES: set[str | None] = set()
 
 
 @extend_schema_field(

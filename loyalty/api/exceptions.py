@@ -58,7 +58,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def _handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.Throttled):
         # DRF's throttles and loyalty.ratelimit answer alike: one body, one header.
-        exc = RateLimited(retry_after=max(1, math.ceil(exc.wait or 1)))
+        exc = RateLimited(retry_after=max(1, math.ceil(getattr(exc, "wait", None) or 1)))
     if isinstance(exc, DomainError):
         return _domain_response(exc)
     if isinstance(exc, RequestDataTooBig):
