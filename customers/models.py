@@ -90,6 +90,12 @@ class OtpChallenge(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    language = models.CharField(
+        max_length=2,
+        choices=Customer.Language.choices,
+        default=Customer.Language.ARABIC,
+        help_text=_("The language the code was asked in: a new customer's language."),
+    )
 
     class Meta:
         indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]

@@ -164,6 +164,7 @@ def otp_request(
             created_at=now,
             expires_at=now + datetime.timedelta(seconds=settings.OTP_TTL_SECONDS),
             ip=ip,
+            language=language,
         )
         sms_send(to=phone, body=body, purpose=f"otp_{purpose}", secrets=[code])
     return challenge
@@ -213,8 +214,16 @@ def otp_verify(
 def customer_sign_in(*, phone: str, code: str) -> tuple[Customer, bool]:
     """Sign in (or up) with a code sent to the phone. Returns the customer and whether new."""
     phone = otp_verify(phone=phone, code=code)
+    asked_in = (
+        OtpChallenge.objects.filter(phone=phone, purpose=OtpChallenge.Purpose.LOGIN)
+        .order_by("-created_at")
+        .values_list("language", flat=True)
+        .first()
+    )
     with transaction.atomic():
-        customer, created = Customer.objects.get_or_create(phone=phone)
+        customer, created = Customer.objects.get_or_create(
+            phone=phone, defaults={"language": asked_in or Customer.Language.ARABIC}
+        )
     if not customer.is_active:
         raise DomainError("customer_inactive", "This account is closed.")
     return customer, created
@@ -235,7 +244,7 @@ def customer_update(*, customer: Customer, **fields: Any) -> Customer:
         raise DomainError("invalid", f"Cannot change: {', '.join(sorted(unknown))}.")
     if "time_zone" in fields and not time_zone_known(fields["time_zone"]):
         raise DomainError(
-            "invalid",
+            "unknown_time_zone",
             "Not a known time zone (IANA name, e.g. Asia/Amman).",
             fields={"time_zone": ["Not a known time zone."]},
         )

@@ -266,7 +266,7 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
         data = _body(request)
         entry = points_earn(
             membership_id=int(data.get("member_id") or 0),
-            amount=str(data.get("amount", "")),
+            amount=data.get("amount"),
             actor=staff_user(request),
             idempotency_key=f"counter:{data.get('attempt', '')}"[:100]
             if data.get("attempt")

@@ -4,7 +4,7 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 
 
 def qr_svg(data: str) -> bytes:
@@ -22,9 +22,12 @@ def qr_png(data: str) -> bytes:
 
 
 def qr_response(data: str, image_format: str) -> HttpResponse:
+    """The QR image as `svg` or `png`; any other format is not here (404)."""
     if image_format == "png":
         response = HttpResponse(qr_png(data), content_type="image/png")
-    else:
+    elif image_format == "svg":
         response = HttpResponse(qr_svg(data), content_type="image/svg+xml")
+    else:
+        raise Http404
     response["Cache-Control"] = "no-store"
     return response

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
 
 from loyalty.api.errors import error_response
@@ -29,6 +30,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return error_response("not_found", "Nothing is here.", status=404)
     return render(request, "404.html", status=404)
+
+
+@csrf_exempt  # answers every method with 404; a CSRF refusal would be an HTML 403
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Whatever no API route matched: 404 in the error shape, whatever DEBUG is (Django
+    answers its debug page instead of `handler404` when DEBUG is on)."""
+    return error_response("not_found", "Nothing is here.", status=404)
 
 
 def media(request: HttpRequest, path: str) -> HttpResponseBase:

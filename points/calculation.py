@@ -7,9 +7,12 @@ the fraction left after rounding is carried to the member's next purchase (a cap
 purchase carries nothing).
 """
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
+
+from loyalty.errors import DomainError
 
 from .models import Rounding
 
@@ -28,6 +31,53 @@ CURRENCY_DECIMALS = {
 }
 CURRENCY_AR = {"JOD": "دينار", "USD": "دولار", "EUR": "يورو", "SAR": "ريال", "AED": "درهم"}
 MAX_AMOUNT = Decimal("1000000")
+
+# Western, Arabic-Indic and Eastern Arabic-Indic (Persian) digits, and the Arabic decimal
+# separator: a phone keyboard set to Arabic types these, and they mean the same amount.
+_DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
+_ARABIC_TO_LATIN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+_AMOUNT = re.compile(r"[0-9]+(?:\.([0-9]+))?")
+# What the API schema says of an amount: a string, 1 to 7 digits, at most 3 decimals, not 0.
+AMOUNT_PATTERN = (
+    f"^(?=.*[1-9\u0661-\u0669\u06f1-\u06f9])[{_DIGITS}]{{1,7}}([.\u066b][{_DIGITS}]{{1,3}})?$"
+)
+
+
+def amount_parse(raw: object, currency: str) -> Decimal:
+    """A purchase amount as it comes in (API or counter): a string of digits with at most
+    the currency's decimals, more than zero. Numbers, exponents, signs and spaces are
+    refused (`"1e3"` is not 1,000); Arabic-Indic digits are read as digits."""
+    text = format(raw, "f") if isinstance(raw, Decimal) else raw  # Decimal: from our own code
+    match = _AMOUNT.fullmatch(text.translate(_ARABIC_TO_LATIN)) if isinstance(text, str) else None
+    if match is None:
+        raise DomainError(
+            "invalid_amount",
+            'An amount is a string of digits with a decimal point, e.g. "50.000".',
+            fields={"amount": ["Not an amount."]},
+        )
+    value = Decimal(match.group(0))
+    places = CURRENCY_DECIMALS.get(currency, 2)
+    if len(match.group(1) or "") > places:
+        raise DomainError(
+            "too_many_decimals",
+            f"{currency} amounts have at most {places} decimals.",
+            fields={"amount": [f"At most {places} decimals."]},
+        )
+    if value <= 0:
+        raise DomainError(
+            "invalid_amount",
+            "The amount must be more than zero.",
+            fields={"amount": ["Must be more than zero."]},
+        )
+    if value > MAX_AMOUNT:
+        raise DomainError(
+            "amount_too_large",
+            "The amount is larger than any purchase can be.",
+            fields={"amount": ["Too large."]},
+        )
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
 _ROUNDING = {
     Rounding.FLOOR: ROUND_FLOOR,
     Rounding.NEAREST: ROUND_HALF_UP,

@@ -88,6 +88,7 @@ class TierProgress:
     needed_for_next: Decimal | None
     needed_to_keep: Decimal | None
     review_on: datetime.date | None
+    basis: str = TierBasis.POINTS
 
 
 def tier_progress(membership: Membership, *, at: datetime.datetime) -> TierProgress:
@@ -109,6 +110,7 @@ def tier_progress(membership: Membership, *, at: datetime.datetime) -> TierProgr
         needed_for_next=max(next_tier.threshold - metric, Decimal("0")) if next_tier else None,
         needed_to_keep=keep,
         review_on=membership.tier_review_on,
+        basis=settings.tier_basis,
     )
 
 

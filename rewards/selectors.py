@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from points.models import Membership
 
-from .models import Redemption, Reward
+from .models import Redemption, Reward, RewardCategory
 
 
 def rewards_available(*, at: datetime.datetime) -> QuerySet[Reward]:
@@ -47,3 +47,7 @@ def redemption_by_code(code: str) -> Redemption | None:
         .filter(voucher_code=code.strip().upper())
         .first()
     )
+
+
+def category_exists(category_id: int) -> bool:
+    return RewardCategory.objects.filter(pk=category_id).exists()

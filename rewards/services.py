@@ -15,7 +15,7 @@ from django.utils import timezone
 from loyalty.errors import Conflict, DomainError, NotAllowed, NotFound
 from messaging.models import Event
 from messaging.outbox import outbox_add
-from points.idempotency import idempotency_claim
+from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, insufficient, memberships_lock
 from points.models import LedgerEntry, Membership
 from points.selectors import points_settings
@@ -79,10 +79,13 @@ def redemption_create(
     at = at or timezone.now()
     with transaction.atomic():
         claim = idempotency_claim(
-            idempotency_key, "redeem", {"membership": membership_id, "reward": reward_id}
+            idempotency_key,
+            "redeem",
+            {"membership": membership_id, "reward": reward_id},
+            caller=f"member:{membership_id}",
         )
         if claim.replay is not None:
-            return Redemption.objects.get(pk=claim.replay["redemption"])
+            return replayed(Redemption.objects.get(pk=claim.replay["redemption"]))
         membership = memberships_lock([membership_id])[membership_id]
         reward = (
             Reward.objects.select_for_update(of=("self",))

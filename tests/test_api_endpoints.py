@@ -27,7 +27,7 @@ def test_join_from_the_root_domain_by_slug_or_join_code(merchant_a, merchant_b) 
     assert (by_slug.status_code, by_slug.json()["merchant"]) == (201, "alpha-cafe")
     assert (by_code.status_code, by_code.json()["merchant"]) == (201, "beta-gym")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "merchant_not_found"
-    listed = root.get("/api/v1/me/memberships").json()
+    listed = root.get("/api/v1/me/memberships").json()["results"]
     assert sorted(m["merchant"] for m in listed) == ["alpha-cafe", "beta-gym"]
     assert all(m["current_points"] == 0 for m in listed)
 
@@ -45,7 +45,7 @@ def test_memberships_show_progress_and_points_expiring_soon(merchant_a, programm
             PointsSettings.objects.filter(pk=1).update(expiry_months=1)
             points_earn(membership_id=member["id"], amount="30.000")
 
-        [on_the_day] = api(ROOT, token).get("/api/v1/me/memberships").json()
+        [on_the_day] = api(ROOT, token).get("/api/v1/me/memberships").json()["results"]
         clock.move_to(dt.datetime(2026, 12, 2, 10, 0, tzinfo=AMMAN))
         # Yesterday's access token has expired: the app refreshes it.
         token = (
@@ -53,11 +53,11 @@ def test_memberships_show_progress_and_points_expiring_soon(merchant_a, programm
             .post("/api/v1/auth/token/refresh", {"refresh": tokens["refresh"]}, format="json")
             .json()["access"]
         )
-        [next_day] = api(ROOT, token).get("/api/v1/me/memberships").json()
+        [next_day] = api(ROOT, token).get("/api/v1/me/memberships").json()["results"]
 
     assert on_the_day["current_points"] == 300
     assert on_the_day["next_tier"]["name"] == "Silver"
-    assert on_the_day["points_to_next_tier"] == "200"
+    assert on_the_day["points_to_next_tier"] == 200
     assert (on_the_day["expiring_points"], on_the_day["expiring_first_on"]) == (0, None)
     assert (next_day["expiring_points"], next_day["expiring_first_on"]) == (300, "2027-01-01")
 
@@ -99,7 +99,7 @@ def test_a_customer_reads_and_forgets_their_devices_and_reads_a_redemption(
     device = root.post(
         "/api/v1/me/devices", {"token": "fcm-1", "platform": "android"}, format="json"
     ).json()
-    assert [d["id"] for d in root.get("/api/v1/me/devices").json()] == [device["id"]]
+    assert [d["id"] for d in root.get("/api/v1/me/devices").json()["results"]] == [device["id"]]
     assert root.delete(f"/api/v1/me/devices/{device['id']}").status_code == 204
     assert root.delete(f"/api/v1/me/devices/{device['id']}").status_code == 404
 

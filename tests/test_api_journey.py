@@ -66,7 +66,7 @@ def test_the_whole_journey_over_http(merchant_a) -> None:
     mine = customer.get("/api/v1/membership").json()
     assert (mine["current_points"], mine["total_earned"], mine["total_visits"]) == (750, 750, 1)
     assert mine["total_spend"] == "50.000"
-    rewards = customer.get("/api/v1/rewards").json()
+    rewards = customer.get("/api/v1/rewards").json()["results"]
     coffee = next(r for r in rewards if r["name"] == "Free Coffee")
     assert coffee["affordable"] and coffee["eligible"]
     redeemed = customer.post(f"/api/v1/rewards/{coffee['id']}/redeem", HTTP_IDEMPOTENCY_KEY="r1")
@@ -80,7 +80,7 @@ def test_the_whole_journey_over_http(merchant_a) -> None:
         "/api/v1/staff/vouchers/verify", {"code": voucher["voucher_code"].lower()}, format="json"
     )
     assert verified.json()["id"] == voucher["id"]
-    queue = cashier.get("/api/v1/staff/redemptions").json()
+    queue = cashier.get("/api/v1/staff/redemptions").json()["results"]
     assert [r["id"] for r in queue] == [voucher["id"]]
     approved = cashier.post(f"/api/v1/staff/redemptions/{voucher['id']}/approve")
     used = cashier.post(f"/api/v1/staff/redemptions/{voucher['id']}/use")
@@ -94,5 +94,5 @@ def test_the_whole_journey_over_http(merchant_a) -> None:
         ("redeem", -100),
         ("earn", 750),
     ]
-    everywhere = api(ROOT, signed_in["access"]).get("/api/v1/me/memberships").json()
+    everywhere = api(ROOT, signed_in["access"]).get("/api/v1/me/memberships").json()["results"]
     assert [(m["merchant"], m["current_points"]) for m in everywhere] == [("alpha-cafe", 650)]

@@ -6,7 +6,11 @@ from loyalty.api.base import StrictSerializer
 
 class OtpRequestIn(StrictSerializer):
     phone = serializers.CharField(max_length=32)
-    language = serializers.ChoiceField(choices=Customer.Language.choices, required=False)
+    language = serializers.ChoiceField(
+        choices=Customer.Language.choices,
+        required=False,
+        help_text="The SMS's language and a new customer's; else Accept-Language, else ar",
+    )
     device_token = serializers.CharField(
         max_length=500,
         required=False,

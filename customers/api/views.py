@@ -1,6 +1,7 @@
 """The customer's API on the root domain: sign-in, profile, devices, data."""
 
 from django.http import Http404
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
@@ -9,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import services
-from customers.models import Device
+from customers.models import Customer, Device
 from loyalty.api.base import CustomerAPIView, customer_of
-from loyalty.api.schema import responses
+from loyalty.api.pagination import PageQuery, page_of, query_of
+from loyalty.api.schema import paged, responses
 from loyalty.api.tokens import CUSTOMER, tokens_issue, tokens_refresh, tokens_revoke
 from loyalty.clientip import client_ip
 
@@ -37,6 +39,13 @@ class Public(APIView):
     throttle_scope = "auth"
 
 
+def asked_language(request: Request) -> str:
+    """The app's Accept-Language when it sends one (en or ar), else Arabic."""
+    if request.headers.get("Accept-Language"):
+        return translation.get_language_from_request(request._request)
+    return Customer.Language.ARABIC
+
+
 class OtpRequestView(Public):
     throttle_scope = "otp"
 
@@ -45,7 +54,7 @@ class OtpRequestView(Public):
         responses=responses(
             None,
             202,
-            e400="invalid_phone, phone_not_mobile, phone_country_not_served, invalid",
+            e422="invalid_phone, phone_not_mobile, phone_country_not_served",
             e502="sms_failed",
         ),
         summary="Send a sign-in code by SMS",
@@ -60,7 +69,7 @@ class OtpRequestView(Public):
         services.otp_request(
             phone=data.validated_data["phone"],
             ip=client_ip(request),
-            language=data.validated_data.get("language", "ar"),
+            language=data.validated_data.get("language") or asked_language(request),
             device_token=data.validated_data.get("device_token"),
         )
         return Response(status=status.HTTP_202_ACCEPTED)
@@ -70,7 +79,9 @@ class OtpVerifyView(Public):
     @extend_schema(
         request=OtpVerifyIn,
         responses=responses(
-            SignInOut, e400="otp_invalid, otp_expired, otp_attempts_exceeded, invalid_phone"
+            SignInOut,
+            e422="otp_invalid, otp_expired, otp_attempts_exceeded, invalid_phone, "
+            "customer_inactive",
         ),
         summary="Sign in with the code: returns access and refresh tokens",
         auth=[],
@@ -104,7 +115,7 @@ class TokenRefreshView(Public):
 
     @extend_schema(
         request=RefreshIn,
-        responses=responses(TokensOut, e400="token_invalid"),
+        responses=responses(TokensOut, e401="token_invalid"),
         summary="Rotate a refresh token",
         auth=[],
     )
@@ -121,7 +132,7 @@ class RevokeRefresh:
 
     @extend_schema(
         request=RefreshIn,
-        responses=responses(None, 204, e400="token_invalid"),
+        responses=responses(None, 204, e401="token_invalid"),
         summary="Sign out: the refresh token is revoked",
     )
     def post(self, request: Request) -> Response:
@@ -142,7 +153,7 @@ class ProfileView(CustomerAPIView):
 
     @extend_schema(
         request=ProfileIn,
-        responses=responses(CustomerOut, e400="invalid, birthday_locked"),
+        responses=responses(CustomerOut, e422="birthday_locked, unknown_time_zone"),
         summary="Change my profile",
     )
     def patch(self, request: Request) -> Response:
@@ -166,7 +177,7 @@ class PreferencesView(CustomerAPIView):
 
     @extend_schema(
         request=PreferencesSerializer,
-        responses=responses(PreferencesSerializer, e400="invalid"),
+        responses=responses(PreferencesSerializer),
         summary="Change my notification preferences (any subset of the fields)",
     )
     def patch(self, request: Request) -> Response:
@@ -191,7 +202,7 @@ class PhoneChangeRequestView(CustomerAPIView):
 
     @extend_schema(
         request=PhoneChangeRequestIn,
-        responses=responses(None, 202, e400="invalid_phone, phone_taken"),
+        responses=responses(None, 202, e409="phone_taken", e422="invalid_phone"),
         summary="Send a code to a new phone number",
     )
     def post(self, request: Request) -> Response:
@@ -208,7 +219,11 @@ class PhoneChangeRequestView(CustomerAPIView):
 class PhoneChangeConfirmView(CustomerAPIView):
     @extend_schema(
         request=PhoneChangeConfirmIn,
-        responses=responses(CustomerOut, e400="otp_invalid, otp_expired, phone_taken"),
+        responses=responses(
+            CustomerOut,
+            e409="phone_taken",
+            e422="otp_invalid, otp_expired, otp_attempts_exceeded, invalid_phone",
+        ),
         summary="Confirm the new phone number with its code",
     )
     def post(self, request: Request) -> Response:
@@ -221,10 +236,15 @@ class PhoneChangeConfirmView(CustomerAPIView):
 
 
 class DevicesView(CustomerAPIView):
-    @extend_schema(responses=responses(DeviceOut(many=True)), summary="My devices")
+    @extend_schema(
+        parameters=[PageQuery],
+        responses=responses(paged(DeviceOut, "DevicePage")),
+        summary="My devices",
+    )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         devices = Device.objects.filter(customer=customer_of(request)).order_by("-id")
-        return Response(DeviceOut(devices, many=True).data)
+        return page_of(request, devices, lambda page: DeviceOut(page, many=True).data)
 
     @extend_schema(
         request=DeviceIn, responses=responses(DeviceOut, 201), summary="Register a push token"

@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -159,7 +160,7 @@ def test_the_counter_awards_once_per_attempt(demo) -> None:
 
     assert first["points"] == second["points"] > 0
     assert first["balance"] == second["balance"] == before + first["points"]
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "too_many_decimals"
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "too_many_decimals"
 
 
 def test_the_join_poster_has_a_qr_and_a_pdf(demo) -> None:
@@ -359,3 +360,26 @@ def test_the_counter_verifies_a_voucher_then_marks_it_used(demo) -> None:
     with schema_context("cafe_aroma"):
         redemption.refresh_from_db()
         assert redemption.status == "used" and redemption.used_by is not None
+
+
+def test_the_counter_reads_arabic_digits_and_refuses_numbers_and_exponents(demo) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.earliest("pk")
+        before = member.current_points
+    client = signed_in("cashier")
+
+    def earn(amount: object, attempt: str) -> Any:
+        body = {"member_id": member.pk, "amount": amount, "attempt": attempt}
+        return client.post("/admin/counter/earn", body, content_type="application/json")
+
+    arabic = earn("١٠٫٥٠٠", "ar-1")
+    refused = [earn(amount, f"bad-{i}") for i, amount in enumerate(["1e3", 1000, " 5.000"])]
+
+    assert arabic.status_code == 200
+    assert arabic.json()["explanation"].startswith("10.500 JOD")
+    assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [
+        (400, "invalid_amount")
+    ] * 3
+    with schema_context("cafe_aroma"):
+        member.refresh_from_db()
+        assert member.current_points == before + arabic.json()["points"]

@@ -5,45 +5,125 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loyalty.errors import DomainError
+from points.calculation import AMOUNT_PATTERN
+from points.idempotency import KEY_PATTERN, is_replay
 
 from .permissions import IsCustomer, StaffCan
 from .tokens import CustomerAuthentication, CustomerPrincipal, StaffAuthentication
 
 
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know (computed ones included)."""
+    # An input serializer that refuses fields it does not know (computed ones included)
+    # and values of the wrong JSON type: "true" is not a boolean, "12" not an integer, 12
+    # not a string (DRF would coerce each). The schema says `additionalProperties: false`.
+    # (No docstring: the OpenAPI schema would show it on every input.)
+
+    json_types = True
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            if self.json_types:
+                wrong = {
+                    name: [message]
+                    for name, value in data.items()
+                    if (message := _wrong_type(self.fields[name], value))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
 
 
-class Money(serializers.DecimalField):
-    """Money as a string with 3 decimals (JOD); parsing is left to the services."""
+def _wrong_type(field: serializers.Field, value: Any) -> str | None:
+    if value is None:
+        return None  # the field's own allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool)
+    elif isinstance(field, serializers.IntegerField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(
+        field,
+        serializers.CharField
+        | serializers.ChoiceField
+        | serializers.DateField
+        | serializers.DateTimeField,
+    ):
+        ok = isinstance(value, str)
+    else:
+        return None
+    return None if ok else str(field.error_messages.get("invalid", "Not the right type."))
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=14, decimal_places=3, coerce_to_string=True, **kwargs)
+
+class QuerySerializer(StrictSerializer):
+    # Query parameters: strings by nature; unknown ones are refused all the same.
+
+    json_types = False
+
+
+class QueryInt(serializers.IntegerField):
+    """An integer query parameter: digits only (DRF would read "12.0" as 12)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryBool(serializers.BooleanField):
+    """A boolean query parameter: `true` or `false` (DRF would also read 1, yes, on...)."""
+
+    TRUE_VALUES = {"true"}
+    FALSE_VALUES = {"false"}
+    NULL_VALUES: set[str | None] = set()
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 11, "example": "50.000"}
+)
+class MoneyIn(serializers.Field):
+    """An amount as the client sent it, for the service's one parser (`amount_parse`):
+    a JSON number or a string with spaces is `invalid_amount` there, not coerced here."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.3f}"
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": KEY_PATTERN, "maxLength": 100},
+    "header",
+    description="A retry with the same key returns the first result, marked with "
+    "`Idempotent-Replayed: true`. Keys are yours alone, per operation.",
+)
+
+
 def idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not key.strip():
-        raise DomainError("invalid_idempotency_key", "The Idempotency-Key header is empty.")
-    return key
+    """The Idempotency-Key header; its form is checked where it is claimed."""
+    return request.headers.get("Idempotency-Key")
+
+
+def idempotent(response: Response, result: object) -> Response:
+    """Mark the answer to a retry (the first result, stored under its key)."""
+    if is_replay(result):
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def customer_of(request: Request) -> Any:

@@ -1,15 +1,19 @@
-"""Map every API exception to the one error shape with a stable code."""
+"""Map every API exception to the one error shape with a stable code (loyalty/errors.py
+`CODES` gives each code its status)."""
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from loyalty.errors import DomainError
+from loyalty.errors import CODES, DomainError
+from loyalty.ratelimit import RateLimited
 
 from .errors import error_body
 
@@ -21,7 +25,6 @@ _CODES = {
     exceptions.MethodNotAllowed: "method_not_allowed",
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "rate_limited",
     exceptions.ParseError: "malformed_request",
     exceptions.ValidationError: "invalid",
 }
@@ -35,13 +38,29 @@ def _flatten(detail: Any) -> Any:
     return str(detail)
 
 
+def _domain_response(exc: DomainError) -> Response:
+    refused = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, RateLimited):
+        refused["Retry-After"] = str(exc.retry_after)
+    return refused
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _handle(exc, context)
+    request = context.get("request")
+    if response is not None and request is not None:
+        # Errors are JSON even where the view renders something else (the schema's YAML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    return response
+
+
+def _handle(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, exceptions.Throttled):
+        # DRF's throttles and loyalty.ratelimit answer alike: one body, one header.
+        exc = RateLimited(retry_after=max(1, math.ceil(getattr(exc, "wait", None) or 1)))
     if isinstance(exc, DomainError):
-        refused = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            refused["Retry-After"] = str(retry_after)
-        return refused
+        return _domain_response(exc)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             error_body("request_too_large", "The request body is too large."), status=400
@@ -58,14 +77,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    wait = getattr(exc, "wait", None)
-    if isinstance(exc, exceptions.Throttled) and wait is not None:
-        response["Retry-After"] = str(int(wait) + 1)
-
     if isinstance(exc, exceptions.ValidationError):
         body = error_body("invalid", "Some fields are not valid.", _flatten(exc.detail))
     else:
-        code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+        own = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        code = (
+            own
+            if isinstance(own, str) and own in CODES
+            else next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+        )
         body = error_body(code, str(getattr(exc, "detail", exc)))
     response.data = body
     return response

@@ -29,6 +29,8 @@ from customers.models import Customer
 from loyalty.db import connection
 from loyalty.errors import DomainError
 
+WRONG_TOKEN_TYPE = "wrong_token_type"
+
 CUSTOMER = "customer"
 STAFF = "staff"
 
@@ -134,7 +136,13 @@ class _JWTAuthentication(BaseAuthentication):
 class CustomerAuthentication(_JWTAuthentication):
     def authenticate(self, request: Request) -> tuple[CustomerPrincipal, AccessToken] | None:
         token = self._token(request)
-        if token is None or token.get("typ") != CUSTOMER:
+        if token is None:
+            return None
+        if token.get("typ") == STAFF:
+            raise exceptions.AuthenticationFailed(
+                "This route takes a customer token, not a staff token.", code=WRONG_TOKEN_TYPE
+            )
+        if token.get("typ") != CUSTOMER:
             return None
         customer = Customer.objects.filter(pk=int(token["sub"]), is_active=True).first()
         if customer is None:
@@ -145,7 +153,13 @@ class CustomerAuthentication(_JWTAuthentication):
 class StaffAuthentication(_JWTAuthentication):
     def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
         token = self._token(request)
-        if token is None or token.get("typ") != STAFF:
+        if token is None:
+            return None
+        if token.get("typ") == CUSTOMER:
+            raise exceptions.AuthenticationFailed(
+                "This route takes a staff token, not a customer token.", code=WRONG_TOKEN_TYPE
+            )
+        if token.get("typ") != STAFF:
             return None
         if token.get("schema") != connection.schema_name:
             raise exceptions.AuthenticationFailed("This token belongs to another merchant.")

@@ -1,14 +1,14 @@
 """The member's inbox at this merchant (merchant host, customer token)."""
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty.api.base import CustomerAPIView
-from loyalty.api.schema import responses
+from loyalty.api.pagination import PageQuery, page_of, query_of
+from loyalty.api.schema import paged, responses
 from notifications import services
 from notifications.models import InboxItem
 from notifications.selectors import unread_count
@@ -37,33 +37,19 @@ class InboxItemOut(serializers.ModelSerializer):
         return item.read_at is not None
 
 
-INBOX_PAGE = inline_serializer(
-    name="InboxPage",
-    fields={
-        "count": serializers.IntegerField(),
-        "unread": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": InboxItemOut(many=True),
-    },
-)
+INBOX_PAGE = paged(InboxItemOut, "InboxPage", unread=serializers.IntegerField(min_value=0))
 COUNT = inline_serializer(name="UnreadCount", fields={"unread": serializers.IntegerField()})
 MARKED = inline_serializer(name="MarkedRead", fields={"marked": serializers.IntegerField()})
-
-
-class InboxPagination(PageNumberPagination):
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "page_size"
 
 
 class InboxView(CustomerAPIView):
     @extend_schema(
         responses=responses(INBOX_PAGE, e404="not_found"),
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        parameters=[PageQuery],
         summary="My messages from this merchant: unread first, then newest first",
     )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         membership = my_membership(request)
         items = (
             InboxItem.objects.filter(membership=membership)
@@ -72,11 +58,12 @@ class InboxView(CustomerAPIView):
             )
             .order_by("-is_unread", "-id")
         )
-        paginator = InboxPagination()
-        page = paginator.paginate_queryset(items, request, view=self)
-        response = paginator.get_paginated_response(InboxItemOut(page, many=True).data)
-        response.data["unread"] = unread_count(membership.pk)
-        return response
+        return page_of(
+            request,
+            items,
+            lambda page: InboxItemOut(page, many=True).data,
+            unread=unread_count(membership.pk),
+        )
 
 
 class UnreadCountView(CustomerAPIView):

@@ -98,7 +98,7 @@ def test_preferences_are_read_and_changed_per_channel_and_kind(member) -> None:
     zone = root.patch("/api/v1/me", {"time_zone": "Europe/Berlin"}, format="json")
     assert zone.json()["time_zone"] == "Europe/Berlin"
     wrong = root.patch("/api/v1/me", {"time_zone": "Mars/Olympus"}, format="json")
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "unknown_time_zone"
 
 
 def test_a_broadcast_that_cannot_be_sent_says_why_by_field(programme) -> None:

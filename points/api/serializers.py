@@ -1,10 +1,11 @@
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from loyalty.api.base import StrictSerializer, money
-from points.calculation import plain
-from points.models import LedgerEntry, Tier
+from loyalty.api.base import MoneyIn, QuerySerializer, StrictSerializer, money
+from points.models import LedgerEntry, Tier, TierBasis
 from points.selectors import MembershipSummary, phone_last_digits
 
 
@@ -43,8 +44,15 @@ class MembershipOut(serializers.Serializer):
     total_spend = serializers.CharField(help_text="Money, 3 decimals")
     tier = TierOut(allow_null=True)
     next_tier = TierOut(allow_null=True)
-    points_to_next_tier = serializers.CharField(allow_null=True)
-    needed_to_keep_tier = serializers.CharField(allow_null=True)
+    tier_basis = serializers.ChoiceField(
+        choices=TierBasis.choices, help_text="What tiers count: the *_tier fields of it are set"
+    )
+    points_to_next_tier = serializers.IntegerField(allow_null=True, min_value=0)
+    visits_to_next_tier = serializers.IntegerField(allow_null=True, min_value=0)
+    spend_to_next_tier = serializers.CharField(allow_null=True, help_text="Money")
+    points_to_keep_tier = serializers.IntegerField(allow_null=True, min_value=0)
+    visits_to_keep_tier = serializers.IntegerField(allow_null=True, min_value=0)
+    spend_to_keep_tier = serializers.CharField(allow_null=True, help_text="Money")
     tier_review_on = serializers.DateField(allow_null=True)
     expiring_points = serializers.IntegerField(help_text="Points expiring in the next 30 days")
     expiring_first_on = serializers.DateField(allow_null=True)
@@ -66,16 +74,24 @@ class MembershipOut(serializers.Serializer):
             "total_spend": money(m.total_spend),
             "tier": p.tier,
             "next_tier": p.next_tier,
-            "points_to_next_tier": _plain(p.needed_for_next),
-            "needed_to_keep_tier": _plain(p.needed_to_keep),
+            "tier_basis": p.basis,
+            **_by_basis("to_next_tier", p.needed_for_next, p.basis),
+            **_by_basis("to_keep_tier", p.needed_to_keep, p.basis),
             "tier_review_on": p.review_on,
             "expiring_points": summary.expiring_points,
             "expiring_first_on": summary.expiring_first_on,
         }
 
 
-def _plain(value: Any) -> str | None:
-    return None if value is None else plain(value)
+def _by_basis(suffix: str, value: Decimal | None, basis: str) -> dict[str, Any]:
+    """`points_<suffix>` and `visits_<suffix>` as integers, `spend_<suffix>` as money:
+    the one of the tier basis is set, the others are null."""
+    whole = None if value is None else int(value.to_integral_value(ROUND_CEILING))
+    return {
+        f"points_{suffix}": whole if basis == "points" else None,
+        f"visits_{suffix}": whole if basis == "visits" else None,
+        f"spend_{suffix}": money(value) if basis == "spend" else None,
+    }
 
 
 class LedgerEntryOut(serializers.ModelSerializer):
@@ -132,14 +148,27 @@ class StaffLoginIn(StrictSerializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class ScanIn(StrictSerializer):
-    token = serializers.CharField(max_length=500, required=False)
-    member_number = serializers.RegexField(r"^\d{6,12}$", required=False)
+class ScanTokenIn(StrictSerializer):
+    token = serializers.CharField(max_length=500, help_text="The card QR's content")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if bool(attrs.get("token")) == bool(attrs.get("member_number")):
-            raise serializers.ValidationError("Send either a card token or a member number.")
-        return attrs
+
+class ScanNumberIn(StrictSerializer):
+    member_number = serializers.RegexField(r"^[0-9]{6,12}$", help_text="Typed by hand")
+
+
+SCAN_IN = PolymorphicProxySerializer(
+    component_name="ScanIn",
+    serializers=[ScanTokenIn, ScanNumberIn],
+    resource_type_field_name=None,
+)
+
+
+def scan_in(data: Any) -> StrictSerializer:
+    """The card token or the member number (one of the two), checked."""
+    shape = ScanTokenIn if isinstance(data, dict) and "token" in data else ScanNumberIn
+    checked = shape(data=data)
+    checked.is_valid(raise_exception=True)
+    return checked
 
 
 class MemberOut(serializers.Serializer):
@@ -174,7 +203,9 @@ class MemberOut(serializers.Serializer):
 
 class EarnIn(StrictSerializer):
     member_id = serializers.IntegerField(min_value=1)
-    amount = serializers.CharField(max_length=20, help_text='Purchase amount, e.g. "50.000"')
+    amount = MoneyIn(
+        help_text='Purchase amount: a string with at most the currency\'s decimals, e.g. "50.000"'
+    )
     category_id = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -192,6 +223,6 @@ class AdjustIn(StrictSerializer):
     reason = serializers.CharField(max_length=255)
 
 
-class MemberFindIn(StrictSerializer):
+class MemberFindQuery(QuerySerializer):
     phone = serializers.CharField(max_length=32, required=False)
     member_number = serializers.RegexField(r"^\d{6,12}$", required=False)

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,12 +17,15 @@ from customers.api.views import Public, RevokeRefresh, TokenRefreshView
 from customers.services import phone_normalize
 from loyalty import lockout
 from loyalty.api.base import (
+    IDEMPOTENCY_KEY,
     CustomerAPIView,
     StaffAPIView,
     customer_of,
     idempotency_key,
+    idempotent,
     staff_of,
 )
+from loyalty.api.pagination import PageQuery, page_of, query_of
 from loyalty.api.schema import paged, responses
 from loyalty.api.tokens import STAFF, tokens_issue
 from loyalty.db import connection
@@ -38,6 +40,7 @@ from tenants.roles import can
 from tenants.selectors import merchant_current, merchants_active
 
 from .serializers import (
+    SCAN_IN,
     AdjustIn,
     CardOut,
     EarnIn,
@@ -45,13 +48,13 @@ from .serializers import (
     JoinAnyIn,
     JoinIn,
     LedgerEntryOut,
-    MemberFindIn,
+    MemberFindQuery,
     MemberOut,
     MembershipOut,
     ReferralOut,
-    ScanIn,
     StaffLoginIn,
     VoidIn,
+    scan_in,
 )
 
 LEDGER_PAGE = paged(LedgerEntryOut, "LedgerPage")
@@ -77,10 +80,12 @@ def membership_out(membership: Membership) -> dict:
 
 class MyMembershipsView(CustomerAPIView):
     @extend_schema(
-        responses=responses(MembershipOut(many=True)),
+        parameters=[PageQuery],
+        responses=responses(paged(MembershipOut, "MembershipPage")),
         summary="My memberships in every merchant, with balance, tier and progress",
     )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         customer = customer_of(request)
         result = []
         merchants = merchants_active().filter(customer_links__customer=customer)
@@ -89,12 +94,15 @@ class MyMembershipsView(CustomerAPIView):
                 membership = selectors.membership_for_customer(customer.pk)
                 if membership is not None:
                     result.append(membership_out(membership))
-        return Response(MembershipOut(result, many=True).data)
+        return page_of(request, result, lambda page: MembershipOut(page, many=True).data)
 
     @extend_schema(
         request=JoinAnyIn,
         responses=responses(
-            MembershipOut, 201, e400="invalid_referral_code", e404="merchant_not_found"
+            MembershipOut,
+            201,
+            e404="merchant_not_found",
+            e422="invalid_referral_code, customer_inactive, join_failed",
         ),
         summary="Join a merchant by its slug or the join code of its QR poster",
     )
@@ -122,7 +130,11 @@ class MyMembershipsView(CustomerAPIView):
 class JoinView(CustomerAPIView):
     @extend_schema(
         request=JoinIn,
-        responses=responses(MembershipOut, 201, e400="invalid_join_code, invalid_referral_code"),
+        responses=responses(
+            MembershipOut,
+            201,
+            e422="invalid_join_code, invalid_referral_code, customer_inactive, join_failed",
+        ),
         summary="Join this merchant (welcome bonus on the first join)",
         examples=[
             OpenApiExample(
@@ -175,24 +187,16 @@ class CardImageView(CustomerAPIView):
         return qr_response(card_token_make(my_membership(request)), image_format)
 
 
-class HistoryPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 20
-    max_page_size = 100
-    page_size_query_param = "page_size"
-
-
 class HistoryView(CustomerAPIView):
     @extend_schema(
         responses=responses(LEDGER_PAGE, e404="not_found"),
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        summary="My points history with explanations, newest first (cursor pages)",
+        parameters=[PageQuery],
+        summary="My points history with explanations, newest first",
     )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         entries = selectors.ledger_for_membership(my_membership(request))
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(LedgerEntryOut(page, many=True).data)
+        return page_of(request, entries, lambda page: LedgerEntryOut(page, many=True).data)
 
 
 class ReferralView(CustomerAPIView):
@@ -216,7 +220,7 @@ class ReferralView(CustomerAPIView):
 class StaffLoginView(Public):
     @extend_schema(
         request=StaffLoginIn,
-        responses=responses(TokensOut, e400="invalid_credentials"),
+        responses=responses(TokensOut, e401="invalid_credentials"),
         summary="Staff sign-in on this merchant's host",
         auth=[],
     )
@@ -246,13 +250,12 @@ class ScanView(StaffAPIView):
     throttle_scope = "lookup"
 
     @extend_schema(
-        request=ScanIn,
-        responses=responses(MemberOut, e400="qr_expired, qr_invalid", e404="member_not_found"),
+        request=SCAN_IN,
+        responses=responses(MemberOut, e404="member_not_found", e422="qr_expired, qr_invalid"),
         summary="Scan a card QR (or type a member number): the member's summary",
     )
     def post(self, request: Request) -> Response:
-        data = ScanIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = scan_in(request.data)
         membership: Membership | None
         if data.validated_data.get("token"):
             membership = card_token_read(data.validated_data["token"])
@@ -268,20 +271,25 @@ class MemberFindView(StaffAPIView):
     throttle_scope = "lookup"
 
     @extend_schema(
-        parameters=[OpenApiParameter("phone", str), OpenApiParameter("member_number", str)],
-        responses=responses(MemberOut, e400="invalid_phone, invalid", e404="member_not_found"),
-        summary="Find a member by phone or member number",
+        parameters=[MemberFindQuery],
+        responses=responses(
+            MemberOut,
+            e404="member_not_found",
+            e422="invalid_phone, phone_or_member_number_required",
+        ),
+        summary="Find a member by phone or member number (one of the two)",
     )
     def get(self, request: Request) -> Response:
-        data = MemberFindIn(data=request.query_params.dict())
-        data.is_valid(raise_exception=True)
+        query = query_of(request, MemberFindQuery)
         found: Membership | None
-        if data.validated_data.get("phone"):
-            found = selectors.membership_by_phone(phone_normalize(data.validated_data["phone"]))
-        elif data.validated_data.get("member_number"):
-            found = selectors.membership_by_number(data.validated_data["member_number"])
+        if bool(query.get("phone")) == bool(query.get("member_number")):
+            raise DomainError(
+                "phone_or_member_number_required", "Give a phone or a member number (one)."
+            )
+        if query.get("phone"):
+            found = selectors.membership_by_phone(phone_normalize(query["phone"]))
         else:
-            raise DomainError("invalid", "Give a phone or a member number.")
+            found = selectors.membership_by_number(query["member_number"])
         if found is None:
             raise NotFound("member_not_found", "No such member.")
         return Response(MemberOut(MemberOut.of(found)).data)
@@ -292,12 +300,13 @@ class EarnView(StaffAPIView):
 
     @extend_schema(
         request=EarnIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             EarnOut,
             201,
-            e400="invalid_amount, too_many_decimals, amount_too_large, below_minimum_purchase, "
-            "member_inactive",
+            e400="invalid_amount",
+            e422="too_many_decimals, amount_too_large, below_minimum_purchase, member_inactive, "
+            "unknown_category",
             e404="member_not_found",
             e409="idempotency_key_reused",
         ),
@@ -351,9 +360,15 @@ class EarnView(StaffAPIView):
             idempotency_key=idempotency_key(request),
         )
         member = Membership.objects.select_related("tier", "customer").get(pk=entry.membership_id)
-        return Response(
-            {"entry": LedgerEntryOut(entry).data, "member": MemberOut(MemberOut.of(member)).data},
-            status=status.HTTP_201_CREATED,
+        return idempotent(
+            Response(
+                {
+                    "entry": LedgerEntryOut(entry).data,
+                    "member": MemberOut(MemberOut.of(member)).data,
+                },
+                status=status.HTTP_201_CREATED,
+            ),
+            entry,
         )
 
 
@@ -362,12 +377,12 @@ class VoidView(StaffAPIView):
 
     @extend_schema(
         request=VoidIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             LedgerEntryOut,
             201,
-            e400="not_an_earn, already_voided, insufficient_points",
-            e403="void_window_passed",
+            e422="not_an_earn, already_voided, insufficient_points",
+            e403="void_window_passed, not_allowed",
             e404="entry_not_found",
             e409="idempotency_key_reused",
         ),
@@ -382,7 +397,9 @@ class VoidView(StaffAPIView):
             reason=data.validated_data.get("reason", ""),
             idempotency_key=idempotency_key(request),
         )
-        return Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED)
+        return idempotent(
+            Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED), entry
+        )
 
 
 class AdjustView(StaffAPIView):
@@ -390,11 +407,12 @@ class AdjustView(StaffAPIView):
 
     @extend_schema(
         request=AdjustIn,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             LedgerEntryOut,
             201,
-            e400="reason_required, invalid_points, insufficient_points",
+            e403="not_allowed",
+            e422="reason_required, invalid_points, insufficient_points",
             e404="member_not_found",
             e409="idempotency_key_reused",
         ),
@@ -409,7 +427,9 @@ class AdjustView(StaffAPIView):
             idempotency_key=idempotency_key(request),
             **data.validated_data,
         )
-        return Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED)
+        return idempotent(
+            Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED), entry
+        )
 
 
 class MemberHistoryView(StaffAPIView):
@@ -417,15 +437,13 @@ class MemberHistoryView(StaffAPIView):
 
     @extend_schema(
         responses=responses(LEDGER_PAGE, e404="not_found"),
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        summary="A member's points history",
+        parameters=[PageQuery],
+        summary="A member's points history, newest first",
     )
     def get(self, request: Request, pk: int) -> Response:
+        query_of(request, PageQuery)
         membership = Membership.objects.filter(pk=pk).first()
         if membership is None:
             raise Http404
-        paginator = HistoryPagination()
-        page = paginator.paginate_queryset(
-            selectors.ledger_for_membership(membership), request, view=self
-        )
-        return paginator.get_paginated_response(LedgerEntryOut(page, many=True).data)
+        entries = selectors.ledger_for_membership(membership)
+        return page_of(request, entries, lambda page: LedgerEntryOut(page, many=True).data)

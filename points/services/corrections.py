@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from loyalty.errors import DomainError, NotAllowed, NotFound
-from points.idempotency import idempotency_claim
+from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, LotConsumption, PointsLot
 from points.selectors import local_date, points_settings
@@ -31,9 +31,11 @@ def points_void(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        claim = idempotency_claim(idempotency_key, "void", {"entry": entry_id})
+        claim = idempotency_claim(
+            idempotency_key, "void", {"entry": entry_id}, caller=f"staff:{actor.pk}"
+        )
         if claim.replay is not None:
-            return LedgerEntry.objects.get(pk=claim.replay["entry"])
+            return replayed(LedgerEntry.objects.get(pk=claim.replay["entry"]))
         earn = LedgerEntry.objects.filter(pk=entry_id).first()
         if earn is None:
             raise NotFound("entry_not_found", "No such ledger entry.")
@@ -101,9 +103,10 @@ def points_adjust(
             idempotency_key,
             "adjust",
             {"membership": membership_id, "points": points, "reason": reason},
+            caller=f"staff:{actor.pk}",
         )
         if claim.replay is not None:
-            return LedgerEntry.objects.get(pk=claim.replay["entry"])
+            return replayed(LedgerEntry.objects.get(pk=claim.replay["entry"]))
         membership = memberships_lock([membership_id])[membership_id]
         entry = entry_record(
             membership=membership,

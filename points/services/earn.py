@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -8,35 +7,17 @@ from django.utils import timezone
 from loyalty.errors import DomainError, NotFound
 from messaging.models import Event
 from messaging.outbox import outbox_add
-from points.calculation import CURRENCY_DECIMALS, MAX_AMOUNT, Factor, earn_calculate, money
-from points.idempotency import idempotency_claim
+from points.calculation import Factor, amount_parse, earn_calculate, money
+from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
+from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
 from tenants.services import merchant_email_verified_require
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
-
-
-def amount_parse(amount: Decimal | str | int, currency: str) -> Decimal:
-    """A purchase amount: positive, at most the currency's decimals (3 for JOD)."""
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        raise DomainError("invalid_amount", "The amount is not a number.") from None
-    if not value.is_finite() or value <= 0:
-        raise DomainError("invalid_amount", "The amount must be more than zero.")
-    places = CURRENCY_DECIMALS.get(currency, 2)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise DomainError(
-            "too_many_decimals", f"{currency} amounts have at most {places} decimals."
-        )
-    if value > MAX_AMOUNT:
-        raise DomainError("amount_too_large", "The amount is larger than any purchase can be.")
-    return value.quantize(Decimal(1).scaleb(-places))
 
 
 def member_active(membership: Membership) -> None:
@@ -47,7 +28,7 @@ def member_active(membership: Membership) -> None:
 def points_earn(
     *,
     membership_id: int,
-    amount: Decimal | str,
+    amount: object,
     actor: User | None = None,
     idempotency_key: str | None = None,
     category_id: int | None = None,
@@ -62,18 +43,27 @@ def points_earn(
     merchant_email_verified_require(merchant)
     currency = merchant.currency
     value = amount_parse(amount, currency)
+    if category_id is not None and not category_exists(category_id):
+        raise DomainError(
+            "unknown_category",
+            "No reward category with this id.",
+            fields={"category_id": ["No such category."]},
+        )
     at = at or timezone.now()
     with transaction.atomic():
         claim = idempotency_claim(
             idempotency_key,
             "earn",
             {"membership": membership_id, "amount": str(value), "category": category_id},
+            caller=f"staff:{actor.pk}" if actor else "system",
         )
         if claim.replay is not None:
-            return LedgerEntry.objects.get(pk=claim.replay["entry"])
+            return replayed(LedgerEntry.objects.get(pk=claim.replay["entry"]))
         peek = Membership.objects.filter(pk=membership_id).values("referred_by_id").first()
         if peek is None:
-            raise NotFound("member_not_found", "No such member.")
+            raise NotFound(
+                "member_not_found", "No such member.", fields={"member_id": ["No such member."]}
+            )
         locked = memberships_lock([membership_id, *filter(None, [peek["referred_by_id"]])])
         membership = locked[membership_id]
         member_active(membership)
@@ -121,16 +111,17 @@ def points_earn(
         )
         bonuses = _referral_pay(membership, locked, settings, at) if first_purchase else 0
         tier_recheck(membership=membership, settings=settings, at=at)
-        outbox_add(
-            event=Event.POINTS_EARNED,
-            membership=membership,
-            points=calc.points,
-            bonus_points=bonuses,
-            balance=membership.current_points,
-            explanation=calc.sentence(),
-            explanation_ar=calc.sentence_ar(),
-            entry_id=entry.pk,
-        )
+        if calc.points or bonuses:  # a purchase capped to 0 tells the member nothing
+            outbox_add(
+                event=Event.POINTS_EARNED,
+                membership=membership,
+                points=calc.points,
+                bonus_points=bonuses,
+                balance=membership.current_points,
+                explanation=calc.sentence(),
+                explanation_ar=calc.sentence_ar(),
+                entry_id=entry.pk,
+            )
         claim.finish({"entry": entry.pk})
     return entry
 

@@ -154,7 +154,7 @@ def test_staff_login_refuses_wrong_passwords(merchant_a, programme) -> None:
         {"email": programme.cashier.email, "password": "nope"},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_credentials"
 
 

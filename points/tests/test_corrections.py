@@ -126,17 +126,31 @@ def test_the_same_key_with_other_input_is_refused(programme) -> None:
 
     with pytest.raises(DomainError) as reused:
         points_earn(membership_id=member.pk, amount="13.000", idempotency_key="pos-2")
-    with pytest.raises(DomainError) as other_operation:
-        redemption_create(
-            membership_id=member.pk,
-            reward_id=programme.free_coffee.pk,
-            idempotency_key="pos-2",
-        )
 
-    assert reused.value.code == other_operation.value.code == "idempotency_key_reused"
+    assert reused.value.code == "idempotency_key_reused"
     assert reused.value.status == 409
     member.refresh_from_db()
     assert member.current_points == 120
+
+
+def test_a_key_belongs_to_its_caller_and_operation(programme) -> None:
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="12.000")
+    redeemed = redemption_create(
+        membership_id=member.pk, reward_id=programme.free_coffee.pk, idempotency_key="pos-3"
+    )
+
+    earned = points_earn(
+        membership_id=member.pk, amount="12.000", idempotency_key="pos-3", actor=programme.cashier
+    )
+    by_manager = points_earn(
+        membership_id=member.pk, amount="12.000", idempotency_key="pos-3", actor=programme.manager
+    )
+
+    assert redeemed.points == 100 and earned.points == by_manager.points == 120
+    assert earned.pk != by_manager.pk
+    member.refresh_from_db()
+    assert member.current_points == 120 - 100 + 120 + 120
 
 
 def test_a_refused_request_can_be_retried_with_its_key(programme) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty.errors import DomainError
-from messaging.models import Outbox
+from messaging.models import Event, Outbox
 from points.models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings
 from points.services import membership_join, points_earn
 
@@ -159,6 +159,8 @@ def test_daily_cap_limits_a_members_points_per_day(programme) -> None:
     assert second.explanation["capped_by"] == "daily_cap"
     member.refresh_from_db()
     assert member.total_visits == 4
+    told = Outbox.objects.filter(membership_id=member.pk, event=Event.POINTS_EARNED)
+    assert sorted(o.context["points"] for o in told) == [50, 200, 200]  # no "0 points!"
 
 
 def test_the_best_campaign_multiplies_after_the_tier(programme) -> None:

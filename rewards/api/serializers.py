@@ -2,7 +2,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from loyalty.api.base import StrictSerializer, money
+from loyalty.api.base import QueryBool, QueryInt, StrictSerializer, money
+from loyalty.api.pagination import PageQuery
 from points.api.serializers import MemberOut
 from points.models import Membership
 from rewards.models import Redemption, Reward, RewardCategory
@@ -111,4 +112,16 @@ class RejectIn(StrictSerializer):
         choices=[Redemption.Status.PENDING, Redemption.Status.APPROVED],
         required=False,
         help_text="The state you decided on; pending unless withdrawing an approval",
+    )
+
+
+class RewardsQuery(PageQuery):
+    category = QueryInt(min_value=1, required=False, help_text="A reward category's id")
+    affordable = QueryBool(required=False, help_text="Only what I can redeem now")
+    eligible = QueryBool(required=False, help_text="Only what my tier allows")
+
+
+class QueueQuery(PageQuery):
+    status = serializers.ChoiceField(
+        choices=Redemption.Status.choices, required=False, help_text="pending unless set"
     )

@@ -8,19 +8,30 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty.api.base import (
+    IDEMPOTENCY_KEY,
     CustomerAPIView,
     StaffAPIView,
     idempotency_key,
+    idempotent,
     staff_of,
 )
-from loyalty.api.schema import responses
-from loyalty.errors import NotFound
+from loyalty.api.pagination import PageQuery, page_of, query_of
+from loyalty.api.schema import paged, responses
+from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_response
 from points.api.views import my_membership
 from rewards import selectors, services
 from rewards.models import Redemption
 
-from .serializers import RedemptionOut, RejectIn, RewardOut, StaffRedemptionOut, VerifyIn
+from .serializers import (
+    QueueQuery,
+    RedemptionOut,
+    RejectIn,
+    RewardOut,
+    RewardsQuery,
+    StaffRedemptionOut,
+    VerifyIn,
+)
 
 REDEEM_ERRORS = (
     "reward_inactive, reward_not_yet_available, reward_expired, tier_too_low, "
@@ -30,28 +41,32 @@ REDEEM_ERRORS = (
 
 class RewardsView(CustomerAPIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("category", int),
-            OpenApiParameter("affordable", bool, description="Only what I can redeem now"),
-            OpenApiParameter("eligible", bool, description="Only what my tier allows"),
-        ],
-        responses=responses(RewardOut(many=True)),
+        parameters=[RewardsQuery],
+        responses=responses(
+            paged(RewardOut, "RewardPage"), e404="not_found", e422="unknown_category"
+        ),
         summary="This merchant's rewards (for members), marked affordable and eligible for me",
     )
     def get(self, request: Request) -> Response:
+        query = query_of(request, RewardsQuery)
         membership = my_membership(request)
-        rewards = selectors.rewards_available(at=timezone.now())
-        category = request.query_params.get("category")
-        if category:
-            if not category.isdigit():
-                return Response(RewardOut([], many=True).data)
-            rewards = rewards.filter(category_id=int(category))
+        rewards = selectors.rewards_available(at=timezone.now()).order_by(
+            "points_cost", "name", "pk"
+        )
+        if "category" in query:
+            if not selectors.category_exists(query["category"]):
+                raise DomainError(
+                    "unknown_category",
+                    "No reward category with this id.",
+                    fields={"category": ["No such category."]},
+                )
+            rewards = rewards.filter(category_id=query["category"])
         items = [RewardOut.of(r, membership, request) for r in rewards]
-        if request.query_params.get("affordable") in ("true", "1"):
+        if query.get("affordable"):
             items = [i for i in items if i["affordable"] and i["eligible"] and i["in_stock"]]
-        if request.query_params.get("eligible") in ("true", "1"):
+        if query.get("eligible"):
             items = [i for i in items if i["eligible"]]
-        return Response(RewardOut(items, many=True).data)
+        return page_of(request, items, lambda page: RewardOut(page, many=True).data)
 
 
 class RewardView(CustomerAPIView):
@@ -67,11 +82,11 @@ class RewardView(CustomerAPIView):
 class RedeemView(CustomerAPIView):
     @extend_schema(
         request=None,
-        parameters=[OpenApiParameter("Idempotency-Key", str, "header")],
+        parameters=[IDEMPOTENCY_KEY],
         responses=responses(
             RedemptionOut,
             201,
-            e400=REDEEM_ERRORS,
+            e422=REDEEM_ERRORS,
             e404="not_found, reward_not_found",
             e409="idempotency_key_reused",
         ),
@@ -82,14 +97,21 @@ class RedeemView(CustomerAPIView):
         redemption = services.redemption_create(
             membership_id=membership.pk, reward_id=pk, idempotency_key=idempotency_key(request)
         )
-        return Response(RedemptionOut(redemption).data, status=status.HTTP_201_CREATED)
+        return idempotent(
+            Response(RedemptionOut(redemption).data, status=status.HTTP_201_CREATED), redemption
+        )
 
 
 class MyRedemptionsView(CustomerAPIView):
-    @extend_schema(responses=responses(RedemptionOut(many=True)), summary="My redemptions")
+    @extend_schema(
+        parameters=[PageQuery],
+        responses=responses(paged(RedemptionOut, "RedemptionPage"), e404="not_found"),
+        summary="My redemptions, newest first",
+    )
     def get(self, request: Request) -> Response:
+        query_of(request, PageQuery)
         redemptions = selectors.redemptions_of_member(my_membership(request)).order_by("-id")
-        return Response(RedemptionOut(redemptions[:200], many=True).data)
+        return page_of(request, redemptions, lambda page: RedemptionOut(page, many=True).data)
 
 
 def my_redemption(request: Request, pk: int) -> Redemption:
@@ -135,16 +157,14 @@ class QueueView(StaffAPIView):
     staff_permission = "redemptions.view"
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=list(Redemption.Status.values))],
-        responses=responses(StaffRedemptionOut(many=True)),
+        parameters=[QueueQuery],
+        responses=responses(paged(StaffRedemptionOut, "StaffRedemptionPage")),
         summary="Redemptions: the pending queue (oldest first) or by status",
     )
     def get(self, request: Request) -> Response:
-        wanted = request.query_params.get("status", Redemption.Status.PENDING)
-        if wanted not in Redemption.Status.values:
-            wanted = Redemption.Status.PENDING
-        queue = selectors.redemptions_queue(status=wanted)[:200]
-        return Response(StaffRedemptionOut(queue, many=True).data)
+        query = query_of(request, QueueQuery)
+        queue = selectors.redemptions_queue(status=query.get("status", Redemption.Status.PENDING))
+        return page_of(request, queue, lambda page: StaffRedemptionOut(page, many=True).data)
 
 
 class VerifyView(StaffAPIView):
@@ -174,7 +194,10 @@ class DecisionView(StaffAPIView):
 
 
 DECISION_RESPONSES = responses(
-    StaffRedemptionOut, e404="redemption_not_found", e409="invalid_redemption_state"
+    StaffRedemptionOut,
+    e403="not_allowed",
+    e404="redemption_not_found",
+    e409="invalid_redemption_state",
 )
 
 

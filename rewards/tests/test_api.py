@@ -29,9 +29,9 @@ def test_rewards_are_marked_affordable_and_eligible(merchant_a, programme) -> No
         Reward.objects.create(name="Hidden", points_cost=1, is_active=False)
     client, _ = joined(merchant_a, "+962796660001", programme, points=150)
 
-    rewards = {r["name"]: r for r in client.get("/api/v1/rewards").json()}
-    affordable = client.get("/api/v1/rewards", {"affordable": "true"}).json()
-    by_category = client.get("/api/v1/rewards", {"category": programme.drinks.pk}).json()
+    rewards = {r["name"]: r for r in client.get("/api/v1/rewards").json()["results"]}
+    affordable = client.get("/api/v1/rewards", {"affordable": "true"}).json()["results"]
+    by_category = client.get("/api/v1/rewards", {"category": programme.drinks.pk}).json()["results"]
 
     assert set(rewards) == {"Free Coffee", "Mug"}
     assert (rewards["Free Coffee"]["affordable"], rewards["Free Coffee"]["eligible"]) == (
@@ -52,7 +52,7 @@ def test_redeem_refusals_speak_in_codes(merchant_a, programme) -> None:
     poor = client.post(f"/api/v1/rewards/{coffee}/redeem")
     missing = client.post("/api/v1/rewards/99999/redeem")
 
-    assert poor.status_code == 400 and poor.json()["error"]["code"] == "insufficient_points"
+    assert poor.status_code == 422 and poor.json()["error"]["code"] == "insufficient_points"
     assert poor.json()["error"]["fields"] == {"available": 50, "needed": 100}
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "reward_not_found"
 
@@ -76,7 +76,7 @@ def test_cancel_returns_points(merchant_a, programme) -> None:
 
     assert cancelled.json()["status"] == "cancelled"
     assert client.get("/api/v1/membership").json()["current_points"] == 100
-    mine = client.get("/api/v1/redemptions").json()
+    mine = client.get("/api/v1/redemptions").json()["results"]
     assert [(r["id"], r["status"]) for r in mine] == [(redemption["id"], "cancelled")]
 
 
@@ -100,7 +100,7 @@ def test_staff_reject_names_what_they_saw(merchant_a, programme) -> None:
     assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "invalid_redemption_state"
     assert meant.json()["status"] == "rejected" and meant.json()["member"]["current_points"] == 100
-    rejected = staff.get("/api/v1/staff/redemptions", {"status": "rejected"}).json()
+    rejected = staff.get("/api/v1/staff/redemptions", {"status": "rejected"}).json()["results"]
     assert [r["id"] for r in rejected] == [redemption["id"]]
     unknown = staff.post("/api/v1/staff/vouchers/verify", {"code": "ZZZZZZZZ"}, format="json")
     assert unknown.json()["error"]["code"] == "voucher_not_found"

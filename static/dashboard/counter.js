@@ -58,7 +58,10 @@
   $("award").addEventListener("click", async () => {
     if (!member || busy) return;
     const amount = $("amount").value.trim();
-    if (!/^\d+(\.\d{1,3})?$/.test(amount)) { showError(t.amount); return; }
+    // Arabic-Indic digits and the Arabic decimal separator are amounts too (the server reads them).
+    if (!/^[0-9\u0660-\u0669\u06f0-\u06f9]+([.\u066b][0-9\u0660-\u0669\u06f0-\u06f9]{1,3})?$/.test(amount)) {
+      showError(t.amount); return;
+    }
     const purchase = member.id + ":" + amount;
     if (tried !== null && tried !== purchase) attempt = freshKey();  // not a retry
     tried = purchase;

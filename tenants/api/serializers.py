@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from loyalty.api.pagination import PageQuery
 from tenants.models import Merchant
 from tenants.selectors import merchant_url
 
@@ -33,3 +34,11 @@ class MerchantSearchOut(MerchantProfileSerializer):
 
     def get_api_base(self, merchant: Merchant) -> str:
         return merchant_url(self.context["request"], merchant) + "/api/v1/"
+
+
+class MerchantSearchQuery(PageQuery):
+    q = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, help_text="Name (English or Arabic)"
+    )
+    category = serializers.ChoiceField(choices=Merchant.Category.choices, required=False)
+    city = serializers.CharField(max_length=80, required=False, allow_blank=True)

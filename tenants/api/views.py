@@ -1,15 +1,16 @@
 from django.db.models import Q
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loyalty.api.schema import errors
+from loyalty.api.pagination import page_of, query_of
+from loyalty.api.schema import paged, responses
 from tenants.selectors import merchants_active
 
-from .serializers import MerchantProfileSerializer, MerchantSearchOut
+from .serializers import MerchantProfileSerializer, MerchantSearchOut, MerchantSearchQuery
 
 
 class MerchantProfileView(APIView):
@@ -29,28 +30,26 @@ class MerchantSearchView(APIView):
     authentication_classes: list[type] = []
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="Name (English or Arabic)"),
-            OpenApiParameter("category", str),
-            OpenApiParameter("city", str),
-        ],
-        responses={200: MerchantSearchOut(many=True), **errors(e429="rate_limited")},
+        parameters=[MerchantSearchQuery],
+        responses=responses(paged(MerchantSearchOut, "MerchantPage")),
         summary="Find merchants by name, category and city",
         auth=[],
     )
     def get(self, request: Request) -> Response:
+        query = query_of(request, MerchantSearchQuery)
         merchants = merchants_active()
-        q = request.query_params.get("q", "").strip()[:80]
+        q = query.get("q", "").strip()
         if q:
             merchants = merchants.filter(Q(name__icontains=q) | Q(name_ar__icontains=q))
-        if request.query_params.get("category"):
-            merchants = merchants.filter(category=request.query_params["category"])
-        if request.query_params.get("city"):
-            merchants = merchants.filter(city__iexact=request.query_params["city"].strip())
-        data = MerchantSearchOut(
-            merchants.order_by("name")[:50], many=True, context={"request": request}
-        ).data
-        return Response(data)
+        if query.get("category"):
+            merchants = merchants.filter(category=query["category"])
+        if query.get("city", "").strip():
+            merchants = merchants.filter(city__iexact=query["city"].strip())
+        return page_of(
+            request,
+            merchants.order_by("name", "pk"),
+            lambda page: MerchantSearchOut(page, many=True, context={"request": request}).data,
+        )
 
 
 class MerchantDetailView(APIView):
@@ -58,7 +57,7 @@ class MerchantDetailView(APIView):
     authentication_classes: list[type] = []
 
     @extend_schema(
-        responses={200: MerchantSearchOut, **errors(e404="not_found")},
+        responses=responses(MerchantSearchOut, e404="not_found"),
         summary="A merchant's public profile",
         auth=[],
     )
