@@ -89,6 +89,7 @@ CODES: dict[str, ErrorCode] = {
     "redemption_limit_reached": ErrorCode(422, "The member redeemed this reward enough."),
     "out_of_stock": ErrorCode(422, "The reward is out of stock."),
     "broadcast_invalid": ErrorCode(422, "The broadcast cannot be sent as it is."),
+    "email_check_invalid": ErrorCode(422, "The email confirmation link is not valid."),
     # 429, 5xx
     "rate_limited": ErrorCode(429, "Too many requests: wait `retry_after` seconds."),
     "otp_country_budget": ErrorCode(429, "The country's hourly budget of codes is spent."),

@@ -109,7 +109,7 @@ def test_the_staff_api_locks_the_same_way_with_retry_after(merchant_a) -> None:
     answers = [api_login(merchant_a.host, merchant_a.owner_email, "guess") for _ in range(8)]
     right = api_login(merchant_a.host, merchant_a.owner_email, PASSWORD)
 
-    assert [a.status_code for a in answers] == [400] * (LIMIT - 1) + [429] * (9 - LIMIT)
+    assert [a.status_code for a in answers] == [401] * (LIMIT - 1) + [429] * (9 - LIMIT)
     assert right.status_code == 429
     error = right.json()["error"]
     assert error["code"] == "rate_limited"

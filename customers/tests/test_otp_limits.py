@@ -70,7 +70,7 @@ def refused(response, code: str, retry_after: int) -> None:
 def test_codes_go_only_to_mobile_numbers_of_the_countries_served(phone, code) -> None:
     before = SentMessage.objects.count()
     response = request_code(phone)
-    assert response.status_code == 400
+    assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == code and "phone" in error["fields"]
     assert SentMessage.objects.count() == before
