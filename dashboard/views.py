@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from loyalty.admin_sites import merchant_site
+from loyalty.api.parsers import json_request_body
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_svg
 from points.card import card_token_read
@@ -223,21 +224,11 @@ def _refused(error: DomainError) -> JsonResponse:
     )
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise DomainError("malformed_request", "The request is not valid JSON.")
-    return data
-
-
 @require_POST
 def counter_lookup(request: HttpRequest) -> JsonResponse:
     require(request, "members.lookup")
     try:
-        data = _body(request)
+        data = json_request_body(request)
         membership: Membership | None
         if data.get("token"):
             membership = card_token_read(str(data["token"]))
@@ -256,7 +247,7 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
     tap or a retry of the same attempt never awards twice."""
     require(request, "points.earn")
     try:
-        data = _body(request)
+        data = json_request_body(request)
         entry = points_earn(
             membership_id=int(data.get("member_id") or 0),
             amount=str(data.get("amount", "")),
@@ -284,7 +275,7 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
 def counter_voucher(request: HttpRequest) -> JsonResponse:
     require(request, "redemptions.view")
     try:
-        data = _body(request)
+        data = json_request_body(request)
         redemption = redemption_by_code(str(data.get("code", "")))
         if redemption is None:
             raise NotFound("voucher_not_found", "No voucher with this code.")

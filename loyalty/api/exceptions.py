@@ -44,7 +44,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return refused
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("request_too_large", "The request body is too large."), status=400
+            error_body("request_too_large", "The request body is too large."), status=413
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
