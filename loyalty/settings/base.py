@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.dbpool import search_path_reset
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -113,9 +115,28 @@ WSGI_APPLICATION = "loyalty.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@localhost/loyalty")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# Keep connections open between requests: reconnecting costs more than the request.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections (README, "Connection budget"). With DATABASE_POOL_SIZE > 0 the process
+# keeps a pool of at most that many (Django's psycopg pool): a request borrows one and
+# gives it back when it ends, so a web process never holds more than its threads; the
+# web server sets it to its threads per process. With 0 (Celery's prefork children,
+# commands) each thread keeps its own connection DATABASE_CONN_MAX_AGE seconds.
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=0)
+if DATABASE_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_SIZE,
+        # Sized to the threads, a request never waits; this bounds the wait if it must.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+        # A connection comes back with the last merchant's search_path; django-tenants
+        # sets it again on the next checkout, and the reset makes a checkout that set
+        # none see the public schema only, never the previous merchant.
+        "reset": search_path_reset,
+    }
+else:
+    # Reconnecting costs more than the request: keep the connection between requests.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
