@@ -224,6 +224,14 @@ def _refused(error: DomainError) -> JsonResponse:
     )
 
 
+def _member_id(value: object) -> int:
+    """The member the page chose: a primary key, or the one refusal that names it."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise DomainError("invalid", str(_("Choose a member and an amount.")))
+    return int(text)
+
+
 @require_POST
 def counter_lookup(request: HttpRequest) -> JsonResponse:
     require(request, "members.lookup")
@@ -249,7 +257,7 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
     try:
         data = json_request_body(request)
         entry = points_earn(
-            membership_id=int(data.get("member_id") or 0),
+            membership_id=_member_id(data.get("member_id")),
             amount=str(data.get("amount", "")),
             actor=staff_user(request),
             idempotency_key=f"counter:{data.get('attempt', '')}"[:100]
@@ -257,9 +265,8 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
             else None,
         )
     except DomainError as error:
+        # The service's own refusal (a setting to fix, a blocked member...), as it said it.
         return _refused(error)
-    except (TypeError, ValueError):
-        return _refused(DomainError("invalid", "Choose a member and an amount."))
     return JsonResponse(
         {
             "points": entry.points,
