@@ -24,4 +24,7 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
 
 USER loyalty
 EXPOSE 8000
-CMD ["gunicorn", "loyalty.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+# 4 processes x 4 threads, each process with a pool of 4 connections (README,
+# "Connection budget").
+ENV DATABASE_POOL_SIZE=4
+CMD ["gunicorn", "loyalty.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4"]

@@ -169,8 +169,9 @@ class Supervisor:
     def manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "manage.py", *args], env=self.env, cwd=ROOT, check=True)
 
-    def spawn(self, name: str, argv: list[str]) -> None:
-        self.children[name] = subprocess.Popen(argv, env=self.env, cwd=ROOT, start_new_session=True)
+    def spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> None:
+        env = {**self.env, **(extra_env or {})}
+        self.children[name] = subprocess.Popen(argv, env=env, cwd=ROOT, start_new_session=True)
 
     def wait(self) -> str:
         while True:
@@ -190,6 +191,42 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+# The web server of `make run`: gunicorn, WEB_WORKERS processes of WEB_THREADS threads.
+# runserver gave every request a thread with a connection of its own, so a burst of 50
+# requests exhausted PostgreSQL's connections. Here each process has a pool of
+# WEB_THREADS connections (DATABASE_POOL_SIZE): the web server holds at most
+# WEB_WORKERS x WEB_THREADS, whatever arrives (README, "Connection budget").
+WEB_WORKERS = int(os.environ.get("WEB_WORKERS", "2"))
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))
+
+
+def web_server(address: str, *, reload: bool = True) -> tuple[list[str], dict[str, str]]:
+    """The command and the environment that serve the product on `address` (host:port);
+    with `reload`, workers restart when the code changes."""
+    argv = [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "loyalty.wsgi:application",
+        "--bind",
+        address,
+        "--workers",
+        str(WEB_WORKERS),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(WEB_THREADS),
+        # Ctrl-C waits at most this long for requests under way.
+        "--graceful-timeout",
+        "5",
+        "--access-logfile",
+        "-",
+    ]
+    if reload:
+        argv.append("--reload")
+    return argv, {"DATABASE_POOL_SIZE": str(WEB_THREADS)}
 
 
 def _banner(env: dict[str, str], port: str, logins: str) -> None:
@@ -235,7 +272,8 @@ def run(port: str) -> int:
             text=True,
         ).stdout
         host = os.environ.get("HOST", "127.0.0.1")
-        supervisor.spawn("web", [PYTHON, "manage.py", "runserver", f"{host}:{port}"])
+        web, web_env = web_server(f"{host}:{port}")
+        supervisor.spawn("web", web, extra_env=web_env)
         schedule = str(services.folder / "celerybeat-schedule")
         celery = [PYTHON, "-m", "celery", "-A", "loyalty"]
         supervisor.spawn("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"])

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
 from unfold.forms import ActionForm
-from unfold.widgets import UnfoldAdminTextInputWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminTextInputWidget
 
 from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
@@ -30,6 +30,7 @@ from notifications.models import InboxItem
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
 from points.selectors import phone_shown, phone_whole_for, tier_progress
+from points.validation import weekdays_parse
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
 from tenants import services as tenant_services
@@ -335,9 +336,62 @@ class TierAdmin(RoleAdmin):
     list_display = ("name", "name_ar", "rank", "threshold", "multiplier")
 
 
+WEEKDAY_CHOICES = [
+    ("1", _("Monday")),
+    ("2", _("Tuesday")),
+    ("3", _("Wednesday")),
+    ("4", _("Thursday")),
+    ("5", _("Friday")),
+    ("6", _("Saturday")),
+    ("7", _("Sunday")),
+]
+
+
+class CampaignForm(forms.ModelForm):
+    """Weekdays as checkboxes, stored as ISO numbers ("5,6"); the rest of the rules are
+    the model's (points.validation.campaign_validate), by field."""
+
+    weekdays = forms.MultipleChoiceField(
+        label=_("days of the week"),
+        choices=WEEKDAY_CHOICES,
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("For a weekly campaign."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "name",
+            "name_ar",
+            "kind",
+            "multiplier",
+            "weekdays",
+            "start_time",
+            "end_time",
+            "starts_on",
+            "ends_on",
+            "tiers",
+            "reward_categories",
+            "is_active",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        try:
+            days = weekdays_parse(self.instance.weekdays or "")
+        except ValueError:  # stored before days were checkboxes: chosen again
+            days = []
+        self.initial["weekdays"] = [str(day) for day in days]
+
+    def clean_weekdays(self) -> str:
+        return ",".join(sorted(self.cleaned_data["weekdays"]))
+
+
 @admin.register(Campaign, site=merchant_site)
 class CampaignAdmin(RoleAdmin):
     view_permission = edit_permission = "campaigns.edit"
+    form = CampaignForm
     list_display = (
         "name",
         "kind",

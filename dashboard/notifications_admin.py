@@ -6,8 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -256,8 +255,10 @@ class BroadcastAdmin(RoleAdmin):
         back = HttpResponseRedirect(
             reverse("merchant_admin:notifications_broadcast_change", args=[object_id])
         )
+        broadcast = self.get_object(request, str(object_id))  # None for a bad or unknown id
+        if broadcast is None:
+            raise Http404
         if request.method != "POST":  # a link shows what will happen; the form sends
-            broadcast = get_object_or_404(Broadcast, pk=object_id)
             if broadcast.status != Broadcast.Status.DRAFT:
                 messages.info(request, _("This broadcast has already been sent."))
                 return back
@@ -271,7 +272,7 @@ class BroadcastAdmin(RoleAdmin):
             }
             return TemplateResponse(request, "dashboard/broadcast_send.html", context)
         try:
-            broadcast = services.broadcast_send(broadcast_id=int(object_id))
+            broadcast = services.broadcast_send(broadcast_id=broadcast.pk)
             messages.success(
                 request,
                 _("Sending to %(count)s member(s).") % {"count": broadcast.audience_size},

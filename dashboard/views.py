@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from unfold.widgets import BASE_INPUT_CLASSES
 
 from loyalty.admin_sites import merchant_site
+from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_svg
@@ -230,21 +231,19 @@ def _refused(error: DomainError) -> JsonResponse:
     )
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise DomainError("malformed_request", "The request is not valid JSON.")
-    return data
+def _member_id(value: object) -> int:
+    """The member the page chose: a primary key, or the one refusal that names it."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise DomainError("invalid", str(_("Choose a member and an amount.")))
+    return int(text)
 
 
 @require_POST
 def counter_lookup(request: HttpRequest) -> JsonResponse:
     require(request, "members.lookup")
     try:
-        data = _body(request)
+        data = json_request_body(request)
         membership: Membership | None
         if data.get("token"):
             membership = card_token_read(str(data["token"]))
@@ -263,9 +262,9 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
     tap or a retry of the same attempt never awards twice."""
     require(request, "points.earn")
     try:
-        data = _body(request)
+        data = json_request_body(request)
         entry = points_earn(
-            membership_id=int(data.get("member_id") or 0),
+            membership_id=_member_id(data.get("member_id")),
             amount=data.get("amount"),
             actor=staff_user(request),
             idempotency_key=f"counter:{data.get('attempt', '')}"[:100]
@@ -273,9 +272,8 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
             else None,
         )
     except DomainError as error:
+        # The service's own refusal (a setting to fix, a blocked member...), as it said it.
         return _refused(error)
-    except (TypeError, ValueError):
-        return _refused(DomainError("invalid", "Choose a member and an amount."))
     return JsonResponse(
         {
             "points": entry.points,
@@ -291,7 +289,7 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
 def counter_voucher(request: HttpRequest) -> JsonResponse:
     require(request, "redemptions.view")
     try:
-        data = _body(request)
+        data = json_request_body(request)
         redemption = redemption_by_code(str(data.get("code", "")))
         if redemption is None:
             raise NotFound("voucher_not_found", "No voucher with this code.")

@@ -160,6 +160,11 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     change_password_form = AdminPasswordChangeForm
     list_display = ("username", "email", "first_name", "last_name", "is_active", "last_login")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting follows every foreign key to User, merchant tables included, which
+        # do not exist in the public schema: deactivate instead, as the merchants do.
+        return False
+
 
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     pass

@@ -24,7 +24,7 @@ CODES: dict[str, ErrorCode] = {
     # 400: the request does not fit the schema
     "invalid": ErrorCode(400, "A field is missing, unknown or not valid (see `fields`)."),
     "malformed_request": ErrorCode(400, "The body is not valid JSON."),
-    "request_too_large": ErrorCode(400, "The request body is too large."),
+    "request_too_large": ErrorCode(413, "The request body is too large."),
     "invalid_amount": ErrorCode(400, "An amount is not a positive decimal string."),
     "invalid_idempotency_key": ErrorCode(400, "The Idempotency-Key header is not valid."),
     # 401: who is calling is not known
@@ -56,6 +56,7 @@ CODES: dict[str, ErrorCode] = {
     "invalid_redemption_state": ErrorCode(409, "The redemption is no longer in that state."),
     "broadcast_already_sent": ErrorCode(409, "The broadcast was already sent."),
     "phone_taken": ErrorCode(409, "Another account has this phone number."),
+    "setting_invalid": ErrorCode(409, "A programme setting cannot be used: fix it first."),
     # 422: fits the schema, refused by a rule
     "too_many_decimals": ErrorCode(422, "More decimals than the currency has."),
     "amount_too_large": ErrorCode(422, "Larger than any purchase can be."),

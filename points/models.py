@@ -87,6 +87,11 @@ class PointsSettings(models.Model):
     def __str__(self) -> str:
         return f"{self.points_per_unit} points per unit"
 
+    def clean(self) -> None:
+        from points.validation import points_settings_validate  # it reads these models
+
+        points_settings_validate(self)
+
 
 class Tier(models.Model):
     name = models.CharField(max_length=40)
@@ -113,6 +118,11 @@ class Tier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.multiplier}x)"
+
+    def clean(self) -> None:
+        from points.validation import tier_validate  # it reads these models
+
+        tier_validate(self)
 
 
 class Campaign(models.Model):
@@ -145,6 +155,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.multiplier}x)"
+
+    def clean(self) -> None:
+        from points.validation import campaign_validate  # it reads these models
+
+        campaign_validate(self)
 
 
 class Membership(models.Model):

@@ -14,6 +14,7 @@ from tenants.roles import can
 from tenants.selectors import merchant_timezone
 
 from .models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings, Tier, TierBasis
+from .validation import campaign_usable, weekdays_parse
 
 Kind = LedgerEntry.Kind
 
@@ -133,7 +134,7 @@ def campaign_best(
         .order_by("-multiplier", "pk")
     )
     for campaign in candidates:
-        if _campaign_applies(campaign, local, tier, category_id):
+        if campaign_usable(campaign) and _campaign_applies(campaign, local, tier, category_id):
             return campaign
     return None
 
@@ -149,8 +150,9 @@ def _campaign_applies(
         return False
     if campaign.kind == Campaign.Kind.DATES:
         return True
-    days = {int(d) for d in campaign.weekdays.replace(" ", "").split(",") if d}
-    if local.isoweekday() not in days or not (campaign.start_time and campaign.end_time):
+    if local.isoweekday() not in weekdays_parse(campaign.weekdays):
+        return False
+    if campaign.start_time is None or campaign.end_time is None:
         return False
     return campaign.start_time <= local.time() < campaign.end_time
 

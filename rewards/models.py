@@ -68,6 +68,11 @@ class Reward(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.points_cost} points)"
 
+    def clean(self) -> None:
+        from rewards.validation import reward_validate  # it reads this model
+
+        reward_validate(self)
+
 
 class Redemption(models.Model):
     class Status(models.TextChoices):

@@ -63,7 +63,7 @@ def _handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         return _domain_response(exc)
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("request_too_large", "The request body is too large."), status=400
+            error_body("request_too_large", "The request body is too large."), status=413
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

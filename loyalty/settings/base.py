@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.dbpool import search_path_reset
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -77,6 +79,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    # Refuses NUL characters, oversized bodies and unreadable forms before anything else.
+    "loyalty.guard.RequestGuardMiddleware",
     "loyalty.middleware.MerchantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,9 +120,28 @@ WSGI_APPLICATION = "loyalty.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@localhost/loyalty")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# Keep connections open between requests: reconnecting costs more than the request.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections (README, "Connection budget"). With DATABASE_POOL_SIZE > 0 the process
+# keeps a pool of at most that many (Django's psycopg pool): a request borrows one and
+# gives it back when it ends, so a web process never holds more than its threads; the
+# web server sets it to its threads per process. With 0 (Celery's prefork children,
+# commands) each thread keeps its own connection DATABASE_CONN_MAX_AGE seconds.
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=0)
+if DATABASE_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_SIZE,
+        # Sized to the threads, a request never waits; this bounds the wait if it must.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+        # A connection comes back with the last merchant's search_path; django-tenants
+        # sets it again on the next checkout, and the reset makes a checkout that set
+        # none see the public schema only, never the previous merchant.
+        "reset": search_path_reset,
+    }
+else:
+    # Reconnecting costs more than the request: keep the connection between requests.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
@@ -253,7 +276,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.CheckedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "loyalty.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "loyalty.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["loyalty.api.throttles.ScopedThrottle"],
@@ -275,7 +298,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The schema is public: a token of either kind is neither needed nor read.
+    # The schema and its docs are public: no token, of any kind, is read there.
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

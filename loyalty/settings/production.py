@@ -8,6 +8,10 @@ from .base import env
 
 DEBUG = False
 DEMO_MODE = False
+# Connections: the web server sets DATABASE_POOL_SIZE to its threads per process, so web
+# holds workers x threads connections; a Celery worker one per prefork child. Their sum,
+# over every container, stays under PostgreSQL's max_connections (README, "Connection
+# budget"; docker-compose.yml shows the sums).
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -25,12 +25,12 @@ def test_the_openapi_schema_and_docs_are_served(merchant_a, host_client) -> None
     assert client.get("/api/docs/").status_code == 200
 
 
-def test_an_oversized_body_is_refused_with_400(merchant_a) -> None:
+def test_an_oversized_body_is_refused_with_413(merchant_a) -> None:
     from tests.api import api
 
     huge = '{"phone": "' + "9" * (3 * 1024 * 1024) + '"}'
     response = api("localhost").post(
         "/api/v1/auth/otp/request", data=huge, content_type="application/json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"

@@ -52,6 +52,22 @@ def test_compose_runs_every_process_on_the_same_settings() -> None:
     assert "beat" in services["beat"]["command"]
 
 
+def test_compose_stays_within_the_connection_budget() -> None:
+    """Web processes x threads (one pooled connection each) + the worker's children,
+    with room for commands, under PostgreSQL's default max_connections (100)."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    web = services["web"]["environment"]
+
+    def default(value: str) -> int:  # "${WEB_THREADS:-4}" -> 4
+        return int(re.fullmatch(r"\$\{\w+:-(\d+)\}", value)[1])  # type: ignore[index]
+
+    workers, threads = default(web["WEB_WORKERS"]), default(web["WEB_THREADS"])
+    assert default(web["DATABASE_POOL_SIZE"]) == threads
+    worker = services["worker"]["command"]
+    concurrency = int(worker[worker.index("--concurrency") + 1])
+    assert workers * threads + concurrency + 10 <= 100
+
+
 def test_every_environment_variable_the_settings_read_is_documented() -> None:
     documented = (ROOT / ".env.example").read_text()
     source = "\n".join(p.read_text() for p in (ROOT / "loyalty" / "settings").glob("*.py"))

@@ -12,6 +12,7 @@ from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
+from points.validation import points_settings_usable, tier_usable
 from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
 from tenants.services import merchant_email_verified_require
@@ -67,7 +68,8 @@ def points_earn(
         locked = memberships_lock([membership_id, *filter(None, [peek["referred_by_id"]])])
         membership = locked[membership_id]
         member_active(membership)
-        settings = points_settings()
+        settings = points_settings_usable(points_settings())
+        tier_usable(membership.tier)
         if value < settings.min_purchase:
             raise DomainError(
                 "below_minimum_purchase",

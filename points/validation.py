@@ -1,0 +1,211 @@
+"""What a merchant's programme settings may hold.
+
+Checked when an owner saves them (the models' `clean()`, which the dashboard's forms
+call; errors by field) and again when the counter reads them (`points_earn`), since
+rows written before a rule existed are still in the database. docs/ledger.md, "Settings
+that cannot be read", says what the counter does with each.
+"""
+
+import logging
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from loyalty.errors import Conflict
+
+if TYPE_CHECKING:
+    from points.models import Campaign, PointsSettings, Tier
+
+logger = logging.getLogger(__name__)
+
+MULTIPLIER_MIN = Decimal("1")
+MULTIPLIER_MAX = Decimal("10")
+RATE_MAX = Decimal("10000")
+MONTHS_MAX = 120
+WEEKDAYS = range(1, 8)  # ISO: 1 = Monday ... 7 = Sunday
+
+
+def _raise(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationError({field: ValidationError(text) for field, text in errors.items()})
+
+
+def _multiplier_error(value: Decimal | None) -> str | None:
+    if value is None or MULTIPLIER_MIN <= value <= MULTIPLIER_MAX:
+        return None
+    return _("A multiplier is between %(low)s and %(high)s.") % {
+        "low": MULTIPLIER_MIN,
+        "high": MULTIPLIER_MAX,
+    }
+
+
+def weekdays_parse(text: str) -> list[int]:
+    """ISO weekdays from their stored form ("5,6"); ValueError when any is not one."""
+    days = [int(part) for part in text.replace(" ", "").split(",") if part]
+    if not days or any(day not in WEEKDAYS for day in days):
+        raise ValueError(text)
+    return sorted(set(days))
+
+
+def points_settings_validate(settings: "PointsSettings") -> None:
+    from points.models import Rounding, TierBasis
+
+    errors: dict[str, str] = {}
+    rate = settings.points_per_unit
+    if rate is not None and not Decimal("0") < rate <= RATE_MAX:
+        errors["points_per_unit"] = _(
+            "Points per currency unit are more than 0 and at most %(max)s."
+        ) % {"max": RATE_MAX}
+    if settings.rounding not in Rounding.values:
+        errors["rounding"] = _("Choose how points are rounded.")
+    if settings.tier_basis not in TierBasis.values:
+        errors["tier_basis"] = _("Choose what tiers count.")
+    if settings.min_purchase is not None and settings.min_purchase < 0:
+        errors["min_purchase"] = _("The minimum purchase cannot be negative.")
+    for field in ("max_points_per_purchase", "daily_earn_cap", "redemption_expiry_days"):
+        value = getattr(settings, field)
+        if value is not None and value < 1:
+            errors[field] = _("At least 1; leave it empty for no limit.")
+    for field in ("expiry_months", "tier_window_months"):
+        value = getattr(settings, field)
+        if value is not None and not 1 <= value <= MONTHS_MAX:
+            errors[field] = _("Between 1 and %(max)s months; leave it empty for never.") % {
+                "max": MONTHS_MAX
+            }
+    _raise(errors)
+
+
+def tier_validate(tier: "Tier") -> None:
+    """The tier's own values, and its place among the other tiers: a higher rank needs a
+    higher threshold and never earns less (its multiplier is at least the one below)."""
+    errors: dict[str, str] = {}
+    if (problem := _multiplier_error(tier.multiplier)) is not None:
+        errors["multiplier"] = problem
+    if tier.threshold is not None and tier.threshold < 0:
+        errors["threshold"] = _("The threshold cannot be negative.")
+    if tier.rank is not None and "threshold" not in errors:
+        others = type(tier).objects.exclude(pk=tier.pk) if tier.pk else type(tier).objects.all()
+        below = others.filter(rank__lt=tier.rank).order_by("-rank").first()
+        above = others.filter(rank__gt=tier.rank).order_by("rank").first()
+        if tier.threshold is not None:
+            if below is not None and tier.threshold <= below.threshold:
+                errors["threshold"] = _("More than %(tier)s's threshold (%(value)s).") % {
+                    "tier": below.name,
+                    "value": below.threshold,
+                }
+            elif above is not None and tier.threshold >= above.threshold:
+                errors["threshold"] = _("Less than %(tier)s's threshold (%(value)s).") % {
+                    "tier": above.name,
+                    "value": above.threshold,
+                }
+        if tier.multiplier is not None and "multiplier" not in errors:
+            if below is not None and tier.multiplier < below.multiplier:
+                errors["multiplier"] = _("At least %(tier)s's multiplier (%(value)s).") % {
+                    "tier": below.name,
+                    "value": below.multiplier,
+                }
+            elif above is not None and tier.multiplier > above.multiplier:
+                errors["multiplier"] = _("At most %(tier)s's multiplier (%(value)s).") % {
+                    "tier": above.name,
+                    "value": above.multiplier,
+                }
+    _raise(errors)
+
+
+def campaign_validate(campaign: "Campaign") -> None:
+    from points.models import Campaign
+
+    errors: dict[str, str] = {}
+    if (problem := _multiplier_error(campaign.multiplier)) is not None:
+        errors["multiplier"] = problem
+    if campaign.kind == Campaign.Kind.WEEKLY:
+        try:
+            weekdays_parse(campaign.weekdays or "")
+        except ValueError:
+            errors["weekdays"] = _("Choose at least one day of the week.")
+        if campaign.start_time is None:
+            errors["start_time"] = _("A weekly campaign starts at a time of day.")
+        if campaign.end_time is None:
+            errors["end_time"] = _("A weekly campaign ends at a time of day.")
+        elif campaign.start_time is not None and campaign.end_time <= campaign.start_time:
+            errors["end_time"] = _("The end is after the start, on the same day.")
+    elif campaign.kind == Campaign.Kind.DATES:
+        if campaign.starts_on is None:
+            errors["starts_on"] = _("A date-range campaign has a first day.")
+        if campaign.ends_on is None:
+            errors["ends_on"] = _("A date-range campaign has a last day.")
+        elif campaign.starts_on is not None and campaign.ends_on < campaign.starts_on:
+            errors["ends_on"] = _("The last day is on or after the first day.")
+    else:
+        errors["kind"] = _("Choose every week or a date range.")
+    _raise(errors)
+
+
+def campaign_usable(campaign: "Campaign") -> bool:
+    """Whether the counter can apply a stored campaign; one that cannot is skipped (the
+    purchase earns without it) and logged, naming the campaign to fix."""
+    try:
+        campaign_validate(campaign)
+    except ValidationError as invalid:
+        logger.warning(
+            "campaign %s (%s) skipped at the counter: %s",
+            campaign.pk,
+            campaign.name,
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.message_dict.items()),
+        )
+        return False
+    return True
+
+
+def points_settings_usable(settings: "PointsSettings") -> "PointsSettings":
+    """The stored settings as the counter applies them. Without a valid rate there is no
+    award: `setting_invalid`, naming the setting. Any other unreadable setting is applied
+    as if it were not set (floor rounding, no cap, no expiry...) and logged."""
+    from points.models import Rounding, TierBasis
+
+    try:
+        points_settings_validate(settings)
+    except ValidationError as invalid:
+        problems = invalid.message_dict
+        if "points_per_unit" in problems:
+            raise Conflict(
+                "setting_invalid",
+                _(
+                    "Points settings: “points per currency unit” is %(value)s, which cannot "
+                    "be used. An owner fixes it in Points settings; no points were awarded."
+                )
+                % {"value": settings.points_per_unit},
+                fields={"setting": "points_settings.points_per_unit"},
+            ) from None
+        logger.warning("points settings applied without: %s", ", ".join(sorted(problems)))
+        unset = {
+            "rounding": Rounding.FLOOR,
+            "tier_basis": TierBasis.POINTS,
+            "min_purchase": Decimal("0"),
+            "redemption_expiry_days": 7,
+        }
+        for field in problems:
+            setattr(settings, field, unset.get(field))
+    return settings
+
+
+def tier_usable(tier: "Tier | None") -> None:
+    """A member's tier whose multiplier cannot be used stops the award (`setting_invalid`,
+    naming the tier): any other multiplier would book a wrong number of points."""
+    if tier is not None and _multiplier_error(tier.multiplier) is not None:
+        raise Conflict(
+            "setting_invalid",
+            _(
+                "The tier %(tier)s has a multiplier of %(value)s, outside %(low)s to %(high)s. "
+                "An owner fixes it in Tiers; no points were awarded."
+            )
+            % {
+                "tier": tier.name,
+                "value": tier.multiplier,
+                "low": MULTIPLIER_MIN,
+                "high": MULTIPLIER_MAX,
+            },
+            fields={"setting": f"tier.{tier.pk}.multiplier"},
+        )
