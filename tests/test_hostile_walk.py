@@ -180,6 +180,7 @@ def test_no_route_answers_5xx_to_hostile_input(merchant_a, programme, monkeypatc
             "code": merchant_a.merchant.join_code,
             "token": "bm90LWEtdG9rZW4",
             "uidb64": "MQ",
+            "rest": "v1/nowhere",
             "image_format": "png",
             "app_label": "auth",
             "url": "nothing-here/",
