@@ -1,11 +1,16 @@
-"""Log filters. A request line names its path, and a set-password link (a staff
-invitation or a password reset) carries its token in the path: the token is replaced
-before the line is written, so the server log never holds a way into an account."""
+"""Log filters. A request line names its path, and a one-time link (a staff invitation,
+a password reset, the sign-in link after signup, the owner's email check) carries its
+token in the path: the token is replaced before the line is written, so the server log
+never holds a way into an account. A test checks that every route with a token in its
+path is covered."""
 
 import logging
 import re
 
-SECRET_PATH = re.compile(r"(/admin/(?:reset|invite)/[^/\s\"]+/)(?!set-password/)[^/\s\"]+")
+SECRET_PATH = re.compile(
+    r"(/admin/(?:reset|invite)/[^/\s\"]+/|/admin/welcome/|/signup/verify/)"
+    r"(?!set-password/)[^/\s\"?]+"
+)
 
 
 def redact_secret_paths(text: str) -> str:
