@@ -116,7 +116,7 @@ def poster(request: HttpRequest) -> TemplateResponse:
         "merchant": merchant_current(),
         "join_url": url,
         "qr": qr_svg(url).decode(),
-        "title": "Join poster",
+        "title": _("Join poster"),
     }
     return TemplateResponse(request, "dashboard/poster.html", context)
 
@@ -198,7 +198,7 @@ def counter(request: HttpRequest) -> TemplateResponse:
     require(request, "points.earn")
     context = {
         **merchant_site.each_context(request),
-        "title": "Counter",
+        "title": _("Counter"),
         "currency": merchant_current().currency,
         "attempt": uuid.uuid4().hex,
         # The page's own words, in the staff member's language.

@@ -14,6 +14,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.forms import OTPAuthenticationFormMixin
 from unfold.admin import ModelAdmin
@@ -31,6 +33,12 @@ from loyalty import lockout
 class LockoutAuthenticationForm(AuthenticationForm):
     """The sign-in form under the lockout policy (loyalty/lockout.py): a locked account
     is told when it may try again."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Staff sign in with their email: say so, and let phones offer the email keyboard.
+        self.fields["username"].label = _("Email")
+        self.fields["username"].widget.attrs.update({"inputmode": "email"})
 
     def clean(self) -> dict[str, Any]:
         try:
@@ -110,7 +118,7 @@ class PlatformAdminSite(UnfoldAdminSite):
 
 
 class MerchantAdminSite(UnfoldAdminSite):
-    index_title = "Dashboard"
+    index_title = _("Dashboard")
     settings_name = "UNFOLD_MERCHANT"
     login_form = LockoutAuthenticationForm
     login_template = "dashboard/login.html"
@@ -147,6 +155,8 @@ class MerchantAdminSite(UnfoldAdminSite):
             # A banner on every page until the owner confirms the email address.
             context["owner_email_unverified"] = not merchant.email_verified
             context["owner_email"] = merchant.contact_email
+            # Kept whole, left to right, inside an Arabic sentence.
+            context["owner_email_isolated"] = format_html("<bdi>{}</bdi>", merchant.contact_email)
         return context
 
 
