@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from loyalty.clientip import address_key
 from loyalty.errors import DomainError
 from loyalty.ratelimit import cooldown, hit
 from messaging.sms import sms_send
@@ -119,7 +120,7 @@ def _otp_limits(phone: str, ip: str | None, device: str | None) -> None:
     cooldown(f"otp:{phone}", seconds=settings.OTP_RESEND_SECONDS)
     hit(f"otp:phone:{phone}", limit=settings.OTP_SENDS_PER_PHONE_PER_HOUR, window=hour)
     if ip:
-        hit(f"otp:ip:{ip}", limit=settings.OTP_SENDS_PER_IP_PER_HOUR, window=hour)
+        hit(f"otp:ip:{address_key(ip)}", limit=settings.OTP_SENDS_PER_IP_PER_HOUR, window=hour)
     hit(f"otp:prefix:{phone[:7]}", limit=settings.OTP_SENDS_PER_PREFIX_PER_HOUR, window=hour)
     region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
     hit(

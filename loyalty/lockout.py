@@ -6,7 +6,7 @@ refuses `authenticate()` while an account is locked. The policy:
 
 * The key is the account *and* the client's address: `<schema>:<email>` (staff users
   live in each merchant's schema, so one email at two merchants is two accounts) with
-  `loyalty.clientip.client_ip` (the address the deployment trusts). An attacker
+  `loyalty.clientip.client_key` (the address the deployment trusts; IPv6 by /64). An attacker
   spraying from many addresses locks only their own addresses, never the real user.
 * LOGIN_FAILURE_LIMIT failures in a row lock that account from that address for
   LOGIN_LOCKOUT_SECONDS; each further lockout within a day doubles the wait, up to
@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from loyalty.clientip import client_ip
+from loyalty.clientip import client_key
 from loyalty.db import connection
 
 STRIKES_KEPT_SECONDS = 24 * 3600
@@ -45,7 +45,7 @@ def account_of(request: Any, credentials: dict[str, Any] | None = None) -> str:
 
 
 def _strikes_key(request: Any, credentials: dict[str, Any] | None = None) -> str:
-    who = f"{account_of(request, credentials)}|{client_ip(request)}"
+    who = f"{account_of(request, credentials)}|{client_key(request)}"
     return "lockout-strikes:" + hashlib.sha256(who.encode()).hexdigest()
 
 

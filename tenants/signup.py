@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from loyalty.clientip import client_ip
+from loyalty.clientip import client_key
 from loyalty.db import connection
 from loyalty.errors import DomainError
 from loyalty.ratelimit import RateLimited, hit
@@ -57,7 +57,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         # Each merchant costs a schema: attempts are counted per client address.
         try:
             hit(
-                f"signup:ip:{client_ip(request)}",
+                f"signup:ip:{client_key(request)}",
                 limit=settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR,
                 window=3600,
             )

@@ -215,7 +215,7 @@ AXES_HANDLER = "loyalty.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "loyalty.lockout.account_of"
-AXES_CLIENT_IP_CALLABLE = "loyalty.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "loyalty.clientip.client_key"
 AXES_COOLOFF_TIME = "loyalty.lockout.cool_off"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -268,7 +268,8 @@ UPLOAD_IMAGE_MAX_SIDE = 4096
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 REST_FRAMEWORK = {
-    # Throttles count loyalty.clientip.client_ip (TRUSTED_PROXIES), not DRF's NUM_PROXIES.
+    # Throttles count loyalty.clientip.client_key (TRUSTED_PROXIES, IPv6 by /64), not
+    # DRF's NUM_PROXIES.
     # Customer and staff JWTs only: a dashboard session cookie is no API credential.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "loyalty.api.tokens.CustomerAuthentication",
