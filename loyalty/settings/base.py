@@ -211,6 +211,14 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+# ...and per account from any address: from LOGIN_ACCOUNT_FAILURE_LIMIT failures on
+# (forgotten after LOGIN_ACCOUNT_WINDOW_SECONDS without one), each attempt waits 1, 2,
+# 4... seconds up to LOGIN_ACCOUNT_DELAY_MAX_SECONDS; addresses that signed in to the
+# account within LOGIN_KNOWN_ADDRESS_DAYS are not slowed.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=10)
+LOGIN_ACCOUNT_WINDOW_SECONDS = env.int("LOGIN_ACCOUNT_WINDOW_SECONDS", default=3600)
+LOGIN_ACCOUNT_DELAY_MAX_SECONDS = env.int("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", default=60)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
 AXES_HANDLER = "loyalty.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

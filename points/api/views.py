@@ -229,11 +229,12 @@ class StaffLoginView(Public):
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"].lower()
         user = authenticate(request, username=email, password=data.validated_data["password"])
-        seconds = lockout.seconds_refused(request)
-        if seconds is not None:
-            raise RateLimited(retry_after=seconds, message=lockout.refusal_message(seconds))
+        refused = lockout.refusal(request)
+        if refused is not None:
+            raise RateLimited(retry_after=refused[0], message=refused[1])
         if user is None or not user.is_active or not can(user, "members.view"):
             raise DomainError("invalid_credentials", "Wrong email or password.")
+        lockout.signed_in(request, user)
         return Response(tokens_issue(kind=STAFF, subject_id=user.pk, schema=connection.schema_name))
 
 
