@@ -259,9 +259,17 @@ def customer_update(*, customer: Customer, **fields: Any) -> Customer:
 
 
 def phone_change_request(*, customer: Customer, phone: str, ip: str | None = None) -> None:
+    """Send a code to the new number. Whether the number already has an account is not
+    told here (anyone signed in could test numbers one by one): the code is sent either
+    way, within the code limits and the customer's own hourly limit, and `phone_taken`
+    answers only the confirmation, to whoever holds the number's code."""
     phone = phone_normalize(phone)
-    if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
-        raise DomainError("phone_taken", "This number belongs to another account.")
+    otp_phone_check(phone)
+    hit(
+        f"phone-change:customer:{customer.pk}",
+        limit=settings.PHONE_CHANGES_PER_CUSTOMER_PER_HOUR,
+        window=3600,
+    )
     otp_request(
         phone=phone,
         purpose=OtpChallenge.Purpose.CHANGE_PHONE,

@@ -329,6 +329,8 @@ OTP_RESEND_SECONDS = 60
 OTP_SENDS_PER_PHONE_PER_HOUR = 5
 OTP_SENDS_PER_IP_PER_HOUR = env.int("OTP_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_SENDS_PER_PREFIX_PER_HOUR = env.int("OTP_SENDS_PER_PREFIX_PER_HOUR", default=60)
+# Codes a signed-in customer may ask for to change their number, per hour.
+PHONE_CHANGES_PER_CUSTOMER_PER_HOUR = env.int("PHONE_CHANGES_PER_CUSTOMER_PER_HOUR", default=5)
 # Codes go only to mobile numbers of these countries (ISO 3166 codes), with an hourly
 # budget per country for devices not known yet (docs/api.md, "Sign-in codes").
 OTP_COUNTRIES = env.list("OTP_COUNTRIES", default=["JO"])
