@@ -264,7 +264,7 @@ class ScanView(StaffAPIView):
             membership = selectors.membership_by_number(data.validated_data["member_number"])
         if membership is None:
             raise NotFound("member_not_found", "No member with this number.")
-        return Response(MemberOut(MemberOut.of(membership)).data)
+        return Response(MemberOut(MemberOut.of(membership, viewer=staff_of(request))).data)
 
 
 class MemberFindView(StaffAPIView):
@@ -293,7 +293,7 @@ class MemberFindView(StaffAPIView):
             found = selectors.membership_by_number(query["member_number"])
         if found is None:
             raise NotFound("member_not_found", "No such member.")
-        return Response(MemberOut(MemberOut.of(found)).data)
+        return Response(MemberOut(MemberOut.of(found, viewer=staff_of(request))).data)
 
 
 class EarnView(StaffAPIView):
@@ -338,6 +338,7 @@ class EarnView(StaffAPIView):
                         "id": 42,
                         "member_number": "48213977",
                         "name": "Rania",
+                        "phone": "+962791234567",
                         "phone_last_digits": "4567",
                         "status": "active",
                         "current_points": 750,
@@ -365,7 +366,7 @@ class EarnView(StaffAPIView):
             Response(
                 {
                     "entry": LedgerEntryOut(entry).data,
-                    "member": MemberOut(MemberOut.of(member)).data,
+                    "member": MemberOut(MemberOut.of(member, viewer=staff_of(request))).data,
                 },
                 status=status.HTTP_201_CREATED,
             ),
