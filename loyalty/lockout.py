@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from loyalty.clientip import client_key
 from loyalty.db import connection
+from loyalty.ratelimit import wait_minutes
 
 STRIKES_KEPT_SECONDS = 24 * 3600
 
@@ -145,18 +146,16 @@ class LockoutHandler(AxesCacheHandler):
 def _refusal(request: Any, credentials: dict[str, Any] | None) -> tuple[int, str]:
     slowed = getattr(request, "login_account_wait", 0)
     if slowed:
-        minutes = max(1, math.ceil(slowed / 60))
         return slowed, _(
             "Too many failed sign-ins for this account. Try again in %(minutes)s min."
-        ) % {"minutes": minutes}
+        ) % {"minutes": wait_minutes(slowed)}
     seconds = max(
         [1] + [_seconds_to_live(key) for key in get_client_cache_keys(request, credentials)]
     )
-    minutes = max(1, math.ceil(seconds / 60))
     return seconds, _(
         "Too many failed sign-ins for this account from your connection. "
         "Try again in %(minutes)s min."
-    ) % {"minutes": minutes}
+    ) % {"minutes": wait_minutes(seconds)}
 
 
 def refusal(request: Any) -> tuple[int, str] | None:

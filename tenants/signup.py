@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from loyalty.clientip import client_key
 from loyalty.db import connection
 from loyalty.errors import DomainError
-from loyalty.ratelimit import RateLimited, hit
+from loyalty.ratelimit import RateLimited, hit, wait_minutes
 
 from .models import Merchant
 from .selectors import merchant_url, root_url
@@ -63,10 +63,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
         except RateLimited as limited:
             form = SignupForm(initial={k: v for k, v in request.POST.items() if k != "password"})
-            minutes = max(1, round(limited.retry_after / 60))
             refusal = _(
                 "Too many attempts from your network. Try again in %(minutes)s minutes."
-            ) % {"minutes": minutes}
+            ) % {"minutes": wait_minutes(limited.retry_after)}
             context = {"form": form, "texts": texts, "refusal": refusal}
             refused = render(request, "signup.html", context, status=429)
             refused["Retry-After"] = str(limited.retry_after)
