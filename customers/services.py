@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from loyalty.clientip import address_key
 from loyalty.errors import DomainError
 from loyalty.ratelimit import cooldown, hit
 from messaging.sms import sms_send
@@ -119,7 +120,7 @@ def _otp_limits(phone: str, ip: str | None, device: str | None) -> None:
     cooldown(f"otp:{phone}", seconds=settings.OTP_RESEND_SECONDS)
     hit(f"otp:phone:{phone}", limit=settings.OTP_SENDS_PER_PHONE_PER_HOUR, window=hour)
     if ip:
-        hit(f"otp:ip:{ip}", limit=settings.OTP_SENDS_PER_IP_PER_HOUR, window=hour)
+        hit(f"otp:ip:{address_key(ip)}", limit=settings.OTP_SENDS_PER_IP_PER_HOUR, window=hour)
     hit(f"otp:prefix:{phone[:7]}", limit=settings.OTP_SENDS_PER_PREFIX_PER_HOUR, window=hour)
     region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
     hit(
@@ -258,9 +259,17 @@ def customer_update(*, customer: Customer, **fields: Any) -> Customer:
 
 
 def phone_change_request(*, customer: Customer, phone: str, ip: str | None = None) -> None:
+    """Send a code to the new number. Whether the number already has an account is not
+    told here (anyone signed in could test numbers one by one): the code is sent either
+    way, within the code limits and the customer's own hourly limit, and `phone_taken`
+    answers only the confirmation, to whoever holds the number's code."""
     phone = phone_normalize(phone)
-    if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
-        raise DomainError("phone_taken", "This number belongs to another account.")
+    otp_phone_check(phone)
+    hit(
+        f"phone-change:customer:{customer.pk}",
+        limit=settings.PHONE_CHANGES_PER_CUSTOMER_PER_HOUR,
+        window=3600,
+    )
     otp_request(
         phone=phone,
         purpose=OtpChallenge.Purpose.CHANGE_PHONE,

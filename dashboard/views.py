@@ -22,11 +22,12 @@ from django.views.decorators.http import require_POST
 from unfold.widgets import BASE_INPUT_CLASSES
 
 from loyalty.admin_sites import merchant_site
+from loyalty.api.errors import domain_error_response
 from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_svg
-from loyalty.ratelimit import RateLimited, cooldown
+from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
 from points.card import card_token_read
 from points.models import Membership
 from points.selectors import membership_by_number
@@ -225,12 +226,6 @@ def _member(m: Any) -> dict[str, Any]:
     }
 
 
-def _refused(error: DomainError) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": error.code, "message": error.message}}, status=error.status
-    )
-
-
 def _member_id(value: object) -> int:
     """The member the page chose: a primary key, or the one refusal that names it."""
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
@@ -252,7 +247,7 @@ def counter_lookup(request: HttpRequest) -> JsonResponse:
             if membership is None:
                 raise DomainError("member_not_found", "No member with this number.")
     except DomainError as error:
-        return _refused(error)
+        return domain_error_response(error)
     return JsonResponse({"member": _member(membership)})
 
 
@@ -273,7 +268,7 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
         )
     except DomainError as error:
         # The service's own refusal (a setting to fix, a blocked member...), as it said it.
-        return _refused(error)
+        return domain_error_response(error)
     return JsonResponse(
         {
             "points": entry.points,
@@ -300,7 +295,7 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
             redemption_use(redemption_id=redemption.pk, actor=staff_user(request))
             redemption = redemption_by_code(redemption.voucher_code)
     except DomainError as error:
-        return _refused(error)
+        return domain_error_response(error)
     assert redemption is not None
     return JsonResponse(
         {
@@ -414,9 +409,10 @@ class StaffPasswordResetView(_SignInLooks, auth_views.PasswordResetView):
                 language=(translation.get_language() or "en")[:2],
             )
         except RateLimited as refused:
-            minutes = max(1, -(-refused.retry_after // 60))
             form.add_error(
-                None, _("Too many requests. Try again in %(minutes)s min.") % {"minutes": minutes}
+                None,
+                _("Too many requests. Try again in %(minutes)s min.")
+                % {"minutes": wait_minutes(refused.retry_after)},
             )
             response = self.form_invalid(form)
             response.status_code = 429

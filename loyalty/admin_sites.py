@@ -48,9 +48,9 @@ class LockoutAuthenticationForm(AuthenticationForm):
             raise
 
     def _refuse_if_locked(self) -> None:
-        seconds = lockout.seconds_refused(self.request)
-        if seconds is not None:
-            raise ValidationError(lockout.refusal_message(seconds), code="locked_out")
+        refused = lockout.refusal(self.request)
+        if refused is not None:
+            raise ValidationError(refused[1], code="locked_out")
 
 
 class PlatformLoginForm(LockoutAuthenticationForm, OTPAuthenticationFormMixin):

@@ -2,6 +2,7 @@
 express (per phone number, per number prefix). Keys carry the schema (cache key
 function), so merchants never share a counter."""
 
+import math
 import time
 
 from django.core.cache import cache
@@ -20,6 +21,12 @@ class RateLimited(DomainError):
     ):
         super().__init__(code, message, fields={"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+def wait_minutes(seconds: int) -> int:
+    """The minutes to tell someone who must wait `seconds` ("Try again in N min"):
+    rounded up, so they never come back too early, and at least 1."""
+    return max(1, math.ceil(seconds / 60))
 
 
 def hit(

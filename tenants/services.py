@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.selectors import plan_trial
+from loyalty.clientip import address_key
 from loyalty.errors import DomainError, NotAllowed
 from loyalty.ratelimit import hit
 from messaging.models import Event
@@ -273,7 +274,11 @@ def staff_password_reset_request(
 
     email = email.strip().lower()
     hour = 3600
-    hit(f"password-reset:ip:{ip}", limit=settings.PASSWORD_RESET_PER_IP_PER_HOUR, window=hour)
+    hit(
+        f"password-reset:ip:{address_key(ip)}",
+        limit=settings.PASSWORD_RESET_PER_IP_PER_HOUR,
+        window=hour,
+    )
     hit(
         f"password-reset:email:{email}",
         limit=settings.PASSWORD_RESET_PER_EMAIL_PER_HOUR,

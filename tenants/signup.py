@@ -18,10 +18,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from loyalty.clientip import client_ip
+from loyalty.clientip import client_key
 from loyalty.db import connection
 from loyalty.errors import DomainError
-from loyalty.ratelimit import RateLimited, hit
+from loyalty.ratelimit import RateLimited, hit, wait_minutes
 
 from .models import Merchant
 from .selectors import merchant_url, root_url
@@ -57,16 +57,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         # Each merchant costs a schema: attempts are counted per client address.
         try:
             hit(
-                f"signup:ip:{client_ip(request)}",
+                f"signup:ip:{client_key(request)}",
                 limit=settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR,
                 window=3600,
             )
         except RateLimited as limited:
             form = SignupForm(initial={k: v for k, v in request.POST.items() if k != "password"})
-            minutes = max(1, round(limited.retry_after / 60))
             refusal = _(
                 "Too many attempts from your network. Try again in %(minutes)s minutes."
-            ) % {"minutes": minutes}
+            ) % {"minutes": wait_minutes(limited.retry_after)}
             context = {"form": form, "texts": texts, "refusal": refusal}
             refused = render(request, "signup.html", context, status=429)
             refused["Retry-After"] = str(limited.retry_after)

@@ -67,13 +67,16 @@ def test_the_lockout_message_is_in_arabic_for_an_arabic_reader(merchant_a) -> No
 
 
 def test_an_attacker_cannot_lock_the_real_user_out_from_another_address(merchant_a) -> None:
+    usual = "198.51.100.20"
+    assert (
+        dashboard_login(merchant_a.host, merchant_a.owner_email, PASSWORD, usual)[1].status_code
+        == 302
+    )
     for n in range(3 * LIMIT):
         dashboard_login(merchant_a.host, merchant_a.owner_email, "guess", address=f"192.0.2.{n}")
         dashboard_login(merchant_a.host, merchant_a.owner_email, "guess")
 
-    client, response = dashboard_login(
-        merchant_a.host, merchant_a.owner_email, PASSWORD, address="198.51.100.20"
-    )
+    client, response = dashboard_login(merchant_a.host, merchant_a.owner_email, PASSWORD, usual)
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"]
@@ -141,7 +144,7 @@ def test_a_right_password_clears_the_failures(merchant_a) -> None:
     assert statuses == [200] * (LIMIT - 1)
 
 
-@override_settings(LOGIN_LOCKOUT_SECONDS=1)
+@override_settings(LOGIN_LOCKOUT_SECONDS=1, LOGIN_ACCOUNT_FAILURE_LIMIT=100)
 def test_each_lockout_lasts_twice_as_long_as_the_one_before(merchant_a) -> None:
     waits = []
     for _ in range(3):
@@ -153,6 +156,85 @@ def test_each_lockout_lasts_twice_as_long_as_the_one_before(merchant_a) -> None:
 
     assert waits == [1, 2, 4]
     assert api_login(merchant_a.host, merchant_a.owner_email, PASSWORD).status_code == 200
+
+
+ACCOUNT_LIMIT = 10
+SLOWED = "Too many failed sign-ins for this account. Try again in 1 min."
+
+
+def spray(host: str, email: str, rounds: int) -> list[int]:
+    """Wrong passwords from a botnet: a fresh address for each guess."""
+    return [
+        dashboard_login(host, email, "guess", address=f"192.0.2.{n}")[1].status_code
+        for n in range(rounds)
+    ]
+
+
+def test_guesses_from_many_addresses_slow_the_account_down(merchant_a) -> None:
+    usual = "198.51.100.30"
+    assert (
+        dashboard_login(merchant_a.host, merchant_a.owner_email, PASSWORD, usual)[1].status_code
+        == 302
+    )
+
+    statuses = spray(merchant_a.host, merchant_a.owner_email, ACCOUNT_LIMIT + 3)
+    client, right = dashboard_login(
+        merchant_a.host, merchant_a.owner_email, PASSWORD, address="198.51.100.31"
+    )
+    known, at_home = dashboard_login(merchant_a.host, merchant_a.owner_email, PASSWORD, usual)
+
+    assert statuses == [200] * ACCOUNT_LIMIT + [429] * 3
+    assert right.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert SLOWED in right.content.decode()
+    assert right.headers["Retry-After"] == "1"
+    # The real user's usual address is not slowed, and their sign-in clears the count.
+    assert at_home.status_code == 302 and known.session["_auth_user_id"]
+    assert spray(merchant_a.host, merchant_a.owner_email, ACCOUNT_LIMIT) == [200] * ACCOUNT_LIMIT
+
+
+@override_settings(LOGIN_ACCOUNT_DELAY_MAX_SECONDS=2)
+def test_each_further_guess_waits_longer_up_to_the_cap(merchant_a) -> None:
+    spray(merchant_a.host, merchant_a.owner_email, ACCOUNT_LIMIT)
+    waits = []
+    for n in range(4):
+        refused = api_login(merchant_a.host, merchant_a.owner_email, "guess", f"198.51.100.{n}")
+        assert refused.status_code == 429
+        error = refused.json()["error"]
+        assert error["code"] == "rate_limited"
+        assert refused.headers["Retry-After"] == str(error["fields"]["retry_after"])
+        waits.append(error["fields"]["retry_after"])
+        time.sleep(waits[-1] + 0.1)
+        # After the wait, one more guess is heard (and fails).
+        heard = api_login(merchant_a.host, merchant_a.owner_email, "guess", f"198.51.100.{n}")
+        assert heard.status_code == 401
+
+    assert waits == [1, 2, 2, 2]
+    time.sleep(2.1)
+    # The real user, from an address never seen before, only waited: they sign in.
+    assert (
+        api_login(merchant_a.host, merchant_a.owner_email, PASSWORD, "198.51.100.99").status_code
+        == 200
+    )
+    assert (
+        api_login(merchant_a.host, merchant_a.owner_email, "guess", "198.51.100.98").status_code
+        == 401
+    )
+
+
+def test_the_account_slow_down_is_per_merchant(merchant_a, merchant_b) -> None:
+    with schema_context(merchant_b.schema):
+        staff_create(email=merchant_a.owner_email, role=Role.MANAGER, password=PASSWORD)
+    spray(merchant_a.host, merchant_a.owner_email, ACCOUNT_LIMIT)
+
+    assert (
+        api_login(merchant_a.host, merchant_a.owner_email, PASSWORD, "198.51.100.40").status_code
+        == 429
+    )
+    assert (
+        api_login(merchant_b.host, merchant_a.owner_email, PASSWORD, "198.51.100.40").status_code
+        == 200
+    )
 
 
 @pytest.fixture

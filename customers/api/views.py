@@ -202,8 +202,14 @@ class PhoneChangeRequestView(CustomerAPIView):
 
     @extend_schema(
         request=PhoneChangeRequestIn,
-        responses=responses(None, 202, e409="phone_taken", e422="invalid_phone"),
+        responses=responses(
+            None, 202, e422="invalid_phone, phone_not_mobile, phone_country_not_served"
+        ),
         summary="Send a code to a new phone number",
+        description=(
+            "Answers 202 whether or not the number belongs to another account (the code "
+            "is sent either way); `phone_taken` answers the confirmation only."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = PhoneChangeRequestIn(data=request.data)

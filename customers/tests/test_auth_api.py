@@ -176,6 +176,42 @@ def test_changing_the_phone_needs_a_code_sent_to_the_new_number() -> None:
     assert Customer.objects.filter(phone=new).count() == 1
 
 
+def test_a_phone_change_does_not_tell_whether_a_number_is_registered() -> None:
+    taken, free = "+962781234599", "+962781234598"
+    Customer.objects.create(phone=taken)
+    me = api(ROOT, customer_sign_in(PHONE)["access"])
+    sent = SentMessage.objects.filter(to__in=[taken, free]).count()
+
+    to_taken = me.post("/api/v1/me/phone", {"phone": taken}, format="json")
+    to_free = me.post("/api/v1/me/phone", {"phone": free}, format="json")
+
+    assert to_taken.status_code == to_free.status_code == 202
+    assert to_taken.content == to_free.content == b""
+    assert SentMessage.objects.filter(to__in=[taken, free]).count() == sent + 2
+    # Only whoever holds the number (and so its code) learns it has an account.
+    confirm = me.post(
+        "/api/v1/me/phone/confirm", {"phone": taken, "code": last_code(taken)}, format="json"
+    )
+    assert confirm.status_code == 409
+    assert confirm.json()["error"]["code"] == "phone_taken"
+    assert Customer.objects.get(phone=PHONE).is_active
+    assert Customer.objects.filter(phone=taken).count() == 1
+
+
+@override_settings(OTP_SENDS_PER_IP_PER_HOUR=50, PHONE_CHANGES_PER_CUSTOMER_PER_HOUR=3)
+def test_phone_change_requests_are_limited_before_anything_is_looked_up() -> None:
+    taken = [f"+96278123450{n}" for n in range(5)]
+    for phone in taken:
+        Customer.objects.create(phone=phone)
+    me = api(ROOT, customer_sign_in(PHONE)["access"])
+
+    answers = [me.post("/api/v1/me/phone", {"phone": p}, format="json") for p in taken]
+
+    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
+    assert SentMessage.objects.filter(to__in=taken).count() == 3
+
+
 def test_devices_export_and_deletion() -> None:
     tokens = customer_sign_in(PHONE)
     me = api(ROOT, tokens["access"])

@@ -163,6 +163,27 @@ def test_the_counter_awards_once_per_attempt(demo) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "too_many_decimals"
 
 
+def test_the_counter_refuses_in_the_one_error_shape_with_its_fields(demo) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.earliest("pk")
+    client = signed_in("cashier")
+
+    refused = client.post(
+        "/admin/counter/earn",
+        {"member_id": member.pk, "amount": "1.2345", "attempt": "shape-1"},
+        content_type="application/json",
+    )
+
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "error": {
+            "code": "too_many_decimals",
+            "message": "JOD amounts have at most 3 decimals.",
+            "fields": {"amount": ["At most 3 decimals."]},
+        }
+    }
+
+
 def test_the_join_poster_has_a_qr_and_a_pdf(demo) -> None:
     client = signed_in("owner")
     page = client.get("/admin/poster/").content.decode()

@@ -1,6 +1,6 @@
-"""One rule for members' phone numbers: a cashier sees only the last four digits, in the
-dashboard (list, search, member page) and in the API; managers and owners see the
-whole number in the dashboard."""
+"""One rule for members' phone numbers (`points.selectors.phone_whole_for`): a cashier
+sees only the last four digits, in the dashboard (list, search, member page) and in the
+API; managers and owners see the whole number in both."""
 
 import pytest
 
@@ -63,4 +63,42 @@ def test_the_api_shows_a_cashier_the_same_four_digits(merchant_a, programme) -> 
     assert found.status_code == 200
     assert found.json()["member_number"] == member.member_number
     assert found.json()["phone_last_digits"] == "4567"
+    assert found.json()["phone"] is None
     assert b"791234567" not in found.content
+
+
+def test_the_api_shows_a_manager_the_whole_number_as_the_dashboard_does(
+    merchant_a, programme
+) -> None:
+    member = programme.member(phone=PHONE)
+    manager = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.manager.email, "x")["access"]
+    )
+    cashier = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    scan = {"member_number": member.member_number}
+
+    by_manager = manager.post("/api/v1/staff/scan", scan, format="json")
+    by_cashier = cashier.post("/api/v1/staff/scan", scan, format="json")
+    earned = manager.post(
+        "/api/v1/staff/earn",
+        {"member_id": member.pk, "amount": "10.000"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="privacy-earn-1",
+    )
+
+    assert by_manager.status_code == by_cashier.status_code == 200
+    assert (by_manager.json()["phone"], by_manager.json()["phone_last_digits"]) == (PHONE, "4567")
+    assert (by_cashier.json()["phone"], by_cashier.json()["phone_last_digits"]) == (None, "4567")
+    assert earned.status_code == 201
+    assert earned.json()["member"]["phone"] == PHONE
+
+
+def test_the_schema_documents_who_sees_the_whole_number(merchant_a) -> None:
+    schema = api(merchant_a.host).get("/api/schema/", {"format": "json"}).json()
+    member = schema["components"]["schemas"]["MemberOut"]
+
+    assert member["properties"]["phone"]["nullable"] is True
+    assert "managers" in member["properties"]["phone"]["description"]
+    assert "phone" in member["required"] and "phone_last_digits" in member["required"]

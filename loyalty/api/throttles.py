@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
-from loyalty.clientip import client_ip
+from loyalty.clientip import client_key
 
 from .tokens import CustomerPrincipal
 
@@ -14,8 +14,8 @@ class ScopedThrottle(ScopedRateThrottle):
     function), so the same staff id in two merchants has two counters."""
 
     def get_ident(self, request: Request) -> str:
-        # The one address every per-address limit counts (TRUSTED_PROXIES).
-        return client_ip(request)
+        # The one key every per-address limit counts (TRUSTED_PROXIES, IPv6 by /64).
+        return client_key(request)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if not getattr(view, "throttle_scope", None):

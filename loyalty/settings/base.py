@@ -211,11 +211,19 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+# ...and per account from any address: from LOGIN_ACCOUNT_FAILURE_LIMIT failures on
+# (forgotten after LOGIN_ACCOUNT_WINDOW_SECONDS without one), each attempt waits 1, 2,
+# 4... seconds up to LOGIN_ACCOUNT_DELAY_MAX_SECONDS; addresses that signed in to the
+# account within LOGIN_KNOWN_ADDRESS_DAYS are not slowed.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=10)
+LOGIN_ACCOUNT_WINDOW_SECONDS = env.int("LOGIN_ACCOUNT_WINDOW_SECONDS", default=3600)
+LOGIN_ACCOUNT_DELAY_MAX_SECONDS = env.int("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", default=60)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
 AXES_HANDLER = "loyalty.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "loyalty.lockout.account_of"
-AXES_CLIENT_IP_CALLABLE = "loyalty.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "loyalty.clientip.client_key"
 AXES_COOLOFF_TIME = "loyalty.lockout.cool_off"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -268,7 +276,8 @@ UPLOAD_IMAGE_MAX_SIDE = 4096
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 REST_FRAMEWORK = {
-    # Throttles count loyalty.clientip.client_ip (TRUSTED_PROXIES), not DRF's NUM_PROXIES.
+    # Throttles count loyalty.clientip.client_key (TRUSTED_PROXIES, IPv6 by /64), not
+    # DRF's NUM_PROXIES.
     # Customer and staff JWTs only: a dashboard session cookie is no API credential.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "loyalty.api.tokens.CustomerAuthentication",
@@ -320,6 +329,8 @@ OTP_RESEND_SECONDS = 60
 OTP_SENDS_PER_PHONE_PER_HOUR = 5
 OTP_SENDS_PER_IP_PER_HOUR = env.int("OTP_SENDS_PER_IP_PER_HOUR", default=20)
 OTP_SENDS_PER_PREFIX_PER_HOUR = env.int("OTP_SENDS_PER_PREFIX_PER_HOUR", default=60)
+# Codes a signed-in customer may ask for to change their number, per hour.
+PHONE_CHANGES_PER_CUSTOMER_PER_HOUR = env.int("PHONE_CHANGES_PER_CUSTOMER_PER_HOUR", default=5)
 # Codes go only to mobile numbers of these countries (ISO 3166 codes), with an hourly
 # budget per country for devices not known yet (docs/api.md, "Sign-in codes").
 OTP_COUNTRIES = env.list("OTP_COUNTRIES", default=["JO"])

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from loyalty.api.base import MoneyIn, QuerySerializer, StrictSerializer, money
 from points.models import LedgerEntry, Tier, TierBasis
-from points.selectors import MembershipSummary, phone_last_digits
+from points.selectors import MembershipSummary, phone_last_digits, phone_whole_for
 
 
 class TierOut(serializers.ModelSerializer):
@@ -172,12 +172,18 @@ def scan_in(data: Any) -> StrictSerializer:
 
 
 class MemberOut(serializers.Serializer):
-    """A member as staff at the counter see them."""
+    """A member as staff at the counter see them. The phone number follows the
+    dashboard's rule (`points.selectors.phone_whole_for`): managers and owners see it
+    whole, cashiers only its last four digits."""
 
     id = serializers.IntegerField()
     member_number = serializers.CharField()
     name = serializers.CharField()
-    phone_last_digits = serializers.CharField()
+    phone = serializers.CharField(
+        allow_null=True,
+        help_text="The whole number (E.164) for managers and owners; null for cashiers.",
+    )
+    phone_last_digits = serializers.CharField(help_text="The last four digits, for everyone.")
     status = serializers.CharField()
     current_points = serializers.IntegerField()
     total_visits = serializers.IntegerField()
@@ -186,11 +192,13 @@ class MemberOut(serializers.Serializer):
     joined_at = serializers.DateTimeField()
 
     @staticmethod
-    def of(m: Any) -> dict[str, Any]:
+    def of(m: Any, *, viewer: Any) -> dict[str, Any]:
+        """The member as the staff member `viewer` may see them."""
         return {
             "id": m.pk,
             "member_number": m.member_number,
             "name": m.customer.name,
+            "phone": m.customer.phone if phone_whole_for(viewer) else None,
             "phone_last_digits": phone_last_digits(m.customer.phone),
             "status": m.status,
             "current_points": m.current_points,

@@ -229,11 +229,12 @@ class StaffLoginView(Public):
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"].lower()
         user = authenticate(request, username=email, password=data.validated_data["password"])
-        seconds = lockout.seconds_refused(request)
-        if seconds is not None:
-            raise RateLimited(retry_after=seconds, message=lockout.refusal_message(seconds))
+        refused = lockout.refusal(request)
+        if refused is not None:
+            raise RateLimited(retry_after=refused[0], message=refused[1])
         if user is None or not user.is_active or not can(user, "members.view"):
             raise DomainError("invalid_credentials", "Wrong email or password.")
+        lockout.signed_in(request, user)
         return Response(tokens_issue(kind=STAFF, subject_id=user.pk, schema=connection.schema_name))
 
 
@@ -263,7 +264,7 @@ class ScanView(StaffAPIView):
             membership = selectors.membership_by_number(data.validated_data["member_number"])
         if membership is None:
             raise NotFound("member_not_found", "No member with this number.")
-        return Response(MemberOut(MemberOut.of(membership)).data)
+        return Response(MemberOut(MemberOut.of(membership, viewer=staff_of(request))).data)
 
 
 class MemberFindView(StaffAPIView):
@@ -292,7 +293,7 @@ class MemberFindView(StaffAPIView):
             found = selectors.membership_by_number(query["member_number"])
         if found is None:
             raise NotFound("member_not_found", "No such member.")
-        return Response(MemberOut(MemberOut.of(found)).data)
+        return Response(MemberOut(MemberOut.of(found, viewer=staff_of(request))).data)
 
 
 class EarnView(StaffAPIView):
@@ -337,6 +338,7 @@ class EarnView(StaffAPIView):
                         "id": 42,
                         "member_number": "48213977",
                         "name": "Rania",
+                        "phone": "+962791234567",
                         "phone_last_digits": "4567",
                         "status": "active",
                         "current_points": 750,
@@ -364,7 +366,7 @@ class EarnView(StaffAPIView):
             Response(
                 {
                     "entry": LedgerEntryOut(entry).data,
-                    "member": MemberOut(MemberOut.of(member)).data,
+                    "member": MemberOut(MemberOut.of(member, viewer=staff_of(request))).data,
                 },
                 status=status.HTTP_201_CREATED,
             ),

@@ -99,7 +99,8 @@ class StaffRedemptionOut(RedemptionOut):
         read_only_fields = fields
 
     def get_member(self, redemption: Redemption) -> dict[str, Any]:
-        return MemberOut(MemberOut.of(redemption.membership)).data
+        viewer = self.context["viewer"]
+        return MemberOut(MemberOut.of(redemption.membership, viewer=viewer)).data
 
 
 class VerifyIn(StrictSerializer):

@@ -1,5 +1,7 @@
 """Rewards and redemptions: the member's catalogue and vouchers; staff's queue."""
 
+from typing import Any
+
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -153,6 +155,11 @@ class CancelView(CustomerAPIView):
 # --- staff -------------------------------------------------------------------------
 
 
+def _seen_by(request: Request) -> dict[str, Any]:
+    """The serializer context of a staff answer: who looks (members' phone numbers)."""
+    return {"viewer": staff_of(request)}
+
+
 class QueueView(StaffAPIView):
     staff_permission = "redemptions.view"
 
@@ -164,7 +171,11 @@ class QueueView(StaffAPIView):
     def get(self, request: Request) -> Response:
         query = query_of(request, QueueQuery)
         queue = selectors.redemptions_queue(status=query.get("status", Redemption.Status.PENDING))
-        return page_of(request, queue, lambda page: StaffRedemptionOut(page, many=True).data)
+        return page_of(
+            request,
+            queue,
+            lambda page: StaffRedemptionOut(page, many=True, context=_seen_by(request)).data,
+        )
 
 
 class VerifyView(StaffAPIView):
@@ -182,7 +193,7 @@ class VerifyView(StaffAPIView):
         redemption = selectors.redemption_by_code(data.validated_data["code"])
         if redemption is None:
             raise NotFound("voucher_not_found", "No voucher with this code.")
-        return Response(StaffRedemptionOut(redemption).data)
+        return Response(StaffRedemptionOut(redemption, context=_seen_by(request)).data)
 
 
 class DecisionView(StaffAPIView):
@@ -190,7 +201,7 @@ class DecisionView(StaffAPIView):
 
     def respond(self, redemption: Redemption) -> Response:
         fresh = selectors.redemptions_queue().get(pk=redemption.pk)
-        return Response(StaffRedemptionOut(fresh).data)
+        return Response(StaffRedemptionOut(fresh, context=_seen_by(self.request)).data)
 
 
 DECISION_RESPONSES = responses(

@@ -2,6 +2,7 @@
 signup with someone else's email that then awards points or mails members, and
 uploads far too big for a logo or a reward picture."""
 
+import datetime
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import zlib
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django_tenants.utils import schema_context
@@ -70,6 +72,18 @@ def test_signup_is_limited_per_client_address() -> None:
     assert "Too many attempts" in refused.content.decode()
     assert not Merchant.objects.filter(slug="falafel-king").exists()
     assert signup(ip="198.51.100.21").status_code == 302  # someone else is not held up
+
+
+@override_settings(SIGNUP_ATTEMPTS_PER_IP_PER_HOUR=1)
+def test_the_wait_is_rounded_up_to_the_next_minute() -> None:
+    # 61 seconds before the hourly window ends: "1 minute" would be too early.
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 10, 58, 59, tzinfo=datetime.UTC)):
+        signup(password="123")
+        refused = signup(password="123")
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "61"
+    assert "Try again in 2 minutes." in refused.content.decode()
 
 
 def test_the_owner_confirms_the_email_before_points_or_messages(caplog) -> None:
