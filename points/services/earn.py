@@ -12,7 +12,7 @@ from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
-from points.validation import points_settings_usable, tier_usable
+from points.validation import entry_points_check, points_settings_usable, tier_usable
 from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
 from tenants.services import merchant_email_verified_require
@@ -93,6 +93,7 @@ def points_earn(
             daily_cap=settings.daily_earn_cap,
             earned_today=earned_today(membership, at) if settings.daily_earn_cap else 0,
         )
+        entry_points_check(calc.points)
         first_purchase = membership.total_visits == 0
         membership.carry_remainder = calc.carry_out
         membership.last_visit_at = at
