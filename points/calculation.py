@@ -116,6 +116,8 @@ class EarnCalculation:
     carry_out: Decimal
     capped_by: str | None  # "max_per_purchase" | "daily_cap" | None
     rounding: str
+    # The member's tier, when its stored multiplier cannot be used: counted as 1x.
+    tier_not_applied: Factor | None = None
 
     def as_data(self) -> dict[str, Any]:
         def factor(f: Factor | None) -> dict[str, str] | None:
@@ -137,6 +139,7 @@ class EarnCalculation:
             "points": self.points,
             "carry_out": plain(self.carry_out),
             "capped_by": self.capped_by,
+            "tier_not_applied": factor(self.tier_not_applied),
         }
 
     def sentence(self) -> str:
@@ -160,7 +163,11 @@ class EarnCalculation:
         if self.carry_in:
             text += words["carried"].format(carry=plain(self.carry_in))
         text += words["total"].format(points=self.points)
-        return text + (words[self.capped_by] if self.capped_by else "")
+        text += words[self.capped_by] if self.capped_by else ""
+        if (skipped := self.tier_not_applied) is not None:
+            name = skipped.name if language == "en" else (skipped.name_ar or skipped.name)
+            text += words["tier_not_applied"].format(tier=name)
+        return text
 
 
 _WORDS = {
@@ -170,6 +177,9 @@ _WORDS = {
         "total": " = {points} points",
         "max_per_purchase": " (capped: maximum per purchase)",
         "daily_cap": " (capped: daily limit)",
+        "tier_not_applied": (
+            ". The {tier} tier's multiplier was not applied: an owner must fix it in Tiers"
+        ),
     },
     "ar": {
         "rate": "{rate} نقاط لكل {unit}",
@@ -177,6 +187,7 @@ _WORDS = {
         "total": " = {points} نقطة",
         "max_per_purchase": " (الحد الأقصى لكل عملية شراء)",
         "daily_cap": " (الحد اليومي)",
+        "tier_not_applied": ". لم يُطبَّق مضاعف المستوى {tier}: على المالك إصلاحه في المستويات",
     },
 }
 
@@ -194,6 +205,7 @@ def earn_calculate(
     max_per_purchase: int | None,
     daily_cap: int | None,
     earned_today: int,
+    tier_not_applied: Factor | None = None,
 ) -> EarnCalculation:
     carried = carry_in if carry_over else Decimal("0")
     raw = amount * rate
@@ -223,4 +235,5 @@ def earn_calculate(
         carry_out=carry_out,
         capped_by=capped_by,
         rounding=rounding,
+        tier_not_applied=tier_not_applied,
     )

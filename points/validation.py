@@ -240,21 +240,17 @@ def entry_points_check(points: int) -> None:
         )
 
 
-def tier_usable(tier: "Tier | None") -> None:
-    """A member's tier whose multiplier cannot be used stops the award (`setting_invalid`,
-    naming the tier): any other multiplier would book a wrong number of points."""
-    if tier is not None and _multiplier_error(tier.multiplier) is not None:
-        raise Conflict(
-            "setting_invalid",
-            _(
-                "The tier %(tier)s has a multiplier of %(value)s, outside %(low)s to %(high)s. "
-                "An owner fixes it in Tiers; no points were awarded."
-            )
-            % {
-                "tier": tier.name,
-                "value": tier.multiplier,
-                "low": MULTIPLIER_MIN,
-                "high": MULTIPLIER_MAX,
-            },
-            fields={"setting": f"tier.{tier.pk}.multiplier"},
-        )
+def tier_usable(tier: "Tier | None") -> bool:
+    """Whether the counter can apply the member's tier multiplier. One that cannot counts
+    as 1x: the purchase earns its base points, the award's explanation says the tier's
+    multiplier was not applied, and the log names the tier to fix. (An unreadable rate
+    refuses instead: no base amount of points exists without it.)"""
+    if tier is None or _multiplier_error(tier.multiplier) is None:
+        return True
+    logger.warning(
+        "tier %s (%s) multiplier %s not applied at the counter: an owner must fix it in Tiers",
+        tier.pk,
+        tier.name,
+        tier.multiplier,
+    )
+    return False

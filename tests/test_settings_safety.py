@@ -209,27 +209,39 @@ def test_a_campaign_stored_with_unreadable_days_is_skipped_at_the_counter(
     assert answer.json()["entry"]["points"] == 100
 
 
-def test_a_tier_multiplier_that_cannot_be_used_refuses_naming_the_tier(
-    merchant_a, programme
+def test_a_tier_multiplier_that_cannot_be_used_counts_as_1x_naming_the_tier(
+    merchant_a, programme, caplog
 ) -> None:
     member = programme.member(tier=programme.silver)
     Tier.objects.filter(pk=programme.silver.pk).update(multiplier=Decimal("0"))
-    before = LedgerEntry.objects.count()
 
     with time_machine.travel(FRIDAY_5PM, tick=False):
         page, answer = _award(merchant_a, member.pk)
 
-    message = (
-        "The tier Silver has a multiplier of 0.00, outside 1 to 10. "
-        "An owner fixes it in Tiers; no points were awarded."
+    said = (
+        "10.000 JOD × 10 points/JOD = 100 points. The Silver tier's multiplier was not "
+        "applied: an owner must fix it in Tiers"
     )
-    assert page.status_code == 409
-    assert page.json() == {"error": {"code": "setting_invalid", "message": message}}
-    assert answer.status_code == 409
-    assert answer.json()["error"]["code"] == "setting_invalid"
-    assert answer.json()["error"]["message"] == message
-    with schema_context(merchant_a.schema):
-        assert LedgerEntry.objects.count() == before
+    assert page.status_code == 200, page.content
+    assert (page.json()["points"], page.json()["explanation"]) == (100, said)
+    assert answer.status_code == 201, answer.content
+    entry = answer.json()["entry"]
+    assert (entry["points"], entry["description"]) == (100, said)
+    assert entry["explanation"]["tier"] is None
+    assert entry["explanation"]["tier_not_applied"] == {
+        "name": "Silver",
+        "name_ar": programme.silver.name_ar,
+        "multiplier": "0",
+    }
+    warnings = [r.getMessage() for r in caplog.records if r.name == "points.validation"]
+    assert (
+        warnings
+        == [
+            f"tier {programme.silver.pk} (Silver) multiplier 0.00 not applied at the counter: "
+            "an owner must fix it in Tiers"
+        ]
+        * 2
+    )
 
 
 def test_points_settings_that_cannot_be_read_skip_or_refuse_naming_the_setting(

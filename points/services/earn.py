@@ -69,7 +69,6 @@ def points_earn(
         membership = locked[membership_id]
         member_active(membership)
         settings = points_settings_usable(points_settings())
-        tier_usable(membership.tier)
         if value < settings.min_purchase:
             raise DomainError(
                 "below_minimum_purchase",
@@ -77,6 +76,8 @@ def points_earn(
                 "earn no points.",
             )
         tier = membership.tier
+        tier_factor = Factor(tier.name, tier.name_ar, tier.multiplier) if tier else None
+        applied = tier_usable(tier)
         campaign = campaign_best(at=at, tier=tier, category_id=category_id)
         calc = earn_calculate(
             amount=value,
@@ -85,7 +86,8 @@ def points_earn(
             rounding=settings.rounding,
             carry_over=settings.carry_over,
             carry_in=membership.carry_remainder,
-            tier=Factor(tier.name, tier.name_ar, tier.multiplier) if tier else None,
+            tier=tier_factor if applied else None,
+            tier_not_applied=None if applied else tier_factor,
             campaign=Factor(campaign.name, campaign.name_ar, campaign.multiplier)
             if campaign
             else None,
