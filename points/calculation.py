@@ -36,11 +36,19 @@ MAX_AMOUNT = Decimal("1000000")
 # separator: a phone keyboard set to Arabic types these, and they mean the same amount.
 _DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
 _ARABIC_TO_LATIN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
-_AMOUNT = re.compile(r"[0-9]+(?:\.([0-9]+))?")
-# What the API schema says of an amount: a string, 1 to 7 digits, at most 3 decimals, not 0.
-AMOUNT_PATTERN = (
-    f"^(?=.*[1-9\u0661-\u0669\u06f1-\u06f9])[{_DIGITS}]{{1,7}}([.\u066b][{_DIGITS}]{{1,3}})?$"
-)
+
+
+def _amount_grammar(whole: str, decimals: str) -> str:
+    """The one written form of an amount: digits, then a decimal point (Latin or Arabic)
+    and digits; `whole` and `decimals` say how many digits each part has."""
+    return f"[{_DIGITS}]{whole}(?:[.\u066b]([{_DIGITS}]{decimals}))?"
+
+
+# What the API schema promises: 1 to 7 digits, at most 3 decimals, not 0. The parser
+# reads any number of digits so a longer amount gets its own refusal (too large, too
+# many decimals for the currency) rather than "not an amount".
+AMOUNT_PATTERN = f"^(?=.*[1-9\u0661-\u0669\u06f1-\u06f9]){_amount_grammar('{1,7}', '{1,3}')}$"
+_AMOUNT = re.compile(_amount_grammar("+", "+"))
 
 
 def amount_parse(raw: object, currency: str) -> Decimal:
@@ -48,14 +56,14 @@ def amount_parse(raw: object, currency: str) -> Decimal:
     the currency's decimals, more than zero. Numbers, exponents, signs and spaces are
     refused (`"1e3"` is not 1,000); Arabic-Indic digits are read as digits."""
     text = format(raw, "f") if isinstance(raw, Decimal) else raw  # Decimal: from our own code
-    match = _AMOUNT.fullmatch(text.translate(_ARABIC_TO_LATIN)) if isinstance(text, str) else None
+    match = _AMOUNT.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise DomainError(
             "invalid_amount",
             'An amount is a string of digits with a decimal point, e.g. "50.000".',
             fields={"amount": ["Not an amount."]},
         )
-    value = Decimal(match.group(0))
+    value = Decimal(match.group(0).translate(_ARABIC_TO_LATIN))
     places = CURRENCY_DECIMALS.get(currency, 2)
     if len(match.group(1) or "") > places:
         raise DomainError(
@@ -92,6 +100,8 @@ def plain(number: Decimal) -> str:
 
 
 def money(amount: Decimal, currency: str) -> str:
+    """How an amount is written everywhere (API, explanations, messages): with the
+    currency's decimals, "50.000" JOD, "50.00" USD."""
     places = CURRENCY_DECIMALS.get(currency, 2)
     return f"{amount:.{places}f}"
 
