@@ -127,8 +127,9 @@ def _otp_limits(phone: str, ip: str | None, device: str | None) -> None:
         f"otp:country:{region}",
         limit=settings.OTP_SENDS_PER_COUNTRY_PER_HOUR,
         window=hour,
-        code="otp_country_budget",
-        message="Too many sign-in codes were sent to this country in the last hour.",
+        message="Too many sign-in codes were sent to this country in the last hour; "
+        "try again later.",
+        reason="country",
     )
 
 

@@ -583,6 +583,11 @@ class StaffForm(forms.ModelForm):
             self.add_error("email", _("Staff sign in with their email."))
         elif User.objects.filter(username=email).exclude(pk=self.instance.pk or 0).exists():
             self.add_error("email", _("This email already belongs to a staff member."))
+        if self.instance.pk is None and not cleaned.get("password"):
+            try:  # an invitation is a mail: the service's gate, asked before saving
+                tenant_services.merchant_email_verified_require()
+            except DomainError as refused:
+                self.add_error(None, refused.message)
         return cleaned
 
 
@@ -644,7 +649,11 @@ class StaffAdmin(RoleAdmin):
             if user.has_usable_password():
                 continue  # already chose a password
             held = role_of(user) or Role.CASHIER
-            tenant_services.staff_invite_send(user=user, role=held, **self._invite(request))
+            try:
+                tenant_services.staff_invite_send(user=user, role=held, **self._invite(request))
+            except DomainError as refused:
+                messages.error(request, refused.message)
+                return
             self.log_change(request, user, "invitation sent again")
             sent += 1
         messages.success(request, _("%(count)s invitation(s) sent.") % {"count": sent})

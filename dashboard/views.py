@@ -38,7 +38,11 @@ from rewards.services import redemption_approve, redemption_use
 from tenants.models import Merchant
 from tenants.roles import can
 from tenants.selectors import merchant_current, merchant_url, root_url
-from tenants.services import owner_email_check_send, staff_password_reset_request
+from tenants.services import (
+    merchant_profile_update,
+    owner_email_check_send,
+    staff_password_reset_request,
+)
 
 from .permissions import require, staff_user
 from .reports import report_home, setup_checklist
@@ -466,8 +470,18 @@ def profile(request: HttpRequest) -> HttpResponse:
     merchant = Merchant.objects.get(pk=merchant_current().pk)
     form = ProfileForm(request.POST or None, request.FILES or None, instance=merchant)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        saved = merchant_profile_update(
+            merchant=form.save(commit=False),
+            base_url=root_url(request),
+            language=(translation.get_language() or "en")[:2],
+        )
         messages.success(request, _("Saved."))
+        if "contact_email" in form.changed_data and not saved.email_verified:
+            messages.info(
+                request,
+                _("We sent a link to %(email)s: open it to confirm the new address.")
+                % {"email": saved.contact_email},
+            )
         return HttpResponseRedirect(request.path)
     context = {
         **merchant_site.each_context(request),

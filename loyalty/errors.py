@@ -92,8 +92,9 @@ CODES: dict[str, ErrorCode] = {
     "broadcast_invalid": ErrorCode(422, "The broadcast cannot be sent as it is."),
     "email_check_invalid": ErrorCode(422, "The email confirmation link is not valid."),
     # 429, 5xx
-    "rate_limited": ErrorCode(429, "Too many requests: wait `retry_after` seconds."),
-    "otp_country_budget": ErrorCode(429, "The country's hourly budget of codes is spent."),
+    "rate_limited": ErrorCode(
+        429, "Too many requests: wait `retry_after` seconds (`limit`, if given, says which)."
+    ),
     "sms_failed": ErrorCode(502, "The SMS provider refused the message."),
 }
 

@@ -5,8 +5,11 @@ First in MIDDLEWARE, so it runs before the merchant lookup, sessions and CSRF:
 * a NUL character (raw or percent-encoded) in the path, the query string, a header, a
   cookie or a form field: PostgreSQL refuses it in text, so it would otherwise end as a
   500 at the first query that carries it;
-* a body above DATA_UPLOAD_MAX_MEMORY_SIZE (413), except multipart uploads, whose files
-  have their own limit;
+* a body above DATA_UPLOAD_MAX_MEMORY_SIZE (413); a multipart body (a form with a file)
+  above one image and the other fields at their own limit (UPLOAD_IMAGE_MAX_BYTES +
+  DATA_UPLOAD_MAX_MEMORY_SIZE), by its Content-Length, before a byte of it is read or
+  written to disk. An image somewhat over its limit still reaches the form, which says
+  what is wrong with it;
 * form data that cannot be read (a multipart body without its boundary, too many fields).
 
 JSON bodies are checked where they are parsed (`loyalty.api.parsers`). Under /api/ a
@@ -74,9 +77,9 @@ def _check_fields(request: HttpRequest) -> None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if limit is not None and length > limit and content_type != "multipart/form-data":
-        raise _too_large()
+    limit = _body_limit(content_type)
+    if limit is not None and length > limit:
+        raise _too_large(limit)
     if request.method == "POST" and content_type in FORM_TYPES:
         fields = _pairs(request.POST)
         names = [upload.name for _field, uploads in request.FILES.lists() for upload in uploads]
@@ -84,8 +87,15 @@ def _check_fields(request: HttpRequest) -> None:
             raise nul
 
 
-def _too_large() -> Refused:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+def _body_limit(content_type: str) -> int | None:
+    fields: int | None = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if content_type != "multipart/form-data" or fields is None:
+        return fields
+    return settings.UPLOAD_IMAGE_MAX_BYTES + fields
+
+
+def _too_large(limit: int | None = None) -> Refused:
+    limit = limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return Refused(
         "request_too_large",
         _("The request body is larger than the %(limit)d bytes allowed.") % {"limit": limit},

@@ -11,15 +11,21 @@ from loyalty.errors import DomainError
 
 
 class RateLimited(DomainError):
+    """Every 429 alike: `rate_limited` with `fields.retry_after` (seconds); `reason`, when
+    an app may want to tell limits apart, goes to `fields.limit`."""
+
     status = 429
 
     def __init__(
         self,
         retry_after: int,
         message: str = "Too many requests; try again later.",
-        code: str = "rate_limited",
+        reason: str | None = None,
     ):
-        super().__init__(code, message, fields={"retry_after": retry_after})
+        fields: dict[str, object] = {"retry_after": retry_after}
+        if reason is not None:
+            fields["limit"] = reason
+        super().__init__("rate_limited", message, fields=fields)
         self.retry_after = retry_after
 
 
@@ -34,17 +40,17 @@ def hit(
     *,
     limit: int,
     window: int,
-    code: str = "rate_limited",
     message: str = "Too many requests; try again later.",
+    reason: str | None = None,
 ) -> None:
-    """Count one event for `key`; refuse (with `code`) when more than `limit` fall in
-    the window."""
+    """Count one event for `key`; refuse (RateLimited, `reason` in its fields) when more
+    than `limit` fall in the window."""
     bucket = int(time.time() // window)
     full = f"rl:{key}:{bucket}"
     cache.add(full, 0, timeout=window + 5)
     count = cache.incr(full)
     if count > limit:
-        raise RateLimited(window - int(time.time() % window), message, code=code)
+        raise RateLimited(window - int(time.time() % window), message, reason=reason)
 
 
 def cooldown(key: str, *, seconds: int) -> None:

@@ -36,11 +36,19 @@ MAX_AMOUNT = Decimal("1000000")
 # separator: a phone keyboard set to Arabic types these, and they mean the same amount.
 _DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
 _ARABIC_TO_LATIN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
-_AMOUNT = re.compile(r"[0-9]+(?:\.([0-9]+))?")
-# What the API schema says of an amount: a string, 1 to 7 digits, at most 3 decimals, not 0.
-AMOUNT_PATTERN = (
-    f"^(?=.*[1-9\u0661-\u0669\u06f1-\u06f9])[{_DIGITS}]{{1,7}}([.\u066b][{_DIGITS}]{{1,3}})?$"
-)
+
+
+def _amount_grammar(whole: str, decimals: str) -> str:
+    """The one written form of an amount: digits, then a decimal point (Latin or Arabic)
+    and digits; `whole` and `decimals` say how many digits each part has."""
+    return f"[{_DIGITS}]{whole}(?:[.\u066b]([{_DIGITS}]{decimals}))?"
+
+
+# What the API schema promises: 1 to 7 digits, at most 3 decimals, not 0. The parser
+# reads any number of digits so a longer amount gets its own refusal (too large, too
+# many decimals for the currency) rather than "not an amount".
+AMOUNT_PATTERN = f"^(?=.*[1-9\u0661-\u0669\u06f1-\u06f9]){_amount_grammar('{1,7}', '{1,3}')}$"
+_AMOUNT = re.compile(_amount_grammar("+", "+"))
 
 
 def amount_parse(raw: object, currency: str) -> Decimal:
@@ -48,14 +56,14 @@ def amount_parse(raw: object, currency: str) -> Decimal:
     the currency's decimals, more than zero. Numbers, exponents, signs and spaces are
     refused (`"1e3"` is not 1,000); Arabic-Indic digits are read as digits."""
     text = format(raw, "f") if isinstance(raw, Decimal) else raw  # Decimal: from our own code
-    match = _AMOUNT.fullmatch(text.translate(_ARABIC_TO_LATIN)) if isinstance(text, str) else None
+    match = _AMOUNT.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise DomainError(
             "invalid_amount",
             'An amount is a string of digits with a decimal point, e.g. "50.000".',
             fields={"amount": ["Not an amount."]},
         )
-    value = Decimal(match.group(0))
+    value = Decimal(match.group(0).translate(_ARABIC_TO_LATIN))
     places = CURRENCY_DECIMALS.get(currency, 2)
     if len(match.group(1) or "") > places:
         raise DomainError(
@@ -92,6 +100,8 @@ def plain(number: Decimal) -> str:
 
 
 def money(amount: Decimal, currency: str) -> str:
+    """How an amount is written everywhere (API, explanations, messages): with the
+    currency's decimals, "50.000" JOD, "50.00" USD."""
     places = CURRENCY_DECIMALS.get(currency, 2)
     return f"{amount:.{places}f}"
 
@@ -116,6 +126,8 @@ class EarnCalculation:
     carry_out: Decimal
     capped_by: str | None  # "max_per_purchase" | "daily_cap" | None
     rounding: str
+    # The member's tier, when its stored multiplier cannot be used: counted as 1x.
+    tier_not_applied: Factor | None = None
 
     def as_data(self) -> dict[str, Any]:
         def factor(f: Factor | None) -> dict[str, str] | None:
@@ -137,6 +149,7 @@ class EarnCalculation:
             "points": self.points,
             "carry_out": plain(self.carry_out),
             "capped_by": self.capped_by,
+            "tier_not_applied": factor(self.tier_not_applied),
         }
 
     def sentence(self) -> str:
@@ -160,7 +173,11 @@ class EarnCalculation:
         if self.carry_in:
             text += words["carried"].format(carry=plain(self.carry_in))
         text += words["total"].format(points=self.points)
-        return text + (words[self.capped_by] if self.capped_by else "")
+        text += words[self.capped_by] if self.capped_by else ""
+        if (skipped := self.tier_not_applied) is not None:
+            name = skipped.name if language == "en" else (skipped.name_ar or skipped.name)
+            text += words["tier_not_applied"].format(tier=name)
+        return text
 
 
 _WORDS = {
@@ -170,6 +187,9 @@ _WORDS = {
         "total": " = {points} points",
         "max_per_purchase": " (capped: maximum per purchase)",
         "daily_cap": " (capped: daily limit)",
+        "tier_not_applied": (
+            ". The {tier} tier's multiplier was not applied: an owner must fix it in Tiers"
+        ),
     },
     "ar": {
         "rate": "{rate} نقاط لكل {unit}",
@@ -177,6 +197,7 @@ _WORDS = {
         "total": " = {points} نقطة",
         "max_per_purchase": " (الحد الأقصى لكل عملية شراء)",
         "daily_cap": " (الحد اليومي)",
+        "tier_not_applied": ". لم يُطبَّق مضاعف المستوى {tier}: على المالك إصلاحه في المستويات",
     },
 }
 
@@ -194,6 +215,7 @@ def earn_calculate(
     max_per_purchase: int | None,
     daily_cap: int | None,
     earned_today: int,
+    tier_not_applied: Factor | None = None,
 ) -> EarnCalculation:
     carried = carry_in if carry_over else Decimal("0")
     raw = amount * rate
@@ -223,4 +245,5 @@ def earn_calculate(
         carry_out=carry_out,
         capped_by=capped_by,
         rounding=rounding,
+        tier_not_applied=tier_not_applied,
     )

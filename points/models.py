@@ -179,9 +179,11 @@ class Membership(models.Model):
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT)
     tier_review_on = models.DateField(null=True, blank=True)
     tier_warned_for = models.DateField(null=True, blank=True)
-    current_points = models.IntegerField(default=0)
-    total_earned = models.IntegerField(default=0)
-    total_redeemed = models.IntegerField(default=0)
+    # Sums of entries: 64-bit, so no number of entries overflows them (each entry is
+    # bounded by points.validation.ENTRY_POINTS_MAX and fits 32 bits).
+    current_points = models.BigIntegerField(default=0)
+    total_earned = models.BigIntegerField(default=0)
+    total_redeemed = models.BigIntegerField(default=0)
     total_visits = models.IntegerField(default=0)
     total_spend = models.DecimalField(max_digits=14, decimal_places=3, default=Decimal("0"))
     carry_remainder = models.DecimalField(
@@ -224,7 +226,7 @@ class LedgerEntry(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     bonus_kind = models.CharField(max_length=10, choices=BonusKind.choices, blank=True)
     points = models.IntegerField()
-    balance_after = models.IntegerField()
+    balance_after = models.BigIntegerField()
     amount = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     explanation = models.JSONField(default=dict, blank=True)

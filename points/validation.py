@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from loyalty.errors import Conflict
+from loyalty.errors import Conflict, DomainError
+from points.calculation import MAX_AMOUNT
 
 if TYPE_CHECKING:
     from points.models import Campaign, PointsSettings, Tier
@@ -24,6 +25,13 @@ MULTIPLIER_MIN = Decimal("1")
 MULTIPLIER_MAX = Decimal("10")
 RATE_MAX = Decimal("10000")
 MONTHS_MAX = 120
+# The most points one ledger entry may move: a purchase earning more is refused
+# (`amount_too_large`), and a cap above it would never apply. Balances are sums of
+# entries and are 64-bit columns, so no number of such entries overflows them.
+ENTRY_POINTS_MAX = 100_000_000
+BONUS_MAX = 1_000_000
+DAYS_MAX = 365
+VOID_WINDOW_MAX = 24 * 60
 WEEKDAYS = range(1, 8)  # ISO: 1 = Monday ... 7 = Sunday
 
 
@@ -64,10 +72,34 @@ def points_settings_validate(settings: "PointsSettings") -> None:
         errors["tier_basis"] = _("Choose what tiers count.")
     if settings.min_purchase is not None and settings.min_purchase < 0:
         errors["min_purchase"] = _("The minimum purchase cannot be negative.")
-    for field in ("max_points_per_purchase", "daily_earn_cap", "redemption_expiry_days"):
+    elif settings.min_purchase is not None and settings.min_purchase > MAX_AMOUNT:
+        errors["min_purchase"] = _("At most %(max)s.") % {"max": MAX_AMOUNT}
+    points_most = _("At most %(max)s points.") % {"max": ENTRY_POINTS_MAX}
+    limits = {
+        "max_points_per_purchase": (ENTRY_POINTS_MAX, points_most),
+        "daily_earn_cap": (ENTRY_POINTS_MAX, points_most),
+        "redemption_expiry_days": (DAYS_MAX, _("At most %(max)s days.") % {"max": DAYS_MAX}),
+    }
+    for field, (most, too_many) in limits.items():
         value = getattr(settings, field)
         if value is not None and value < 1:
             errors[field] = _("At least 1; leave it empty for no limit.")
+        elif value is not None and value > most:
+            errors[field] = too_many
+    for field in (
+        "welcome_bonus",
+        "birthday_bonus",
+        "referral_bonus_referrer",
+        "referral_bonus_referred",
+    ):
+        value = getattr(settings, field)
+        if value is not None and not 0 <= value <= BONUS_MAX:
+            errors[field] = _("At most %(max)s points.") % {"max": BONUS_MAX}
+    if settings.tier_warning_days is not None and not 0 <= settings.tier_warning_days <= DAYS_MAX:
+        errors["tier_warning_days"] = _("At most %(max)s days.") % {"max": DAYS_MAX}
+    window = settings.void_window_minutes
+    if window is not None and not 0 <= window <= VOID_WINDOW_MAX:
+        errors["void_window_minutes"] = _("At most %(max)s minutes.") % {"max": VOID_WINDOW_MAX}
     for field in ("expiry_months", "tier_window_months"):
         value = getattr(settings, field)
         if value is not None and not 1 <= value <= MONTHS_MAX:
@@ -185,27 +217,40 @@ def points_settings_usable(settings: "PointsSettings") -> "PointsSettings":
             "tier_basis": TierBasis.POINTS,
             "min_purchase": Decimal("0"),
             "redemption_expiry_days": 7,
+            "void_window_minutes": 10,
+            "tier_warning_days": 14,
         }
         for field in problems:
             setattr(settings, field, unset.get(field))
     return settings
 
 
-def tier_usable(tier: "Tier | None") -> None:
-    """A member's tier whose multiplier cannot be used stops the award (`setting_invalid`,
-    naming the tier): any other multiplier would book a wrong number of points."""
-    if tier is not None and _multiplier_error(tier.multiplier) is not None:
-        raise Conflict(
-            "setting_invalid",
+def entry_points_check(points: int) -> None:
+    """A purchase that would earn more points than one ledger entry may hold is refused
+    before anything is written: the amount is almost surely a typing mistake."""
+    if points > ENTRY_POINTS_MAX:
+        raise DomainError(
+            "amount_too_large",
             _(
-                "The tier %(tier)s has a multiplier of %(value)s, outside %(low)s to %(high)s. "
-                "An owner fixes it in Tiers; no points were awarded."
+                "This purchase would earn %(points)s points, more than one purchase can "
+                "earn (%(max)s). Check the amount."
             )
-            % {
-                "tier": tier.name,
-                "value": tier.multiplier,
-                "low": MULTIPLIER_MIN,
-                "high": MULTIPLIER_MAX,
-            },
-            fields={"setting": f"tier.{tier.pk}.multiplier"},
+            % {"points": points, "max": ENTRY_POINTS_MAX},
+            fields={"amount": [_("More points than one purchase can earn.")]},
         )
+
+
+def tier_usable(tier: "Tier | None") -> bool:
+    """Whether the counter can apply the member's tier multiplier. One that cannot counts
+    as 1x: the purchase earns its base points, the award's explanation says the tier's
+    multiplier was not applied, and the log names the tier to fix. (An unreadable rate
+    refuses instead: no base amount of points exists without it.)"""
+    if tier is None or _multiplier_error(tier.multiplier) is None:
+        return True
+    logger.warning(
+        "tier %s (%s) multiplier %s not applied at the counter: an owner must fix it in Tiers",
+        tier.pk,
+        tier.name,
+        tier.multiplier,
+    )
+    return False

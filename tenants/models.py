@@ -118,8 +118,8 @@ class MerchantDailyStats(models.Model):
     members = models.PositiveIntegerField(default=0)
     new_members = models.PositiveIntegerField(default=0)
     active_members = models.PositiveIntegerField(default=0)
-    points_issued = models.PositiveIntegerField(default=0)
-    points_redeemed = models.PositiveIntegerField(default=0)
+    points_issued = models.PositiveBigIntegerField(default=0)  # a day's sums of entries
+    points_redeemed = models.PositiveBigIntegerField(default=0)
     redemptions = models.PositiveIntegerField(default=0)
     messages_sent = models.PositiveIntegerField(default=0)
     collected_at = models.DateTimeField(auto_now=True)

@@ -164,15 +164,38 @@ def owner_email_confirm(*, token: str) -> Merchant:
     return merchant
 
 
-def merchant_email_verified_require(merchant: Merchant) -> None:
-    """Refuse what costs money or reaches people (awarding points, broadcasts) until the
-    owner's email is confirmed: a signup with someone else's address stays harmless."""
-    if not merchant.email_verified:
+def merchant_email_verified_require(merchant: Merchant | None = None) -> None:
+    """The one gate for what costs money or reaches people, until the owner's email is
+    confirmed: a signup with someone else's address stays harmless. Every such service
+    calls it first: points_earn, points_adjust, bonus_award, membership_join,
+    broadcast_send, staff_invite_send (a job that would do one of these for a merchant
+    skips an unconfirmed one). `merchant`: the current one by default."""
+    from .selectors import merchant_current
+
+    if not (merchant or merchant_current()).email_verified:
         raise NotAllowed(
             "email_unverified",
-            "Confirm the owner's email address first: open the link we sent, or send it "
-            "again from the dashboard.",
+            # Shown to the cashier at the counter: in the reader's language.
+            _(
+                "Confirm the owner's email address first: open the link we sent, or send it "
+                "again from the dashboard."
+            ),
         )
+
+
+def merchant_profile_update(*, merchant: Merchant, base_url: str, language: str = "en") -> Merchant:
+    """Save the owner's changes to the business profile. A new contact email is not yet
+    proven theirs: the merchant counts as unconfirmed again (no points, no messages) and
+    the check goes to the new address, never to the old one."""
+    with transaction.atomic():
+        stored = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        changed = stored.contact_email.strip().lower() != merchant.contact_email.strip().lower()
+        if changed:
+            merchant.email_verified_at = None
+        merchant.save()
+        if changed:
+            owner_email_check_send(merchant=merchant, base_url=base_url, language=language)
+    return merchant
 
 
 def merchant_suspend(*, merchant: Merchant, reason: str = "") -> Merchant:
@@ -242,6 +265,7 @@ def staff_invite_send(
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
+    merchant_email_verified_require()
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     outbox_add(

@@ -320,18 +320,11 @@ def test_an_unconfirmed_owner_sees_the_banner_and_can_send_the_link_again(
     person.shot("unconfirmed-sent-again", full_page=False)
 
 
-# The refusal's message is written in tenants/services.py without gettext, so an Arabic
-# cashier reads it in English (its Arabic is in the catalog, waiting for the mark).
-UNTRANSLATED_REFUSAL = pytest.mark.xfail(
-    strict=True, reason="merchant_email_verified_require's message is not translatable yet"
-)
-
-
 @pytest.mark.parametrize(
     ("lang", "viewport"),
     [
-        pytest.param(lang, viewport, id=f"{lang}-{viewport}", marks=marks)
-        for lang, marks in (("en", ()), ("ar", UNTRANSLATED_REFUSAL))
+        pytest.param(lang, viewport, id=f"{lang}-{viewport}")
+        for lang in ("en", "ar")
         for viewport in ("laptop", "phone")
     ],
 )

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django_tenants.utils import schema_context
 
-from points.models import Campaign, LedgerEntry, PointsSettings, Tier
+from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
 from tests.api import api, staff_sign_in
 from tests.fixtures import PASSWORD, HostClient
 
@@ -169,18 +169,18 @@ def test_points_settings_and_rewards_are_checked_when_saved(owner, programme) ->
     assert (reward.kind, reward.value) == ("free_item", Decimal("0"))
 
 
-def _award(merchant_a: Any, member_id: int) -> tuple[Any, Any]:
+def _award(merchant_a: Any, member_id: int, amount: str = "10.000") -> tuple[Any, Any]:
     """One award at the dashboard's counter and one through the API, 10 JOD each."""
     counter = HostClient(merchant_a.host)
     counter.post("/admin/login/", {"username": merchant_a.owner_email, "password": PASSWORD})
     page = counter.post(
         "/admin/counter/earn",
-        data=json.dumps({"member_id": member_id, "amount": "10.000"}),
+        data=json.dumps({"member_id": member_id, "amount": amount}),
         content_type="application/json",
     )
     token = staff_sign_in(merchant_a.host, merchant_a.owner_email, PASSWORD)["access"]
     answer = api(merchant_a.host, token).post(
-        "/api/v1/staff/earn", {"member_id": member_id, "amount": "10.000"}, format="json"
+        "/api/v1/staff/earn", {"member_id": member_id, "amount": amount}, format="json"
     )
     return page, answer
 
@@ -209,27 +209,39 @@ def test_a_campaign_stored_with_unreadable_days_is_skipped_at_the_counter(
     assert answer.json()["entry"]["points"] == 100
 
 
-def test_a_tier_multiplier_that_cannot_be_used_refuses_naming_the_tier(
-    merchant_a, programme
+def test_a_tier_multiplier_that_cannot_be_used_counts_as_1x_naming_the_tier(
+    merchant_a, programme, caplog
 ) -> None:
     member = programme.member(tier=programme.silver)
     Tier.objects.filter(pk=programme.silver.pk).update(multiplier=Decimal("0"))
-    before = LedgerEntry.objects.count()
 
     with time_machine.travel(FRIDAY_5PM, tick=False):
         page, answer = _award(merchant_a, member.pk)
 
-    message = (
-        "The tier Silver has a multiplier of 0.00, outside 1 to 10. "
-        "An owner fixes it in Tiers; no points were awarded."
+    said = (
+        "10.000 JOD × 10 points/JOD = 100 points. The Silver tier's multiplier was not "
+        "applied: an owner must fix it in Tiers"
     )
-    assert page.status_code == 409
-    assert page.json() == {"error": {"code": "setting_invalid", "message": message}}
-    assert answer.status_code == 409
-    assert answer.json()["error"]["code"] == "setting_invalid"
-    assert answer.json()["error"]["message"] == message
-    with schema_context(merchant_a.schema):
-        assert LedgerEntry.objects.count() == before
+    assert page.status_code == 200, page.content
+    assert (page.json()["points"], page.json()["explanation"]) == (100, said)
+    assert answer.status_code == 201, answer.content
+    entry = answer.json()["entry"]
+    assert (entry["points"], entry["description"]) == (100, said)
+    assert entry["explanation"]["tier"] is None
+    assert entry["explanation"]["tier_not_applied"] == {
+        "name": "Silver",
+        "name_ar": programme.silver.name_ar,
+        "multiplier": "0",
+    }
+    warnings = [r.getMessage() for r in caplog.records if r.name == "points.validation"]
+    assert (
+        warnings
+        == [
+            f"tier {programme.silver.pk} (Silver) multiplier 0.00 not applied at the counter: "
+            "an owner must fix it in Tiers"
+        ]
+        * 2
+    )
 
 
 def test_points_settings_that_cannot_be_read_skip_or_refuse_naming_the_setting(
@@ -270,3 +282,88 @@ def test_the_counter_names_a_bad_member_only_when_the_member_is_the_problem(
             "message": "Choose a member and an amount.",
         }
     assert LedgerEntry.objects.count() == before
+
+
+def test_points_settings_are_bounded_so_every_award_fits_the_ledger(owner, programme) -> None:
+    settings_url = "/admin/points/pointssettings/1/change/"
+    huge = {
+        "points_per_unit": "10",
+        "rounding": "floor",
+        "min_purchase": "2000000",
+        "max_points_per_purchase": "100000001",
+        "daily_earn_cap": "2000000000",
+        "expiry_months": "",
+        "welcome_bonus": "2000000000",
+        "birthday_bonus": "1000001",
+        "referral_bonus_referrer": "1000001",
+        "referral_bonus_referred": "2147483647",
+        "void_window_minutes": "10",
+        "redemption_expiry_days": "7",
+        "tier_basis": "points",
+        "tier_window_months": "",
+        "tier_warning_days": "14",
+    }
+
+    refused = form_errors(owner.post(settings_url, huge))
+
+    bonus = ["At most 1000000 points."]
+    assert refused == {
+        "min_purchase": ["At most 1000000."],
+        "max_points_per_purchase": ["At most 100000000 points."],
+        "daily_earn_cap": ["At most 100000000 points."],
+        "welcome_bonus": bonus,
+        "birthday_bonus": bonus,
+        "referral_bonus_referrer": bonus,
+        "referral_bonus_referred": bonus,
+    }
+    assert PointsSettings.objects.get().welcome_bonus == 0
+
+
+def test_a_purchase_whose_points_would_not_fit_is_refused_before_the_ledger(
+    merchant_a, programme
+) -> None:
+    member = programme.member(tier=programme.gold)
+    PointsSettings.objects.update(points_per_unit=Decimal("10000"))
+    before = LedgerEntry.objects.count()
+
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        page, answer = _award(merchant_a, member.pk, amount="999999.999")
+
+    message = (
+        "This purchase would earn 19999999980 points, more than one purchase can earn "
+        "(100000000). Check the amount."
+    )
+    assert (page.status_code, page.json()) == (
+        422,
+        {"error": {"code": "amount_too_large", "message": message}},
+    )
+    assert (answer.status_code, answer.json()) == (
+        422,
+        {
+            "error": {
+                "code": "amount_too_large",
+                "message": message,
+                "fields": {"amount": ["More points than one purchase can earn."]},
+            }
+        },
+    )
+    with schema_context(merchant_a.schema):
+        assert LedgerEntry.objects.count() == before
+        member.refresh_from_db()
+        assert (member.current_points, member.total_visits) == (0, 0)
+
+
+def test_a_balance_grows_past_32_bits_without_failing(merchant_a, programme) -> None:
+    member = programme.member()
+    Membership.objects.filter(pk=member.pk).update(current_points=2**31 - 1, total_earned=2**31 - 1)
+    PointsSettings.objects.update(points_per_unit=Decimal("10000"))
+
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        page, answer = _award(merchant_a, member.pk)
+
+    assert (page.status_code, answer.status_code) == (200, 201)
+    # 10 JOD x 10,000; the first award lifts the member to Gold (x2) for the second
+    assert page.json()["balance"] == 2**31 - 1 + 100_000
+    assert answer.json()["entry"]["balance_after"] == 2**31 - 1 + 300_000
+    member.refresh_from_db()
+    assert (member.current_points, member.total_earned) == (2**31 + 299_999, 2**31 + 299_999)

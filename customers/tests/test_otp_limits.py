@@ -82,12 +82,18 @@ def test_the_countries_served_are_a_setting() -> None:
 
 
 @override_settings(OTP_SENDS_PER_COUNTRY_PER_HOUR=2)
-def test_a_country_has_an_hourly_budget_with_its_own_code() -> None:
+def test_a_country_has_an_hourly_budget_and_the_refusal_says_so() -> None:
     phones = ["+962791110001", "+962771110002", "+962781110003"]
     answers = [request_code(p, ip=f"198.51.100.{i}") for i, p in enumerate(phones)]
 
     assert [a.status_code for a in answers[:2]] == [202, 202]
-    refused(answers[2], "otp_country_budget", 2700)
+    refused(answers[2], "rate_limited", 2700)
+    assert answers[2].json()["error"] == {
+        "code": "rate_limited",
+        "message": "Too many sign-in codes were sent to this country in the last hour; "
+        "try again later.",
+        "fields": {"retry_after": 2700, "limit": "country"},
+    }
     assert not SentMessage.objects.filter(to=phones[2]).exists()
 
 

@@ -1,7 +1,6 @@
 """Small pieces every API view shares."""
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -99,10 +98,6 @@ class MoneyIn(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
-
-
-def money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.3f}"
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

@@ -1,12 +1,14 @@
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from loyalty.api.base import MoneyIn, QuerySerializer, StrictSerializer, money
+from loyalty.api.base import MoneyIn, QuerySerializer, StrictSerializer
+from points.calculation import money
 from points.models import LedgerEntry, Tier, TierBasis
 from points.selectors import MembershipSummary, phone_last_digits, phone_whole_for
+from tenants.selectors import merchant_current
 
 
 class TierOut(serializers.ModelSerializer):
@@ -61,6 +63,7 @@ class MembershipOut(serializers.Serializer):
     @staticmethod
     def of(summary: MembershipSummary, merchant_slug: str) -> dict[str, Any]:
         m, p = summary.membership, summary.progress
+        currency = merchant_current().currency
         return {
             "id": m.pk,
             "merchant": merchant_slug,
@@ -71,26 +74,28 @@ class MembershipOut(serializers.Serializer):
             "total_earned": m.total_earned,
             "total_redeemed": m.total_redeemed,
             "total_visits": m.total_visits,
-            "total_spend": money(m.total_spend),
+            "total_spend": money(m.total_spend, currency),
             "tier": p.tier,
             "next_tier": p.next_tier,
             "tier_basis": p.basis,
-            **_by_basis("to_next_tier", p.needed_for_next, p.basis),
-            **_by_basis("to_keep_tier", p.needed_to_keep, p.basis),
+            **_by_basis("to_next_tier", p.needed_for_next, p.basis, currency),
+            **_by_basis("to_keep_tier", p.needed_to_keep, p.basis, currency),
             "tier_review_on": p.review_on,
             "expiring_points": summary.expiring_points,
             "expiring_first_on": summary.expiring_first_on,
         }
 
 
-def _by_basis(suffix: str, value: Decimal | None, basis: str) -> dict[str, Any]:
+def _by_basis(suffix: str, value: Decimal | None, basis: str, currency: str) -> dict[str, Any]:
     """`points_<suffix>` and `visits_<suffix>` as integers, `spend_<suffix>` as money:
     the one of the tier basis is set, the others are null."""
     whole = None if value is None else int(value.to_integral_value(ROUND_CEILING))
     return {
         f"points_{suffix}": whole if basis == "points" else None,
         f"visits_{suffix}": whole if basis == "visits" else None,
-        f"spend_{suffix}": money(value) if basis == "spend" else None,
+        f"spend_{suffix}": money(value, currency)
+        if basis == "spend" and value is not None
+        else None,
     }
 
 
@@ -98,9 +103,7 @@ class LedgerEntryOut(serializers.ModelSerializer):
     bonus_kind = serializers.ChoiceField(
         choices=LedgerEntry.BonusKind.choices, allow_blank=True, help_text="Empty unless a bonus"
     )
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=3, coerce_to_string=True, allow_null=True
-    )
+    amount = serializers.SerializerMethodField()
 
     class Meta:
         model = LedgerEntry
@@ -118,6 +121,10 @@ class LedgerEntryOut(serializers.ModelSerializer):
             "created_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True, "example": "50.000"})
+    def get_amount(self, entry: LedgerEntry) -> str | None:
+        return None if entry.amount is None else money(entry.amount, entry.currency)
 
 
 class JoinIn(StrictSerializer):

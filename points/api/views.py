@@ -102,6 +102,7 @@ class MyMembershipsView(CustomerAPIView):
             MembershipOut,
             201,
             e404="merchant_not_found",
+            e403="email_unverified",
             e422="invalid_referral_code, customer_inactive, join_failed",
         ),
         summary="Join a merchant by its slug or the join code of its QR poster",
@@ -133,6 +134,7 @@ class JoinView(CustomerAPIView):
         responses=responses(
             MembershipOut,
             201,
+            e403="email_unverified",
             e422="invalid_join_code, invalid_referral_code, customer_inactive, join_failed",
         ),
         summary="Join this merchant (welcome bonus on the first join)",
@@ -308,8 +310,9 @@ class EarnView(StaffAPIView):
             e400="invalid_amount",
             e422="too_many_decimals, amount_too_large, below_minimum_purchase, member_inactive, "
             "unknown_category",
+            e403="email_unverified",
             e404="member_not_found",
-            e409="idempotency_key_reused",
+            e409="idempotency_key_reused, setting_invalid",
         ),
         summary="Award points for a purchase; returns the points and the explanation",
         examples=[
@@ -413,7 +416,7 @@ class AdjustView(StaffAPIView):
         responses=responses(
             LedgerEntryOut,
             201,
-            e403="not_allowed",
+            e403="not_allowed, email_unverified",
             e422="reason_required, invalid_points, insufficient_points",
             e404="member_not_found",
             e409="idempotency_key_reused",

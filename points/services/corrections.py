@@ -10,6 +10,7 @@ from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, LotConsumption, PointsLot
 from points.selectors import local_date, points_settings
 from tenants.roles import Role, has_role
+from tenants.services import merchant_email_verified_require
 
 MAX_ADJUSTMENT = 1_000_000
 
@@ -90,6 +91,7 @@ def points_adjust(
     at: datetime.datetime | None = None,
 ) -> LedgerEntry:
     """A manager's correction, with a reason; never takes the balance below zero."""
+    merchant_email_verified_require()
     at = at or timezone.now()
     reason = (reason or "").strip()
     if not has_role(actor, Role.MANAGER):

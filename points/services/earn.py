@@ -12,7 +12,7 @@ from points.idempotency import idempotency_claim, replayed
 from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import campaign_best, earned_today, local_date, points_settings
-from points.validation import points_settings_usable, tier_usable
+from points.validation import entry_points_check, points_settings_usable, tier_usable
 from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
 from tenants.services import merchant_email_verified_require
@@ -69,7 +69,6 @@ def points_earn(
         membership = locked[membership_id]
         member_active(membership)
         settings = points_settings_usable(points_settings())
-        tier_usable(membership.tier)
         if value < settings.min_purchase:
             raise DomainError(
                 "below_minimum_purchase",
@@ -77,6 +76,8 @@ def points_earn(
                 "earn no points.",
             )
         tier = membership.tier
+        tier_factor = Factor(tier.name, tier.name_ar, tier.multiplier) if tier else None
+        applied = tier_usable(tier)
         campaign = campaign_best(at=at, tier=tier, category_id=category_id)
         calc = earn_calculate(
             amount=value,
@@ -85,7 +86,8 @@ def points_earn(
             rounding=settings.rounding,
             carry_over=settings.carry_over,
             carry_in=membership.carry_remainder,
-            tier=Factor(tier.name, tier.name_ar, tier.multiplier) if tier else None,
+            tier=tier_factor if applied else None,
+            tier_not_applied=None if applied else tier_factor,
             campaign=Factor(campaign.name, campaign.name_ar, campaign.multiplier)
             if campaign
             else None,
@@ -93,6 +95,7 @@ def points_earn(
             daily_cap=settings.daily_earn_cap,
             earned_today=earned_today(membership, at) if settings.daily_earn_cap else 0,
         )
+        entry_points_check(calc.points)
         first_purchase = membership.total_visits == 0
         membership.carry_remainder = calc.carry_out
         membership.last_visit_at = at

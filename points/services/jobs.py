@@ -24,6 +24,7 @@ from points.selectors import (
     tier_metric,
     tiers_ordered,
 )
+from tenants.selectors import merchant_current
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
@@ -142,6 +143,8 @@ def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
     """Pay the birthday bonus once for each member's birthday, on the day or, when a
     run was missed, within the week after."""
     at = at or timezone.now()
+    if not merchant_current().email_verified:
+        return 0  # no bonus and no message from a shop whose owner is not confirmed
     settings = points_settings()
     paid = 0
     for membership_id, year in _recent_birthdays(local_date(at)).items():

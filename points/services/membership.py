@@ -13,6 +13,7 @@ from messaging.outbox import outbox_add
 from points.models import LedgerEntry, Membership
 from points.selectors import points_settings, tiers_ordered
 from tenants.selectors import merchant_current
+from tenants.services import merchant_email_verified_require
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
@@ -51,6 +52,8 @@ def membership_join(
     existing = Membership.objects.filter(customer=customer).first()
     if existing is not None:
         return existing
+    # A join costs a welcome bonus and a welcome message: none from an unconfirmed shop.
+    merchant_email_verified_require()
     if not customer.is_active:
         raise DomainError("customer_inactive", "This account is closed.")
     referrer = None

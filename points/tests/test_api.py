@@ -1,12 +1,18 @@
 """Membership, card and counter endpoints on a merchant host."""
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.core import signing
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
+from points.calculation import AMOUNT_PATTERN, amount_parse
 from points.card import SALT
+from points.models import PointsSettings
 from points.services import points_earn
+from tenants.models import Merchant
 from tests.api import api, customer_sign_in, staff_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +172,32 @@ def test_referral_code_and_join_with_it(merchant_a, programme) -> None:
     joined = friend.post("/api/v1/join", {"referral_code": code}, format="json")
     assert joined.status_code == 201
     assert referrer.get("/api/v1/membership/referral").json()["referrals"] == 1
+
+
+def test_money_is_written_with_the_currencys_decimals_everywhere(counter, merchant_a) -> None:
+    customer, member, cashier, _ = counter
+    merchant = Merchant.objects.get(pk=merchant_a.merchant.pk)
+    merchant.currency = "USD"
+    merchant.save()  # (and the host's cached merchant is forgotten)
+    with schema_context(merchant_a.schema):
+        PointsSettings.objects.update(tier_basis="spend")
+
+    earned = cashier.post(
+        "/api/v1/staff/earn", {"member_id": member["id"], "amount": "١٢٫٥٠"}, format="json"
+    )
+    mine = customer.get("/api/v1/membership").json()
+
+    assert earned.status_code == 201, earned.content
+    assert earned.json()["entry"]["amount"] == "12.50"
+    assert earned.json()["entry"]["description"].startswith("12.50 USD × 10 points/USD")
+    assert (mine["total_spend"], mine["spend_to_next_tier"]) == ("12.50", "487.50")
+    assert customer.get("/api/v1/membership/history").json()["results"][0]["amount"] == "12.50"
+
+
+def test_every_amount_the_schema_allows_is_read_by_the_parser() -> None:
+    samples = ["1", "0.5", "50.000", "999999.999", "١٢٫٥", "۱۰", "0000001", "1.0"]
+    assert all(re.fullmatch(AMOUNT_PATTERN, s) for s in samples)
+    assert [amount_parse(s, "JOD") for s in samples] == [
+        Decimal(v)
+        for v in ("1.000", "0.500", "50.000", "999999.999", "12.500", "10.000", "1.000", "1.000")
+    ]

@@ -2,12 +2,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from loyalty.api.base import QueryBool, QueryInt, StrictSerializer, money
+from loyalty.api.base import QueryBool, QueryInt, StrictSerializer
 from loyalty.api.pagination import PageQuery
 from points.api.serializers import MemberOut
+from points.calculation import money
 from points.models import Membership
 from rewards.models import Redemption, Reward, RewardCategory
 from rewards.selectors import reward_eligible
+from tenants.selectors import merchant_current
 
 
 class CategoryOut(serializers.ModelSerializer):
@@ -47,7 +49,7 @@ class RewardOut(serializers.Serializer):
             "description_ar": reward.description_ar,
             "category": reward.category,
             "kind": reward.kind,
-            "value": money(reward.value)
+            "value": money(reward.value, merchant_current().currency)
             if reward.kind == Reward.Kind.FIXED_DISCOUNT
             else f"{reward.value.normalize():f}",
             "points_cost": reward.points_cost,

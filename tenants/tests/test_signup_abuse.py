@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import override_settings
 from django_tenants.utils import schema_context
 from PIL import Image
@@ -256,3 +257,38 @@ def test_reward_and_category_images_have_the_same_limits(owner, merchant_a) -> N
         {"name": "Snacks", "name_ar": "", "position": 0, "image": upload(png(400, 300))},
     )
     assert fine.status_code == 302
+
+
+UPLOADS_READ: list[str] = []
+
+
+class WatchedUploads(TemporaryFileUploadHandler):
+    """Django's handler for big files, noting each file it starts writing to disk."""
+
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+        UPLOADS_READ.append(file_name)
+        super().new_file(field_name, file_name, *args, **kwargs)
+
+
+def test_a_multipart_body_beyond_one_image_and_its_form_is_refused_unread(
+    owner, merchant_a, settings
+) -> None:
+    # One image (UPLOAD_IMAGE_MAX_BYTES) and the form's other fields
+    # (DATA_UPLOAD_MAX_MEMORY_SIZE) at most: 4 MB; a bigger body is not read at all.
+    settings.FILE_UPLOAD_HANDLERS = [f"{__name__}.WatchedUploads"]
+    UPLOADS_READ.clear()
+    merchant = merchant_a.merchant
+    huge = upload(b"\x89PNG" + b"\0" * (4 * 1024 * 1024))
+
+    page = owner.post("/admin/profile/", profile_with_logo(merchant, huge))
+    answer = api(merchant_a.host).post(
+        "/api/v1/staff/earn", {"member_id": "1", "amount": "1", "file": upload(b"x" * 5_000_000)}
+    )
+
+    message = f"The request body is larger than the {4 * 1024 * 1024} bytes allowed."
+    assert (page.status_code, answer.status_code) == (413, 413)
+    assert message in page.content.decode()
+    assert answer.json() == {"error": {"code": "request_too_large", "message": message}}
+    assert UPLOADS_READ == []
+    merchant.refresh_from_db()
+    assert not merchant.logo
