@@ -111,6 +111,7 @@ def test_an_unknown_email_gets_the_same_answer_and_no_mail(merchant_a, merchant_
 
 @override_settings(PASSWORD_RESET_PER_IP_PER_HOUR=3)
 def test_requests_are_limited_per_address(merchant_a) -> None:
+    before = resets(merchant_a.schema)
     statuses = [ask(merchant_a.host, f"someone{n}@example.jo").status_code for n in range(4)]
     refused = ask(merchant_a.host, merchant_a.owner_email)
 
@@ -118,10 +119,11 @@ def test_requests_are_limited_per_address(merchant_a) -> None:
     assert refused.status_code == 429
     assert "Too many requests. Try again in" in refused.content.decode()
     assert int(refused.headers["Retry-After"]) > 0
-    assert resets(merchant_a.schema) == 0
+    assert resets(merchant_a.schema) == before
 
 
 def test_requests_are_limited_per_email_from_any_address(merchant_a) -> None:
+    before = resets(merchant_a.schema)  # browser tests may have committed some
     known = [
         ask(merchant_a.host, merchant_a.owner_email, address=f"192.0.2.{n}").status_code
         for n in range(4)
@@ -132,7 +134,7 @@ def test_requests_are_limited_per_email_from_any_address(merchant_a) -> None:
     ]
 
     assert known == unknown == [302, 302, 302, 429]
-    assert resets(merchant_a.schema) == 3
+    assert resets(merchant_a.schema) == before + 3
 
 
 def test_the_reset_pages_speak_arabic(merchant_a) -> None:
