@@ -13,23 +13,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from loyalty.errors import DomainError
+from loyalty.formatting import CURRENCY_DECIMALS, currency_unit, isolate, money_figure, points_text
 
 from .models import Rounding
 
-CURRENCY_DECIMALS = {
-    "JOD": 3,
-    "KWD": 3,
-    "BHD": 3,
-    "OMR": 3,
-    "IQD": 3,
-    "USD": 2,
-    "EUR": 2,
-    "SAR": 2,
-    "AED": 2,
-    "QAR": 2,
-    "EGP": 2,
-}
-CURRENCY_AR = {"JOD": "دينار", "USD": "دولار", "EUR": "يورو", "SAR": "ريال", "AED": "درهم"}
 MAX_AMOUNT = Decimal("1000000")
 
 # Western, Arabic-Indic and Eastern Arabic-Indic (Persian) digits, and the Arabic decimal
@@ -160,24 +147,30 @@ class EarnCalculation:
 
     def _sentence(self, language: str) -> str:
         words = _WORDS[language]
-        unit = self.currency if language == "en" else CURRENCY_AR.get(self.currency, self.currency)
+        unit = currency_unit(self.currency, language)
         parts = [
-            f"{money(self.amount, self.currency)} {unit}",
+            f"{money_figure(self.amount, self.currency)} {unit}",
             words["rate"].format(rate=plain(self.rate), unit=unit),
         ]
         for f in (self.tier, self.campaign):
             if f is not None:
                 name = f.name if language == "en" else (f.name_ar or f.name)
-                parts.append(f"{plain(f.multiplier)} ({name})")
+                parts.append(f"{plain(f.multiplier)} ({_named(name, language)})")
         text = " × ".join(parts)
         if self.carry_in:
             text += words["carried"].format(carry=plain(self.carry_in))
-        text += words["total"].format(points=self.points)
+        text += words["total"].format(points=points_text(self.points))
         text += words[self.capped_by] if self.capped_by else ""
         if (skipped := self.tier_not_applied) is not None:
             name = skipped.name if language == "en" else (skipped.name_ar or skipped.name)
-            text += words["tier_not_applied"].format(tier=name)
+            text += words["tier_not_applied"].format(tier=_named(name, language))
         return text
+
+
+def _named(name: str, language: str) -> str:
+    """A tier or campaign name inside the Arabic sentence keeps its own direction (an
+    English name would otherwise swap places with the numbers around it)."""
+    return isolate(name) if language == "ar" else name
 
 
 _WORDS = {

@@ -110,6 +110,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {{ amount|money:currency }}, {{ n|points }}, {{ text|isolate }} everywhere.
+            "builtins": ["loyalty.templatetags.formatting"],
         },
     },
 ]
@@ -245,6 +247,8 @@ CSRF_COOKIE_DOMAIN = None
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ar", "العربية")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our number formats: a decimal point in both languages (loyalty/formatting.py).
+FORMAT_MODULE_PATH = ["loyalty.formats"]
 TIME_ZONE = "Asia/Amman"
 USE_I18N = True
 USE_TZ = True

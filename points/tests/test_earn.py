@@ -28,7 +28,9 @@ def test_the_seed_example_silver_member_earns_750_for_50_jod(programme) -> None:
     assert member.total_spend == Decimal("50.000")
     assert entry.balance_after == 750
     assert entry.description == "50.000 JOD × 10 points/JOD × 1.5 (Silver) = 750 points"
-    assert entry.description_ar == "50.000 دينار × 10 نقاط لكل دينار × 1.5 (فضي) = 750 نقطة"
+    assert entry.description_ar == (
+        "50.000 دينار × 10 نقاط لكل دينار × 1.5 (\u2068فضي\u2069) = 750 نقطة"
+    )
     assert entry.explanation["tier"] == {"name": "Silver", "name_ar": "فضي", "multiplier": "1.5"}
     assert entry.explanation["points"] == 750
     message = Outbox.objects.get(membership_id=member.pk, event="points_earned")
