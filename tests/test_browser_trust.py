@@ -8,7 +8,6 @@ for a person to look at."""
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -23,31 +22,11 @@ from points.tests.factories import customer_make
 from tenants.models import Merchant
 from tenants.roles import Role
 from tenants.services import staff_create
-from tests.browser import SCREENSHOTS
+from tests.browser import WALKS, Walk
 from tests.fixtures import PASSWORD, HostClient
 from tests.threads import committed
 
 pytestmark = pytest.mark.django_db
-
-SHOTS = SCREENSHOTS / "trust"
-PHONE_AGENT = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Mobile Safari/537.36"
-)
-VIEWPORTS: dict[str, dict[str, Any]] = {
-    "laptop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "user_agent": PHONE_AGENT,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
-WALKS = [
-    pytest.param(lang, viewport, id=f"{lang}-{viewport}")
-    for lang in ("en", "ar")
-    for viewport in ("laptop", "phone")
-]
 
 # What a person must read on each page, in each language.
 TEXT = {
@@ -89,64 +68,11 @@ TEXT = {
         "dashboard": "العودة إلى لوحة التحكم",
     },
 }
-# English an Arabic reader once met on these pages (the layout's own words).
-LEFTOVERS = ("Return to site", "Welcome back", "Username", "Dashboard", "Counter", "Log in")
-
-
-class Walk:
-    """One person's browser: a language and a screen, saving a screenshot per page."""
-
-    def __init__(self, browser: Any, lang: str, viewport: str) -> None:
-        self.lang, self.viewport = lang, viewport
-        self.text = TEXT[lang]
-        self.context = browser.new_context(
-            locale="ar-JO" if lang == "ar" else "en-GB",
-            extra_http_headers={"Accept-Language": lang},
-            **VIEWPORTS[viewport],
-        )
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15_000)
-
-    def shot(self, name: str, full_page: bool = True) -> None:
-        """Check the page reads in the walk's direction, then keep it for a person
-        (the whole page, or what the screen shows first)."""
-        direction = "rtl" if self.lang == "ar" else "ltr"
-        assert self.page.get_attribute("html", "dir") == direction, name
-        assert self.page.get_attribute("html", "lang") == self.lang, name
-        # Nothing runs off the side of a phone: the page is no wider than the screen.
-        width = self.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= self.page.viewport_size["width"], f"{name}: {width}px wide"
-        if self.lang == "ar":
-            body = self.body()
-            assert [words for words in LEFTOVERS if words in body] == [], name
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(
-            path=str(SHOTS / f"{name}-{self.lang}-{self.viewport}.png"), full_page=full_page
-        )
-
-    def body(self) -> str:
-        return self.page.inner_text("body")
-
-    def sign_in(self, base: str, email: str, password: str) -> Any:
-        self.page.goto(f"{base}/admin/login/")
-        self.page.fill("#id_username", email)
-        self.page.fill("#id_password", password)
-        with self.page.expect_navigation():
-            self.page.click("#login-form button[type=submit]")
-        return self.page
 
 
 @pytest.fixture
-def walk(browser: Any) -> Iterator[Callable[[str, str], Walk]]:
-    opened: list[Walk] = []
-
-    def open_walk(lang: str, viewport: str) -> Walk:
-        opened.append(Walk(browser, lang, viewport))
-        return opened[-1]
-
-    yield open_walk
-    for each in opened:
-        each.context.close()
+def walk(walks: Callable[..., Walk]) -> Callable[[str, str], Walk]:
+    return lambda lang, viewport: walks(lang, viewport, "trust", TEXT[lang])
 
 
 @pytest.fixture
@@ -297,7 +223,7 @@ def owner_walk(browser, unconfirmed_shop) -> Iterator[Callable[[str, str], Walk]
 
     def signed_in(lang: str, viewport: str) -> Walk:
         if (lang, viewport) not in opened:
-            person = Walk(browser, lang, viewport)
+            person = Walk(browser, lang, viewport, "trust", TEXT[lang])
             person.sign_in(unconfirmed_shop["base"], NEW_SHOP["email"], NEW_PASSWORD)
             opened[lang, viewport] = person
         return opened[lang, viewport]
