@@ -78,6 +78,8 @@ class OtpChallenge(models.Model):
     class Purpose(models.TextChoices):
         LOGIN = "login", _("Sign in")
         CHANGE_PHONE = "change_phone", _("Change phone number")
+        # Read out to a cashier, who enrols the customer: it signs nobody in.
+        JOIN = "join", _("Join at the counter")
 
     phone = models.CharField(max_length=16, db_index=True)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)

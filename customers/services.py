@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,10 +14,12 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from loyalty.clientip import address_key
 from loyalty.errors import DomainError
+from loyalty.formatting import isolate
 from loyalty.ratelimit import cooldown, hit
 from messaging.sms import sms_send
 
@@ -30,7 +33,7 @@ def phone_normalize(raw: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise DomainError("invalid_phone", "This is not a valid mobile phone number.")
+        raise DomainError("invalid_phone", _("This is not a valid mobile phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -92,8 +95,9 @@ def otp_phone_check(phone: str) -> None:
     if region not in settings.OTP_COUNTRIES:
         raise DomainError(
             "phone_country_not_served",
-            f"Sign-in codes are sent only to numbers in: {', '.join(settings.OTP_COUNTRIES)}.",
-            fields={"phone": ["This country is not served."]},
+            _("Sign-in codes are sent only to numbers in: %(countries)s.")
+            % {"countries": ", ".join(settings.OTP_COUNTRIES)},
+            fields={"phone": [_("This country is not served.")]},
         )
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
@@ -101,8 +105,8 @@ def otp_phone_check(phone: str) -> None:
     ):
         raise DomainError(
             "phone_not_mobile",
-            "Sign-in codes are sent only to mobile numbers.",
-            fields={"phone": ["This is not a mobile number."]},
+            _("Sign-in codes are sent only to mobile numbers."),
+            fields={"phone": [_("This is not a mobile number.")]},
         )
 
 
@@ -141,19 +145,34 @@ def otp_request(
     ip: str | None = None,
     language: str = Customer.Language.ARABIC,
     device_token: str | None = None,
+    merchant_name: str = "",
 ) -> OtpChallenge:
-    """Send a 6-digit code by SMS. A new code replaces any earlier one for the phone."""
+    """Send a 6-digit code by SMS. A new code replaces any earlier one for the phone.
+    A code to join (`merchant_name`'s programme, at its counter) says so."""
     phone = phone_normalize(phone)
     otp_phone_check(phone)
     _otp_limits(phone, ip, device_known(token=device_token, phone=phone))
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     minutes = settings.OTP_TTL_SECONDS // 60
-    body = (
-        f"{code} رمز الدخول إلى لويالتي. صالح لمدة {minutes} دقائق."
-        if language == Customer.Language.ARABIC
-        else f"{code} is your Loyalty code. It expires in {minutes} minutes."
-    )
+    arabic = language == Customer.Language.ARABIC
+    if purpose == OtpChallenge.Purpose.JOIN:
+        # The code comes first, as in every code we send; in Arabic the shop's name is
+        # isolated (an English text stays plain GSM characters: one SMS, not two).
+        shop = isolate(merchant_name[:40]) if arabic else merchant_name[:40]
+        body = (
+            f"{code} رمز انضمامك إلى برنامج نقاط {shop}. أخبر به الكاشير لتنضم. "
+            f"صالح لمدة {minutes} دقائق."
+            if arabic
+            else f"{code} is your code to join {shop}'s rewards: tell it to the cashier "
+            f"to join. It expires in {minutes} minutes."
+        )
+    else:
+        body = (
+            f"{code} رمز الدخول إلى لويالتي. صالح لمدة {minutes} دقائق."
+            if arabic
+            else f"{code} is your Loyalty code. It expires in {minutes} minutes."
+        )
     with transaction.atomic():
         OtpChallenge.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True).update(
             expires_at=now
@@ -178,8 +197,13 @@ def otp_verify(
     code: str,
     purpose: str = OtpChallenge.Purpose.LOGIN,
     customer: Customer | None = None,
+    then: Callable[[str], object] | None = None,
 ) -> str:
-    """Check a code; returns the phone (E.164) it was sent to. Each wrong try counts."""
+    """Check a code; returns the phone (E.164) it was sent to. Each wrong try counts.
+
+    `then(phone)` runs in the transaction that uses the code: what the code buys
+    commits with it, and a second request with the same code waits for that, then
+    finds the code used."""
     phone = phone_normalize(phone)
     now = timezone.now()
     refusal: DomainError | None = None
@@ -191,23 +215,27 @@ def otp_verify(
             .first()
         )
         if challenge is None or challenge.used_at is not None:
-            raise DomainError("otp_invalid", "This code is not valid. Ask for a new one.")
+            raise DomainError("otp_invalid", _("This code is not valid. Ask for a new one."))
         if challenge.expires_at <= now:
-            raise DomainError("otp_expired", "This code has expired. Ask for a new one.")
+            raise DomainError("otp_expired", _("This code has expired. Ask for a new one."))
         if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
-            raise DomainError("otp_attempts_exceeded", "Too many wrong codes. Ask for a new one.")
+            raise DomainError(
+                "otp_attempts_exceeded", _("Too many wrong codes. Ask for a new one.")
+            )
         if hmac.compare_digest(challenge.code_hash, _code_hash(phone, purpose, str(code))):
             challenge.used_at = now
             challenge.save(update_fields=["used_at"])
+            if then is not None:
+                then(phone)
             return phone
         challenge.attempts += 1
         challenge.save(update_fields=["attempts"])
         left = settings.OTP_MAX_ATTEMPTS - challenge.attempts
         refusal = (
-            DomainError("otp_attempts_exceeded", "Too many wrong codes. Ask for a new one.")
+            DomainError("otp_attempts_exceeded", _("Too many wrong codes. Ask for a new one."))
             if left == 0
             else DomainError(
-                "otp_invalid", "This code is not valid.", fields={"attempts_left": left}
+                "otp_invalid", _("This code is not valid."), fields={"attempts_left": left}
             )
         )
     raise refusal  # after the commit: the wrong try stays counted

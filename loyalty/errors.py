@@ -81,6 +81,9 @@ CODES: dict[str, ErrorCode] = {
     "invalid_join_code": ErrorCode(422, "This join code is not this shop's."),
     "invalid_referral_code": ErrorCode(422, "No member here has this referral code."),
     "join_failed": ErrorCode(422, "Joining failed; try again."),
+    "enrol_code_required": ErrorCode(
+        422, "This shop enrols at the counter with the SMS code only."
+    ),
     "qr_expired": ErrorCode(422, "The card QR is too old: ask for a fresh one."),
     "qr_invalid": ErrorCode(422, "The card QR is not one of this merchant's."),
     "reward_inactive": ErrorCode(422, "The reward is not offered now."),

@@ -23,6 +23,12 @@ MAX_AMOUNT = Decimal("1000000")
 # separator: a phone keyboard set to Arabic types these, and they mean the same amount.
 _DIGITS = "0-9\u0660-\u0669\u06f0-\u06f9"
 _ARABIC_TO_LATIN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+_DIGITS_TO_LATIN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def digits_latin(text: str) -> str:
+    """`text` with Arabic-Indic digits written as Latin ones (a member number, a code)."""
+    return text.translate(_DIGITS_TO_LATIN)
 
 
 def _amount_grammar(whole: str, decimals: str) -> str:

@@ -77,6 +77,11 @@ class PointsSettings(models.Model):
         help_text=_("Empty: tiers count everything since joining and are never lost."),
     )
     tier_warning_days = models.PositiveSmallIntegerField(default=14)
+    enrol_without_code = models.BooleanField(
+        _("Counter may enrol a customer without the SMS code"),
+        default=False,
+        help_text=_("Off: a customer joins at the counter only with the code sent to their phone."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

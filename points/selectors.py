@@ -1,6 +1,7 @@
 """Reads about points that services, the API and the dashboards share."""
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -9,10 +10,14 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from customers.services import phone_normalize
+from loyalty.errors import DomainError
 from tenants.roles import can
 from tenants.selectors import merchant_timezone
 
+from .calculation import digits_latin
 from .models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings, Tier, TierBasis
 from .validation import campaign_usable, weekdays_parse
 
@@ -186,10 +191,10 @@ def membership_for_customer(customer_id: int) -> Membership | None:
 
 
 def membership_by_number(member_number: str) -> Membership | None:
+    """The member with this number, typed with spaces or dashes, in any digits."""
+    number = re.sub(r"[\s-]", "", digits_latin(str(member_number)))
     return (
-        Membership.objects.select_related("tier", "customer")
-        .filter(member_number=str(member_number).strip())
-        .first()
+        Membership.objects.select_related("tier", "customer").filter(member_number=number).first()
     )
 
 
@@ -197,6 +202,36 @@ def membership_by_phone(phone: str) -> Membership | None:
     return (
         Membership.objects.select_related("tier", "customer").filter(customer__phone=phone).first()
     )
+
+
+@dataclass(frozen=True)
+class MemberSearch:
+    """What a cashier typed at the counter, read: the member found, and the phone number
+    (E.164) when it was one, so a customer who is not a member here can be enrolled."""
+
+    membership: Membership | None
+    phone: str | None
+
+
+def member_search(text: str) -> MemberSearch:
+    """A member number, else a phone number in any form ("0791234567", "+962 79...",
+    "00962-79...", Arabic-Indic digits), read with the platform's country (Jordan).
+    Only members of this merchant are found: a customer of another merchant is not."""
+    found = membership_by_number(text)
+    if found is not None:
+        return MemberSearch(found, None)
+    try:
+        phone = phone_normalize(text)
+    except DomainError:
+        return MemberSearch(None, None)
+    return MemberSearch(membership_by_phone(phone), phone)
+
+
+def member_name(membership: Membership) -> str:
+    """The member's name, or "Member #N" when they gave none."""
+    return membership.customer.name or _("Member #%(number)s") % {
+        "number": membership.member_number
+    }
 
 
 # Staff who may not contact members (cashiers) see this many digits of a phone number,

@@ -34,6 +34,7 @@ def has_role(user: object, role: Role) -> bool:
 PERMISSIONS: dict[str, Role] = {
     "members.view": Role.CASHIER,
     "members.lookup": Role.CASHIER,
+    "members.enrol": Role.CASHIER,  # at the counter, by phone
     "points.earn": Role.CASHIER,
     "points.void_recent": Role.CASHIER,
     "redemptions.view": Role.CASHIER,

@@ -2,6 +2,7 @@
 
 from .bonus import bonus_award
 from .corrections import points_adjust, points_void
+from .enrol import EnrolStarted, membership_enrol, membership_enrol_code_send
 from .earn import points_earn
 from .jobs import (
     birthday_bonuses_pay,
@@ -14,7 +15,10 @@ from .tiers import tier_recheck
 
 __all__ = [
     "birthday_bonuses_pay",
+    "EnrolStarted",
     "bonus_award",
+    "membership_enrol",
+    "membership_enrol_code_send",
     "membership_join",
     "points_adjust",
     "points_earn",

@@ -1,0 +1,151 @@
+"""A customer joins at the counter by phone, so the first point needs no app: the
+cashier types the number, the customer gets a code by SMS and reads it out, and the
+cashier types it. Where the owner allows it (`PointsSettings.enrol_without_code`), the
+cashier may enrol without the code.
+
+The code is a sign-in code of its own purpose (`join`): it enrols, it signs nobody in,
+so the cashier who hears it cannot use it to open the customer's account. Sending it
+keeps every limit of sign-in codes (customers.services.otp_request).
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from customers.models import Customer, OtpChallenge
+from customers.services import customer_get_or_create, otp_request, otp_verify, phone_normalize
+from loyalty.errors import DomainError, NotAllowed
+from loyalty.ratelimit import RateLimited, wait_minutes
+from points.calculation import digits_latin
+from points.models import Membership
+from points.selectors import membership_by_phone, points_settings
+from tenants.roles import can
+from tenants.selectors import merchant_current
+from tenants.services import merchant_email_verified_require
+
+from .membership import membership_join
+
+
+@dataclass(frozen=True)
+class EnrolStarted:
+    """The phone in E.164, and the membership when the customer is a member already
+    (then no code was sent)."""
+
+    phone: str
+    membership: Membership | None
+
+
+def _allowed(actor: User) -> None:
+    if not can(actor, "members.enrol"):
+        raise NotAllowed("not_allowed", _("Your role does not allow enrolling customers."))
+
+
+def membership_enrol_code_send(*, phone: str, actor: User, ip: str | None = None) -> EnrolStarted:
+    """Send the customer the code to join, unless they are a member here already."""
+    _allowed(actor)
+    phone = phone_normalize(phone)
+    existing = membership_by_phone(phone)
+    if existing is not None:
+        return EnrolStarted(phone=phone, membership=existing)
+    # A join costs a welcome bonus and a message: no text from an unconfirmed shop.
+    merchant_email_verified_require()
+    customer = Customer.objects.filter(phone=phone).first()
+    if customer is not None and not customer.is_active:
+        raise DomainError("customer_inactive", _("This account is closed."))
+    shop = merchant_current().name
+    try:
+        # Codes are the platform's, as at sign-in: the record of the text and the
+        # per-phone limits live in the public schema, not in the merchant's.
+        with schema_context(get_public_schema_name()):
+            otp_request(
+                phone=phone,
+                purpose=OtpChallenge.Purpose.JOIN,
+                ip=ip,
+                language=customer.language if customer else Customer.Language.ARABIC,
+                merchant_name=shop,
+            )
+    except RateLimited as limited:
+        raise RateLimited(
+            limited.retry_after,
+            _("Too many codes were sent for now: try again in %(minutes)s min.")
+            % {"minutes": wait_minutes(limited.retry_after)},
+            reason=limited.fields.get("limit"),
+        ) from limited
+    return EnrolStarted(phone=phone, membership=None)
+
+
+def membership_enrol(
+    *,
+    phone: str,
+    actor: User,
+    code: str = "",
+    without_code: bool = False,
+    name: str = "",
+) -> Membership:
+    """Make the customer with this phone a member (the customer is created if new),
+    with the code they were sent, or without it where the owner allows that. `name`
+    names a new customer (an existing customer's name is theirs to change).
+
+    Idempotent: enrolling a member again returns their membership, unchanged, and a
+    second request with the same code (a double tap) waits for the first and returns
+    the membership it made. Each new member is written to the audit log."""
+    _allowed(actor)
+    phone = phone_normalize(phone)
+    existing = membership_by_phone(phone)
+    if existing is not None:
+        return existing
+    merchant_email_verified_require()
+    made: list[Membership] = []
+
+    def join(verified: str) -> None:
+        customer = customer_get_or_create(phone=verified, name=name.strip()[:120])
+        # One enrolment of a customer at a time: a twin request waits here, then finds
+        # the membership (and writes no second audit line).
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        membership = Membership.objects.filter(customer=customer).first()
+        if membership is None:
+            membership = membership_join(customer=customer)
+            _audit(membership, actor, with_code=not without_code)
+        made.append(membership)
+
+    if without_code:
+        if not points_settings().enrol_without_code:
+            raise DomainError(
+                "enrol_code_required",
+                _("This shop enrols customers with the code sent to their phone only."),
+                fields={"code": [_("Type the code the customer received.")]},
+            )
+        with transaction.atomic():
+            join(phone)
+        return made[0]
+    typed = "".join(ch for ch in digits_latin(str(code)) if ch.isdigit())
+    try:
+        otp_verify(phone=phone, code=typed, purpose=OtpChallenge.Purpose.JOIN, then=join)
+    except DomainError:
+        # The same code sent twice: the first request used it and made the member.
+        again = membership_by_phone(phone)
+        if again is not None:
+            return again
+        raise
+    return made[0]
+
+
+def _audit(membership: Membership, actor: User, *, with_code: bool) -> None:
+    """Who enrolled whom, and how, in the merchant's audit log."""
+    LogEntry.objects.create(
+        user=actor,
+        content_type=ContentType.objects.get_for_model(Membership),
+        object_id=str(membership.pk),
+        object_repr=str(membership)[:200],
+        action_flag=ADDITION,
+        change_message=(
+            "enrolled at the counter by phone with the SMS code"
+            if with_code
+            else "enrolled at the counter by phone without the SMS code"
+        ),
+    )
