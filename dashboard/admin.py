@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
@@ -29,7 +30,7 @@ from loyalty.errors import DomainError
 from notifications.models import InboxItem
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
-from points.selectors import phone_shown, phone_whole_for, tier_progress
+from points.selectors import member_name, phone_shown, phone_whole_for, tier_progress
 from points.validation import weekdays_parse
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
@@ -250,7 +251,7 @@ class LedgerEntryAdmin(RoleAdmin):
     view_permission = "reports.view"
     list_display = (
         "created_at",
-        "membership",
+        "member",
         "kind",
         "points",
         "balance_after",
@@ -258,12 +259,16 @@ class LedgerEntryAdmin(RoleAdmin):
         "description",
         "actor",
     )
-    list_select_related = ("membership", "actor")
+    list_select_related = ("membership__customer", "actor")
     list_filter = ("kind", "bonus_kind", "created_at")
     search_fields = ("membership__member_number",)
     date_hierarchy = "created_at"
     ordering = ("-id",)
     change_list_template = "dashboard/ledger_change_list.html"
+
+    @display(description=_("Member"))
+    def member(self, obj: LedgerEntry) -> str:
+        return format_html("<bdi>{}</bdi>", member_name(obj.membership))
 
     def get_urls(self) -> list[URLPattern]:
         export = path(
@@ -448,14 +453,14 @@ class RedemptionAdmin(RoleAdmin):
     view_permission = "redemptions.view"
     list_display = (
         "voucher_code",
-        "membership",
+        "member",
         "reward",
         "points",
         "status",
         "created_at",
         "expires_at",
     )
-    list_select_related = ("membership", "reward")
+    list_select_related = ("membership__customer", "reward")
     list_filter = ("status", "reward")
     search_fields = ("voucher_code", "membership__member_number")
     actions = ["approve", "reject", "mark_used"]
@@ -475,6 +480,10 @@ class RedemptionAdmin(RoleAdmin):
         "used_by",
     )
     fields = readonly_fields
+
+    @display(description=_("Member"))
+    def member(self, obj: Redemption) -> str:
+        return format_html("<bdi>{}</bdi>", member_name(obj.membership))
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # The change list orders by this, not by the queryset: pending first, oldest

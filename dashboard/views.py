@@ -26,12 +26,19 @@ from loyalty.api.errors import domain_error_response
 from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
+from loyalty.formatting import points_text
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
 from points.card import card_token_read
 from points.models import Membership
-from points.selectors import membership_by_number
-from points.services import points_earn
+from points.selectors import (
+    member_name,
+    member_search,
+    phone_shown,
+    phone_whole_for,
+    points_settings,
+)
+from points.services import membership_enrol, membership_enrol_code_send, points_earn
 from rewards.models import Redemption
 from rewards.selectors import redemption_by_code
 from rewards.services import redemption_approve, redemption_use
@@ -199,33 +206,43 @@ def poster_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def counter(request: HttpRequest) -> TemplateResponse:
-    """The counter page: scan or type a member, award points, verify a voucher."""
+    """The counter page: find a member (QR, number or phone) or enrol one by phone,
+    award points, verify a voucher."""
     require(request, "points.earn")
     context = {
         **merchant_site.each_context(request),
         "title": _("Counter"),
         "currency": merchant_current().currency,
         "attempt": uuid.uuid4().hex,
+        "can_enrol": can(request.user, "members.enrol"),
+        "enrol_without_code": points_settings().enrol_without_code,
         # The page's own words, in the staff member's language.
         "texts": {
             "failed": _("Something went wrong. Try again."),
             "amount": _("Enter the amount, e.g. 12.500"),
             "points": _("points"),
-            "awarded": _("+%(points)s points · balance %(balance)s"),
+            "awarded": _("%(points)s points · balance %(balance)s"),
             "camera": _("The camera is not available: type the member number."),
+            "sent": _("Code sent to %(phone)s. Ask the customer to read it out."),
+            "joined": _("Welcome! The customer is a member now."),
             "statuses": {value: str(label) for value, label in Redemption.Status.choices},
         },
     }
     return TemplateResponse(request, "dashboard/counter.html", context)
 
 
-def _member(m: Any) -> dict[str, Any]:
+def _member(m: Membership, viewer: object) -> dict[str, Any]:
+    """A member as the counter shows them; the numbers already written for a person."""
+    arabic = (translation.get_language() or "en").startswith("ar")
+    tier = ((m.tier.name_ar if arabic else "") or m.tier.name) if m.tier else None
     return {
         "id": m.pk,
         "member_number": m.member_number,
-        "name": m.customer.name,
-        "tier": m.tier.name if m.tier else None,
+        "name": member_name(m),
+        "phone": phone_shown(m.customer.phone, whole=phone_whole_for(viewer)),
+        "tier": tier,
         "points": m.current_points,
+        "points_text": points_text(m.current_points),
         "status": m.status,
     }
 
@@ -240,6 +257,9 @@ def _member_id(value: object) -> int:
 
 @require_POST
 def counter_lookup(request: HttpRequest) -> JsonResponse:
+    """A member by card QR token, member number or phone number. A phone number of no
+    member here answers `member_not_found` with the number, to offer enrolment: the
+    same answer whether the customer is known elsewhere on the platform or not."""
     require(request, "members.lookup")
     try:
         data = json_request_body(request)
@@ -247,12 +267,58 @@ def counter_lookup(request: HttpRequest) -> JsonResponse:
         if data.get("token"):
             membership = card_token_read(str(data["token"]))
         else:
-            membership = membership_by_number(str(data.get("member_number", "")))
+            typed = str(data.get("query") or data.get("member_number") or "")[:40]
+            found = member_search(typed)
+            membership = found.membership
+            if membership is None and found.phone:
+                raise NotFound(
+                    "member_not_found",
+                    str(_("No member with this phone number yet: enrol them below.")),
+                    fields={"phone": found.phone},
+                )
             if membership is None:
-                raise DomainError("member_not_found", "No member with this number.")
+                raise NotFound(
+                    "member_not_found", str(_("No member with this number or phone number."))
+                )
     except DomainError as error:
         return domain_error_response(error)
-    return JsonResponse({"member": _member(membership)})
+    return JsonResponse({"member": _member(membership, request.user)})
+
+
+@require_POST
+def counter_enrol(request: HttpRequest) -> JsonResponse:
+    """Send the customer the code to join (202); a member already is shown at once."""
+    require(request, "members.enrol")
+    try:
+        data = json_request_body(request)
+        started = membership_enrol_code_send(
+            phone=str(data.get("phone", ""))[:40],
+            actor=staff_user(request),
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        return domain_error_response(error)
+    if started.membership is not None:
+        return JsonResponse({"member": _member(started.membership, request.user)})
+    return JsonResponse({"sent": True, "phone": started.phone}, status=202)
+
+
+@require_POST
+def counter_enrol_confirm(request: HttpRequest) -> JsonResponse:
+    """Enrol with the code the customer read out (or without it, where allowed)."""
+    require(request, "members.enrol")
+    try:
+        data = json_request_body(request)
+        membership = membership_enrol(
+            phone=str(data.get("phone", ""))[:40],
+            code=str(data.get("code", ""))[:20],
+            without_code=data.get("without_code") is True,
+            name=str(data.get("name", ""))[:120],
+            actor=staff_user(request),
+        )
+    except DomainError as error:
+        return domain_error_response(error)
+    return JsonResponse({"member": _member(membership, request.user)})
 
 
 @require_POST
@@ -273,12 +339,17 @@ def counter_earn(request: HttpRequest) -> JsonResponse:
     except DomainError as error:
         # The service's own refusal (a setting to fix, a blocked member...), as it said it.
         return domain_error_response(error)
+    arabic = (translation.get_language() or "en").startswith("ar")
     return JsonResponse(
         {
             "points": entry.points,
             "balance": entry.balance_after,
+            "points_text": points_text(entry.points),
+            "balance_text": points_text(entry.balance_after),
             "explanation": entry.description,
             "explanation_ar": entry.description_ar,
+            # The explanation in the reader's language (the page isolates it).
+            "explanation_shown": entry.description_ar if arabic else entry.description,
             "next_attempt": uuid.uuid4().hex,
         }
     )
@@ -301,15 +372,16 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
     except DomainError as error:
         return domain_error_response(error)
     assert redemption is not None
+    arabic = (translation.get_language() or "en").startswith("ar")
     return JsonResponse(
         {
             "voucher": {
                 "id": redemption.pk,
                 "code": redemption.voucher_code,
                 "status": redemption.status,
-                "reward": redemption.reward.name,
+                "reward": (arabic and redemption.reward.name_ar) or redemption.reward.name,
                 "points": redemption.points,
-                "member": _member(redemption.membership),
+                "member": _member(redemption.membership, request.user),
                 "expires_at": timezone.localtime(redemption.expires_at).isoformat(),
             }
         }

@@ -134,6 +134,12 @@ class MerchantAdminSite(UnfoldAdminSite):
             path("counter/", self.admin_view(views.counter), name="counter"),
             path("counter/lookup", self.admin_view(views.counter_lookup), name="counter_lookup"),
             path("counter/earn", self.admin_view(views.counter_earn), name="counter_earn"),
+            path("counter/enrol", self.admin_view(views.counter_enrol), name="counter_enrol"),
+            path(
+                "counter/enrol/confirm",
+                self.admin_view(views.counter_enrol_confirm),
+                name="counter_enrol_confirm",
+            ),
             path("counter/voucher", self.admin_view(views.counter_voucher), name="counter_voucher"),
             path("poster/", self.admin_view(views.poster), name="join_poster"),
             path("poster.pdf", self.admin_view(views.poster_pdf), name="join_poster_pdf"),

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from points.models import Membership
 
+from .codes import voucher_code_normalize
 from .models import Redemption, Reward, RewardCategory
 
 
@@ -44,7 +45,7 @@ def redemptions_queue(*, status: str | None = None) -> QuerySet[Redemption]:
 def redemption_by_code(code: str) -> Redemption | None:
     return (
         Redemption.objects.select_related("reward", "membership__customer", "membership__tier")
-        .filter(voucher_code=code.strip().upper())
+        .filter(voucher_code=voucher_code_normalize(code))
         .first()
     )
 

@@ -106,7 +106,7 @@ class StaffRedemptionOut(RedemptionOut):
 
 
 class VerifyIn(StrictSerializer):
-    code = serializers.CharField(max_length=12)
+    code = serializers.CharField(max_length=20)  # typed with spaces or dashes
 
 
 class RejectIn(StrictSerializer):

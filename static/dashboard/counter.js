@@ -1,7 +1,10 @@
-// The counter page: find a member (camera QR or number), award points, use a voucher.
+// The counter page: find a member (camera QR, member number or phone number) or enrol a
+// new customer by phone, award points, use a voucher.
 // Each confirmation carries an attempt key; the server keeps the first result for a
 // key, so a double tap or a retry never awards twice. A new key follows each success,
 // and each change of member or amount after a failure (that is a new purchase).
+// Names and numbers come from the server already written for a person; they are put in
+// <bdi> (names, either direction) or left-to-right spans (numbers, phones, codes).
 (function () {
   const root = document.getElementById("counter");
   const $ = (id) => document.getElementById(id);
@@ -14,12 +17,26 @@
   let member = null;
   let voucher = null;
   let busy = false;
+  let enrolPhone = null;  // the number the last code was sent to
   $("currency").textContent = root.dataset.currency;
 
   function showError(message) {
     const box = $("error");
     box.textContent = message || "";
     box.hidden = !message;
+  }
+
+  const bdi = (text) => { const e = document.createElement("bdi"); e.textContent = text; return e; };
+  const ltr = (text) => { const e = document.createElement("span"); e.dir = "ltr"; e.textContent = text; return e; };
+
+  // A translated sentence with %(name)s placeholders, each value isolated as given.
+  function sentence(template, values) {
+    const out = document.createElement("span");
+    template.split(/(%\(\w+\)s)/).forEach((part) => {
+      const name = (part.match(/^%\((\w+)\)s$/) || [])[1];
+      out.append(name ? values[name] : document.createTextNode(part));
+    });
+    return out;
   }
 
   async function post(url, body) {
@@ -30,16 +47,39 @@
       credentials: "same-origin",
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error((data.error && data.error.message) || t.failed);
+    if (!response.ok) {
+      const error = new Error((data.error && data.error.message) || t.failed);
+      error.code = data.error && data.error.code;
+      error.fields = (data.error && data.error.fields) || {};
+      throw error;
+    }
     return data;
   }
 
-  function showMember(m) {
+  // One request at a time per button: a double tap sends nothing twice.
+  async function once(button, action) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await action(); } finally { button.disabled = false; }
+  }
+
+  function memberLine(m) {
+    const meta = $("member-meta");
+    meta.replaceChildren(ltr("#" + m.member_number));
+    if (m.tier) meta.append(" · ", bdi(m.tier));
+    meta.append(" · ", ltr(m.points_text), " " + t.points);
+    if (m.phone) meta.append(" · ", ltr(m.phone));
+  }
+
+  function showMember(m, note) {
     member = m;
     $("member").hidden = false;
-    $("member-name").textContent = m.name || "#" + m.member_number;
-    $("member-meta").textContent = "#" + m.member_number + " · " + (m.tier || "—") + " · " + m.points + " " + t.points;
+    $("member-name").replaceChildren(bdi(m.name));
+    memberLine(m);
+    $("member-note").textContent = note || "";
+    $("member-note").hidden = !note;
     $("result").hidden = true;
+    enrolClose();
     $("amount").focus();
   }
 
@@ -49,11 +89,62 @@
       showMember((await post(root.dataset.lookup, body)).member);
     } catch (e) {
       showError(e.message);
+      // A phone number of no member here: enrol them with it.
+      if (e.code === "member_not_found" && e.fields.phone && $("enrol")) enrolOpen(e.fields.phone);
     }
   }
 
-  $("find").addEventListener("click", () => lookup({ member_number: $("member-number").value.trim() }));
+  $("find").addEventListener("click", () => once($("find"), () => lookup({ query: $("member-number").value.trim() })));
   $("member-number").addEventListener("keydown", (e) => { if (e.key === "Enter") $("find").click(); });
+
+  // Enrolment: the number, then the code the customer reads out (or none, where allowed).
+  function enrolOpen(phone) {
+    $("enrol").hidden = false;
+    $("member").hidden = true;
+    $("result").hidden = true;
+    member = null;
+    if (phone !== undefined) $("enrol-phone").value = phone;
+    $("enrol-code-step").hidden = true;
+    $("enrol-code").value = "";
+    (phone ? $("enrol-name") : $("enrol-phone")).focus();
+  }
+  function enrolClose() {
+    if (!$("enrol")) return;
+    $("enrol").hidden = true;
+    $("enrol-phone").value = $("enrol-name").value = $("enrol-code").value = "";
+    $("enrol-code-step").hidden = true;
+    enrolPhone = null;
+  }
+  async function enrolSend() {
+    showError("");
+    try {
+      const data = await post(root.dataset.enrol, { phone: $("enrol-phone").value.trim() });
+      if (data.member) { showMember(data.member); return; }  // a member already
+      enrolPhone = data.phone;
+      $("enrol-sent").replaceChildren(sentence(t.sent, { phone: ltr(data.phone) }));
+      $("enrol-code-step").hidden = false;
+      $("enrol-code").focus();
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+  async function enrolConfirm(withoutCode) {
+    showError("");
+    const body = { phone: enrolPhone || $("enrol-phone").value.trim(), name: $("enrol-name").value.trim() };
+    if (withoutCode) body.without_code = true; else body.code = $("enrol-code").value.trim();
+    try {
+      showMember((await post(root.dataset.enrolConfirm, body)).member, t.joined);
+    } catch (e) {
+      showError(e.message);
+    }
+  }
+  if ($("enrol")) {
+    $("enrol-open").addEventListener("click", () => enrolOpen(/^[\d\s+\-\u0660-\u0669\u06f0-\u06f9]{9,}$/.test($("member-number").value.trim()) ? $("member-number").value.trim() : undefined));
+    $("enrol-send").addEventListener("click", () => once($("enrol-send"), enrolSend));
+    $("enrol-confirm").addEventListener("click", () => once($("enrol-confirm"), () => enrolConfirm(false)));
+    $("enrol-code").addEventListener("keydown", (e) => { if (e.key === "Enter") $("enrol-confirm").click(); });
+    if ($("enrol-skip")) $("enrol-skip").addEventListener("click", () => once($("enrol-skip"), () => enrolConfirm(true)));
+  }
 
   $("award").addEventListener("click", async () => {
     if (!member || busy) return;
@@ -72,21 +163,21 @@
       const data = await post(root.dataset.earn, { member_id: member.id, amount: amount, attempt: attempt });
       attempt = data.next_attempt;
       tried = null;
-      const result = $("result");
-      result.hidden = false;
-      result.innerHTML = "";
       const points = document.createElement("div");
       points.className = "ok";
-      points.textContent = t.awarded.replace("%(points)s", data.points).replace("%(balance)s", data.balance);
+      points.append(sentence(t.awarded, { points: ltr("+" + data.points_text), balance: ltr(data.balance_text) }));
       const explanation = document.createElement("div");
-      explanation.textContent = data.explanation;
-      const arabic = document.createElement("div");
-      arabic.dir = "rtl";
-      arabic.lang = "ar";
-      arabic.textContent = data.explanation_ar;
-      result.append(points, explanation, arabic);
+      explanation.dir = "auto";
+      explanation.textContent = data.explanation_shown;
+      $("result-text").replaceChildren(points, explanation);
+      $("result").hidden = false;
+      // The balance the server wrote, on the member line too.
       member.points = data.balance;
+      member.points_text = data.balance_text;
+      memberLine(member);
+      $("member-note").hidden = true;
       $("amount").value = "";
+      $("next").focus();
     } catch (e) {
       showError(e.message);  // the same attempt key is kept: retrying cannot award twice
     } finally {
@@ -95,21 +186,51 @@
     }
   });
 
+  // The next customer: nothing of the last one stays on the screen.
+  $("next").addEventListener("click", () => {
+    member = null;
+    tried = null;
+    attempt = freshKey();
+    $("member").hidden = true;
+    $("member-name").replaceChildren();
+    $("member-meta").replaceChildren();
+    $("member-note").hidden = true;
+    $("amount").value = "";
+    $("result").hidden = true;
+    $("result-text").replaceChildren();
+    enrolClose();
+    showError("");
+    $("member-number").value = "";
+    $("member-number").focus();
+  });
+
+  function clearVoucher() {
+    voucher = null;
+    $("voucher").hidden = true;
+    $("voucher").replaceChildren();
+    $("use").hidden = true;
+  }
+
   async function verify(code, use) {
     showError("");
+    if (!use) clearVoucher();  // a new code: the last voucher's answer goes first
     try {
       voucher = (await post(root.dataset.voucher, { code: code, use: !!use })).voucher;
       const box = $("voucher");
       box.hidden = false;
-      box.textContent = voucher.reward + " · " + voucher.points + " " + t.points + " · " +
-        (t.statuses[voucher.status] || voucher.status) + " · #" + voucher.member.member_number;
+      box.replaceChildren(
+        bdi(voucher.reward), " · ", ltr(voucher.points), " " + t.points + " · ",
+        t.statuses[voucher.status] || voucher.status, " · ", bdi(voucher.member.name),
+      );
+      box.dataset.status = voucher.status;
       $("use").hidden = !["pending", "approved"].includes(voucher.status);
     } catch (e) {
       showError(e.message);
     }
   }
-  $("verify").addEventListener("click", () => verify($("voucher-code").value.trim()));
-  $("use").addEventListener("click", () => voucher && verify(voucher.code, true));
+  $("verify").addEventListener("click", () => once($("verify"), () => verify($("voucher-code").value.trim())));
+  $("voucher-code").addEventListener("keydown", (e) => { if (e.key === "Enter") $("verify").click(); });
+  $("use").addEventListener("click", () => voucher && once($("use"), () => verify(voucher.code, true)));
 
   // Camera: the browser's BarcodeDetector where it exists, jsQR otherwise.
   $("scan").addEventListener("click", async () => {
