@@ -26,7 +26,7 @@ from loyalty.api.errors import domain_error_response
 from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
-from loyalty.formatting import points_text
+from loyalty.formatting import currency_unit, points_text
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
 from points.card import card_token_read
@@ -212,7 +212,7 @@ def counter(request: HttpRequest) -> TemplateResponse:
     context = {
         **merchant_site.each_context(request),
         "title": _("Counter"),
-        "currency": merchant_current().currency,
+        "currency_unit": currency_unit(merchant_current().currency),
         "attempt": uuid.uuid4().hex,
         "can_enrol": can(request.user, "members.enrol"),
         "enrol_without_code": points_settings().enrol_without_code,
@@ -273,7 +273,7 @@ def counter_lookup(request: HttpRequest) -> JsonResponse:
             if membership is None and found.phone:
                 raise NotFound(
                     "member_not_found",
-                    str(_("No member with this phone number yet: enrol them below.")),
+                    str(_("No member with this phone number yet: enrol them here.")),
                     fields={"phone": found.phone},
                 )
             if membership is None:

@@ -35,8 +35,8 @@ def signed_in(merchant: Any, user: User) -> HostClient:
     return client
 
 
-def post(client: HostClient, path: str, body: dict[str, Any], **headers: str) -> Any:
-    return client.post(f"/admin/counter/{path}", body, content_type="application/json", **headers)
+def post(client: HostClient, path: str, body: dict[str, Any]) -> Any:
+    return client.post(f"/admin/counter/{path}", body, content_type="application/json")
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_another_merchants_customer_is_not_a_member_here(programme, merchant_a, 
     assert theirs.json() == {
         "error": {
             "code": "member_not_found",
-            "message": "No member with this phone number yet: enrol them below.",
+            "message": "No member with this phone number yet: enrol them here.",
             "fields": {"phone": PHONE},
         }
     }

@@ -2,8 +2,8 @@
 
 from .bonus import bonus_award
 from .corrections import points_adjust, points_void
-from .enrol import EnrolStarted, membership_enrol, membership_enrol_code_send
 from .earn import points_earn
+from .enrol import EnrolStarted, membership_enrol, membership_enrol_code_send
 from .jobs import (
     birthday_bonuses_pay,
     points_expire,
@@ -14,8 +14,8 @@ from .membership import membership_join
 from .tiers import tier_recheck
 
 __all__ = [
-    "birthday_bonuses_pay",
     "EnrolStarted",
+    "birthday_bonuses_pay",
     "bonus_award",
     "membership_enrol",
     "membership_enrol_code_send",
