@@ -104,3 +104,19 @@ def test_staff_reject_names_what_they_saw(merchant_a, programme) -> None:
     assert [r["id"] for r in rejected] == [redemption["id"]]
     unknown = staff.post("/api/v1/staff/vouchers/verify", {"code": "ZZZZZZZZ"}, format="json")
     assert unknown.json()["error"]["code"] == "voucher_not_found"
+
+
+def test_staff_verify_a_voucher_typed_with_spaces_dashes_and_lower_case(
+    merchant_a, programme
+) -> None:
+    client, _ = joined(merchant_a, "+962796660007", programme, points=100)
+    code = client.post(f"/api/v1/rewards/{programme.free_coffee.pk}/redeem").json()["voucher_code"]
+    staff = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+
+    typed = [f"{code[:4].lower()} {code[4:].lower()}", f"{code[:4]}-{code[4:]}", f" {code} "]
+    found = [staff.post("/api/v1/staff/vouchers/verify", {"code": t}, format="json") for t in typed]
+
+    assert [f.status_code for f in found] == [200, 200, 200]
+    assert [f.json()["voucher_code"] for f in found] == [code, code, code]
