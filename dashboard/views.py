@@ -294,7 +294,6 @@ def counter_enrol(request: HttpRequest) -> JsonResponse:
         started = membership_enrol_code_send(
             phone=str(data.get("phone", ""))[:40],
             actor=staff_user(request),
-            ip=client_ip(request),
         )
     except DomainError as error:
         return domain_error_response(error)

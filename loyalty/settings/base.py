@@ -332,6 +332,9 @@ OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_SECONDS = 60
 OTP_SENDS_PER_PHONE_PER_HOUR = 5
 OTP_SENDS_PER_IP_PER_HOUR = env.int("OTP_SENDS_PER_IP_PER_HOUR", default=20)
+# Codes a shop's counter may send to enrol customers, per hour (its own budget: the
+# counter is one address, so the per-address limit above does not apply to it).
+COUNTER_ENROL_CODES_PER_HOUR = env.int("COUNTER_ENROL_CODES_PER_HOUR", default=120)
 OTP_SENDS_PER_PREFIX_PER_HOUR = env.int("OTP_SENDS_PER_PREFIX_PER_HOUR", default=60)
 # Codes a signed-in customer may ask for to change their number, per hour.
 PHONE_CHANGES_PER_CUSTOMER_PER_HOUR = env.int("PHONE_CHANGES_PER_CUSTOMER_PER_HOUR", default=5)

@@ -10,6 +10,7 @@ keeps every limit of sign-in codes (customers.services.otp_request).
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
@@ -20,7 +21,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from customers.models import Customer, OtpChallenge
 from customers.services import customer_get_or_create, otp_request, otp_verify, phone_normalize
 from loyalty.errors import DomainError, NotAllowed
-from loyalty.ratelimit import RateLimited, wait_minutes
+from loyalty.ratelimit import RateLimited, hit, wait_minutes
 from points.calculation import digits_latin
 from points.models import Membership
 from points.selectors import membership_by_phone, points_settings
@@ -45,8 +46,13 @@ def _allowed(actor: User) -> None:
         raise NotAllowed("not_allowed", _("Your role does not allow enrolling customers."))
 
 
-def membership_enrol_code_send(*, phone: str, actor: User, ip: str | None = None) -> EnrolStarted:
-    """Send the customer the code to join, unless they are a member here already."""
+def membership_enrol_code_send(*, phone: str, actor: User) -> EnrolStarted:
+    """Send the customer the code to join, unless they are a member here already.
+
+    The shop's counter is one address sending codes all day, so the per-address limit
+    of sign-in codes does not apply; the shop has an hourly budget of its own instead
+    (`COUNTER_ENROL_CODES_PER_HOUR`), beside every per-phone, prefix and country limit.
+    """
     _allowed(actor)
     phone = phone_normalize(phone)
     existing = membership_by_phone(phone)
@@ -57,15 +63,21 @@ def membership_enrol_code_send(*, phone: str, actor: User, ip: str | None = None
     customer = Customer.objects.filter(phone=phone).first()
     if customer is not None and not customer.is_active:
         raise DomainError("customer_inactive", _("This account is closed."))
-    shop = merchant_current().name
+    merchant = merchant_current()
+    shop = merchant.name
     try:
+        hit(
+            f"enrol:merchant:{merchant.schema_name}",
+            limit=settings.COUNTER_ENROL_CODES_PER_HOUR,
+            window=3600,
+            reason="merchant",
+        )
         # Codes are the platform's, as at sign-in: the record of the text and the
         # per-phone limits live in the public schema, not in the merchant's.
         with schema_context(get_public_schema_name()):
             otp_request(
                 phone=phone,
                 purpose=OtpChallenge.Purpose.JOIN,
-                ip=ip,
                 language=customer.language if customer else Customer.Language.ARABIC,
                 merchant_name=shop,
             )

@@ -187,6 +187,23 @@ def test_a_second_code_within_the_minute_waits(programme) -> None:
     assert len(sms_to(PHONE)) == 1
 
 
+def test_the_shop_has_its_own_hourly_budget_not_its_address(programme, settings) -> None:
+    """A busy counter is one address: its codes are bounded by the shop's own budget
+    (a stranger's sign-in attempts from the same café cannot use it up)."""
+    settings.OTP_SENDS_PER_IP_PER_HOUR = 1
+    settings.COUNTER_ENROL_CODES_PER_HOUR = 3
+    phones = [f"+96279123450{n}" for n in range(4)]
+    for phone in phones[:3]:
+        membership_enrol_code_send(phone=phone, actor=programme.cashier)
+
+    with pytest.raises(DomainError) as refused:
+        membership_enrol_code_send(phone=phones[3], actor=programme.cashier)
+
+    assert refused.value.code == "rate_limited"
+    assert refused.value.fields["limit"] == "merchant"
+    assert [len(sms_to(phone)) for phone in phones] == [1, 1, 1, 0]
+
+
 def test_an_unconfirmed_shop_sends_no_code_and_enrols_nobody(programme, merchant_a) -> None:
     Merchant.objects.filter(pk=merchant_a.merchant.pk).update(email_verified_at=None)
     PointsSettings.objects.filter(pk=1).update(enrol_without_code=True)
