@@ -32,6 +32,8 @@ class SentMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("sent message")
+        verbose_name_plural = _("sent messages")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -103,6 +105,8 @@ class Outbox(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
         indexes = [
             models.Index(
                 fields=["available_at", "id"],
