@@ -37,7 +37,7 @@ class SentMessage(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.channel} to {self.to} ({self.status})"
+        return f"{self.channel} → {self.to} ({self.status})"
 
 
 class Event(models.TextChoices):
@@ -168,7 +168,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.to or '-'} ({self.get_status_display()})"
+        return f"{self.get_channel_display()} → {self.to or '-'} ({self.get_status_display()})"
 
 
 class EventSetting(models.Model):

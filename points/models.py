@@ -98,7 +98,9 @@ class PointsSettings(models.Model):
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="points_settings_single_row")]
 
     def __str__(self) -> str:
-        return gettext("%(points)s points per unit") % {"points": self.points_per_unit.normalize()}
+        return gettext("%(points)s points per unit") % {
+            "points": f"{self.points_per_unit.normalize():f}"
+        }
 
     def clean(self) -> None:
         from points.validation import points_settings_validate  # it reads these models
