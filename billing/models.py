@@ -5,6 +5,8 @@ import datetime
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.formatting import local_name
+
 
 class Plan(models.Model):  # type: ignore[django-manager-missing]
     """A subscription plan. A limit left empty means unlimited."""
@@ -34,7 +36,7 @@ class Plan(models.Model):  # type: ignore[django-manager-missing]
         ordering = ["sort", "price"]
 
     def __str__(self) -> str:
-        return self.name
+        return local_name(self.name, self.name_ar)
 
 
 class MessageUsage(models.Model):

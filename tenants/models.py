@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -128,7 +129,10 @@ class SchemaTemplate(models.Model):
         verbose_name_plural = _("schema templates")
 
     def __str__(self) -> str:
-        return f"{self.fingerprint[:12]} ({self.statement_count} statements)"
+        return gettext("%(fingerprint)s (%(count)s statements)") % {
+            "fingerprint": self.fingerprint[:12],
+            "count": self.statement_count,
+        }
 
 
 class MerchantDailyStats(models.Model):

@@ -60,7 +60,8 @@ SCHEMA = "cafe_aroma"
 # Words that are the same in both languages: currency codes, names of products and
 # channels people know by their brand, each language's own name and code in the menu,
 # and a key's name as the keyboard prints it.
-ALLOWED_WORDS = {"JOD", "USD", "SMS", "WhatsApp", "QR", "PDF", "CSV", "English", "en", "ar", "esc"}
+ALLOWED_WORDS = {"JOD", "USD", "SMS", "WhatsApp", "QR", "PDF", "CSV", "LDAP", "English", "en", "ar"}
+ALLOWED_WORDS |= {"esc", "Control", "Command"}
 # Routes that are no page: they answer a file, a redirect or JSON, or only POST.
 NOT_PAGES = {
     "logout",
@@ -169,7 +170,8 @@ class VisibleText(HTMLParser):
 
 
 TIME_ZONES = available_timezones()
-EMAIL_OR_URL = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+|\b[\w-]+\.localhost\S*")
+# An address, a link, a value shown masked (a password's salt: lr******).
+EMAIL_OR_URL = re.compile(r"\S+@\S+|\b(?:https?://|www\.)\S+|\b[\w-]+\.localhost\S*|\S*\*{3,}")
 # A word of Latin letters; one with digits in it is a code (a voucher, K7M2QX), no word.
 LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
 
