@@ -17,6 +17,7 @@ so a page added later is walked too.
 The failure lists every miss as `page: msgid` so the one who added it finds it.
 """
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -155,6 +156,11 @@ class VisibleText(HTMLParser):
         if tag in self.HIDDEN or icon or (values.get("lang") == "en" and tag not in self.VOID):
             self._skipping.append(tag)
             return
+        chart = values.get("data-value") or ""
+        if chart.startswith("{"):  # a chart's labels and its series' names are read too
+            drawn = json.loads(chart)
+            self.texts += [str(label) for label in drawn.get("labels", [])]
+            self.texts += [str(series.get("label", "")) for series in drawn.get("datasets", [])]
         if values.get("placeholder"):
             self.texts.append(values["placeholder"] or "")
         if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
