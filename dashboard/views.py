@@ -224,7 +224,7 @@ def _member(m: Any) -> dict[str, Any]:
         "id": m.pk,
         "member_number": m.member_number,
         "name": m.customer.name,
-        "tier": m.tier.name if m.tier else None,
+        "tier": m.tier.display_name() if m.tier else None,
         "points": m.current_points,
         "status": m.status,
     }
@@ -307,7 +307,7 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
                 "id": redemption.pk,
                 "code": redemption.voucher_code,
                 "status": redemption.status,
-                "reward": redemption.reward.name,
+                "reward": redemption.reward.display_name(),
                 "points": redemption.points,
                 "member": _member(redemption.membership),
                 "expires_at": timezone.localtime(redemption.expires_at).isoformat(),

@@ -468,3 +468,90 @@ def test_money_in_arabic_has_a_decimal_point_and_a_thousands_comma() -> None:
     from loyalty import formatting
 
     assert formatting.money_text(Decimal("1200.5"), "JOD", "ar") == "1,200.500\u00a0دينار"
+
+
+# --- figures, directions and names on the pages that show them -------------------------
+
+
+def _member_with_a_big_purchase() -> tuple[Membership, str]:
+    """A demo member who just spent 1,200.500 JOD at the counter (rolled back after)."""
+    from points.services import points_earn
+
+    member = Membership.objects.select_related("customer").order_by("pk").first()
+    assert member is not None
+    owner = User.objects.get(username="owner@cafe-aroma.demo")
+    entry = points_earn(membership_id=member.pk, amount="1200.500", actor=owner)
+    member.refresh_from_db()
+    return member, entry.description_ar
+
+
+def test_an_arabic_member_page_writes_money_points_and_phone_the_same_way(demo) -> None:
+    owner = owner_client()
+    with schema_context(SCHEMA):
+        member, explanation_ar = _member_with_a_big_purchase()
+        tier = member.tier
+        assert tier is not None and tier.name_ar
+    from loyalty import formatting
+
+    page = owner.get(f"/admin/points/membership/{member.pk}/change/").content.decode()
+
+    assert "1,200.500" in page  # the purchase, with the dinar's three decimals
+    assert "1.200,500" not in page and ">200,500" not in page
+    assert formatting.money_text(member.total_spend, "JOD", "ar") in page
+    assert f"<bdi>{formatting.points_text(member.current_points)}" not in page  # a figure
+    assert f">{formatting.points_text(member.current_points)}<" in page
+    assert f'<bdi dir="ltr">{member.customer.phone}</bdi>' in page
+    assert f"<bdi>{tier.name_ar}</bdi>" in page and f">{tier.name}<" not in page
+    assert f'<bdi dir="auto">{explanation_ar}</bdi>' in page
+
+
+def test_arabic_lists_show_grouped_figures_codes_left_to_right_and_arabic_names(demo) -> None:
+    owner = owner_client()
+    with schema_context(SCHEMA):
+        member, _explanation = _member_with_a_big_purchase()
+        redemption = Redemption.objects.select_related("reward").order_by("-pk").first()
+        assert redemption is not None
+
+    members = owner.get(f"/admin/points/membership/?q={member.member_number}").content.decode()
+    ledger = owner.get("/admin/points/ledgerentry/").content.decode()
+    queue = owner.get("/admin/rewards/redemption/").content.decode()
+
+    assert f'<bdi dir="ltr">{member.customer.phone}</bdi>' in members
+    assert f'<bdi dir="ltr">{member.member_number}</bdi>' in members
+    assert "1,200.500\u00a0دينار" in ledger and "1.200,500" not in ledger
+    assert f'<bdi dir="ltr">{redemption.voucher_code}</bdi>' in queue
+    assert f"<bdi>{redemption.reward.name_ar}</bdi>" in queue
+    assert f"<bdi>{redemption.reward.name}</bdi>" not in queue
+
+
+def test_the_counter_names_the_tier_in_arabic(demo) -> None:
+    owner = owner_client()
+    with schema_context(SCHEMA):
+        member = Membership.objects.exclude(tier=None).select_related("tier").earliest("pk")
+        assert member.tier is not None
+
+    found = owner.post(
+        "/admin/counter/lookup",
+        {"member_number": member.member_number},
+        content_type="application/json",
+    ).json()
+
+    assert found["member"]["tier"] == member.tier.name_ar
+
+
+def test_an_arabic_message_isolates_latin_names_and_keeps_codes_left_to_right() -> None:
+    from messaging.texts import values_for
+
+    context = {"name": "Ahmad", "voucher_code": "K7M2QX", "points": 1250, "reward": "قهوة"}
+
+    arabic = values_for(context, "ar", "Café Aroma")
+    english = values_for(context, "en", "Café Aroma")
+
+    assert arabic == {
+        "merchant": "\u2068Café Aroma\u2069",
+        "name": "\u2068Ahmad\u2069",
+        "voucher_code": "\u2066K7M2QX\u2069",
+        "points": "1,250",
+        "reward": "قهوة",
+    }
+    assert english == {**context, "merchant": "Café Aroma", "points": "1,250"}

@@ -38,7 +38,10 @@
     member = m;
     $("member").hidden = false;
     $("member-name").textContent = m.name || "#" + m.member_number;
-    $("member-meta").textContent = "#" + m.member_number + " · " + (m.tier || "—") + " · " + m.points + " " + t.points;
+    // Each part in its own isolate (LRI/FSI ... PDI), so "#123", a Latin tier name and the
+    // balance keep their order inside an Arabic line; the balance grouped as elsewhere.
+    $("member-meta").textContent = "\u2066#" + m.member_number + "\u2069 · \u2068" + (m.tier || "—") +
+      "\u2069 · " + Number(m.points).toLocaleString("en") + " " + t.points;
     $("result").hidden = true;
     $("amount").focus();
   }
@@ -77,8 +80,11 @@
       result.innerHTML = "";
       const points = document.createElement("div");
       points.className = "ok";
-      points.textContent = t.awarded.replace("%(points)s", data.points).replace("%(balance)s", data.balance);
+      const grouped = (n) => Number(n).toLocaleString("en");
+      points.textContent = t.awarded.replace("%(points)s", grouped(data.points)).replace("%(balance)s", grouped(data.balance));
       const explanation = document.createElement("div");
+      explanation.dir = "ltr";  // the English line reads left to right on an Arabic page too
+      explanation.lang = "en";
       explanation.textContent = data.explanation;
       const arabic = document.createElement("div");
       arabic.dir = "rtl";
