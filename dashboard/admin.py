@@ -770,7 +770,7 @@ class StaffAdmin(RoleAdmin):
     @display(description=_("Role"))
     def role(self, obj: User) -> str:
         held = role_of(obj)
-        return ROLE_LABELS[held] if held else "—"
+        return str(ROLE_LABELS[held]) if held else "—"
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

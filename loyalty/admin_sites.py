@@ -171,7 +171,9 @@ class PermissionNames:
 
     ACTIONS = {"add": _("Can add"), "change": _("Can change"), "delete": _("Can delete")}
 
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
         if db_field.name in ("permissions", "user_permissions"):
             # Only what a dashboard has pages for: other tables' permissions do nothing.
             models = [*platform_site._registry, *merchant_site._registry]

@@ -122,7 +122,7 @@ def arabic_misses() -> Iterator[Misses]:
         return ngettext(singular, plural, n)
 
     catalog.gettext = looked_up  # type: ignore[method-assign]
-    catalog.ngettext = looked_up_plural  # type: ignore[method-assign]
+    catalog.ngettext = looked_up_plural  # type: ignore[method-assign,assignment]
     try:
         yield misses
     finally:
