@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from loyalty.admin_sites import platform_site
@@ -10,7 +12,8 @@ from .models import MessageUsage, Plan
 class PlanAdmin(ModelAdmin):
     list_display = (
         "name",
-        "code",
+        "name_ar",
+        "plan_code",
         "price",
         "max_members",
         "max_staff",
@@ -20,6 +23,10 @@ class PlanAdmin(ModelAdmin):
         "is_public",
     )
     ordering = ("sort", "price")
+
+    @admin.display(description=_("code"), ordering="code")
+    def plan_code(self, plan: Plan) -> str:
+        return format_html("<code>{}</code>", plan.code)
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False  # merchants point at their plan

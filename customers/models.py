@@ -24,6 +24,8 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         indexes = [models.Index(fields=["birthday"])]
 
     def __str__(self) -> str:
@@ -43,6 +45,10 @@ class Device(models.Model):
     platform = models.CharField(max_length=10, choices=Platform.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
 
     def __str__(self) -> str:
         return f"{self.platform} device of {self.customer_id}"
@@ -64,6 +70,10 @@ class NotificationPreference(models.Model):
     whatsapp_transactional = models.BooleanField(default=True)
     whatsapp_marketing = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
         return f"preferences of {self.customer_id}"
@@ -100,6 +110,8 @@ class OtpChallenge(models.Model):
     )
 
     class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
         indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
 
     def __str__(self) -> str:
@@ -117,6 +129,8 @@ class MerchantLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("customer's merchant")
+        verbose_name_plural = _("customers' merchants")
         constraints = [
             models.UniqueConstraint(fields=["customer", "merchant"], name="one_link_per_merchant")
         ]

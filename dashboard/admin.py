@@ -16,7 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
@@ -24,28 +25,68 @@ from unfold.forms import ActionForm
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminTextInputWidget
 
 from customers.services import phone_normalize
+from loyalty import formatting
 from loyalty.admin_sites import merchant_site
 from loyalty.csvexport import csv_rows
 from loyalty.errors import DomainError
+from loyalty.templatetags.formatting import bdi, ltr, money
 from notifications.models import InboxItem
 from points import services as points_services
-from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
+from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier, TierBasis
 from points.selectors import member_name, phone_shown, phone_whole_for, tier_progress
 from points.validation import weekdays_parse
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
 from tenants import services as tenant_services
-from tenants.roles import ROLES, Role, can, role_of
+from tenants.roles import ROLE_LABELS, ROLES, Role, can, role_of
 from tenants.selectors import merchant_current, merchant_url
 
 from .permissions import RoleAdmin, require, staff_user
 from .services import setup_step_done
 
 
-class LedgerInline(TabularInline):
+def _currency() -> str:
+    return merchant_current().currency
+
+
+class LedgerLines:
+    """How a ledger line reads in a list: figures grouped, the amount in the currency's
+    decimals, the explanation in the reader's language with its own direction."""
+
+    @display(description=_("Points"), ordering="points")
+    def points_shown(self, entry: LedgerEntry) -> str:
+        return formatting.points_text(entry.points)
+
+    @display(description=_("Balance after"))
+    def balance_shown(self, entry: LedgerEntry) -> str:
+        return formatting.points_text(entry.balance_after)
+
+    @display(description=_("Amount"))
+    def amount_shown(self, entry: LedgerEntry) -> str:
+        return money(entry.amount, entry.currency or _currency()) if entry.amount else "—"
+
+    @display(description=_("Explanation"))
+    def explanation_line(self, entry: LedgerEntry) -> str:
+        return format_html('<bdi dir="auto">{}</bdi>', entry.description_shown())
+
+    @display(description=_("By"))
+    def actor_name(self, entry: LedgerEntry) -> str:
+        actor = entry.actor
+        return bdi(actor.get_full_name() or actor.email) if actor else "—"
+
+
+class LedgerInline(LedgerLines, TabularInline):
     model = LedgerEntry
     fk_name = "membership"
-    fields = ("created_at", "kind", "points", "balance_after", "amount", "description", "actor")
+    fields = (
+        "created_at",
+        "kind",
+        "points_shown",
+        "balance_shown",
+        "amount_shown",
+        "explanation_line",
+        "actor_name",
+    )
     readonly_fields = fields
     ordering = ("-id",)
     extra = 0
@@ -63,7 +104,7 @@ class LedgerInline(TabularInline):
 
 class RedemptionInline(TabularInline):
     model = Redemption
-    fields = ("created_at", "reward", "points", "status", "voucher_code")
+    fields = ("created_at", "reward_name", "points_shown", "status", "voucher")
     readonly_fields = fields
     ordering = ("-id",)
     extra = 0
@@ -75,6 +116,18 @@ class RedemptionInline(TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @display(description=_("Reward"))
+    def reward_name(self, redemption: Redemption) -> str:
+        return bdi(redemption.reward.display_name())
+
+    @display(description=_("Points"))
+    def points_shown(self, redemption: Redemption) -> str:
+        return formatting.points_text(redemption.points)
+
+    @display(description=_("Voucher code"))
+    def voucher(self, redemption: Redemption) -> str:
+        return ltr(redemption.voucher_code)
 
 
 class InboxInline(TabularInline):
@@ -108,12 +161,12 @@ class AdjustForm(forms.Form):
 class MembershipAdmin(RoleAdmin):
     view_permission = "members.view"
     list_display = (
-        "member_number",
+        "number",
         "name",
         "phone",
-        "tier",
-        "current_points",
-        "total_visits",
+        "tier_name",
+        "balance",
+        "visits",
         "last_visit_at",
     )
     list_select_related = ("customer", "tier")
@@ -121,28 +174,60 @@ class MembershipAdmin(RoleAdmin):
     search_help_text = _("Phone, name or member number")
     ordering = ("-last_visit_at",)
     fields = (
-        "member_number",
+        "number",
         "name",
         "phone",
         "status",
-        "tier",
+        "tier_name",
         "progress",
-        "current_points",
-        "total_earned",
-        "total_redeemed",
-        "total_visits",
-        "total_spend",
+        "balance",
+        "earned",
+        "redeemed",
+        "visits",
+        "spend",
         "joined_at",
         "last_visit_at",
-        "referral_code",
+        "referral",
     )
     readonly_fields = fields
     inlines = [LedgerInline, RedemptionInline, InboxInline]
     change_form_template = "dashboard/membership_change_form.html"
 
+    @display(description=_("Member number"), ordering="member_number")
+    def number(self, obj: Membership) -> str:
+        return ltr(obj.member_number)
+
     @display(description=_("Name"), ordering="customer__name")
     def name(self, obj: Membership) -> str:
-        return obj.customer.name
+        return bdi(obj.customer.name) or "—"
+
+    @display(description=_("Tier"), ordering="tier__rank")
+    def tier_name(self, obj: Membership) -> str:
+        return bdi(obj.tier.display_name()) if obj.tier else "—"
+
+    @display(description=_("Points"), ordering="current_points")
+    def balance(self, obj: Membership) -> str:
+        return formatting.points_text(obj.current_points)
+
+    @display(description=_("Total earned"))
+    def earned(self, obj: Membership) -> str:
+        return formatting.points_text(obj.total_earned)
+
+    @display(description=_("Total redeemed"))
+    def redeemed(self, obj: Membership) -> str:
+        return formatting.points_text(obj.total_redeemed)
+
+    @display(description=_("Visits"), ordering="total_visits")
+    def visits(self, obj: Membership) -> str:
+        return formatting.points_text(obj.total_visits)
+
+    @display(description=_("Total spend"))
+    def spend(self, obj: Membership) -> str:
+        return money(obj.total_spend, _currency())
+
+    @display(description=_("Referral code"))
+    def referral(self, obj: Membership) -> str:
+        return ltr(obj.referral_code)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         # Each row carries whether this viewer sees whole numbers: the list, the search
@@ -156,26 +241,35 @@ class MembershipAdmin(RoleAdmin):
 
     @display(description=_("Phone"))
     def phone(self, obj: Membership) -> str:
-        return phone_shown(obj.customer.phone, whole=getattr(obj, "phone_whole", False))
+        return ltr(phone_shown(obj.customer.phone, whole=getattr(obj, "phone_whole", False)))
 
     @display(description=_("Tier progress"))
     def progress(self, obj: Membership) -> str:
         p = tier_progress(obj, at=timezone.now())
-        arabic = translation.get_language() == "ar"
+
+        def figure(value: Any) -> str:  # what the tiers count: money, visits or points
+            if p.basis == TierBasis.SPEND:
+                return formatting.money_text(value, _currency())
+            return formatting.points_text(value.to_integral_value())
+
         parts = []
         if p.next_tier is not None and p.needed_for_next is not None:
-            tier = (p.next_tier.name_ar if arabic else "") or p.next_tier.name
             parts.append(
-                _("%(amount)s to %(tier)s")
-                % {"amount": f"{p.needed_for_next.normalize():f}", "tier": tier}
+                format_html(
+                    gettext("{amount} to {tier}"),
+                    amount=figure(p.needed_for_next),
+                    tier=bdi(p.next_tier.display_name()),
+                )
             )
         if p.needed_to_keep and p.tier is not None:
-            tier = (p.tier.name_ar if arabic else "") or p.tier.name
             parts.append(
-                _("%(amount)s to keep %(tier)s")
-                % {"amount": f"{p.needed_to_keep.normalize():f}", "tier": tier}
+                format_html(
+                    gettext("{amount} to keep {tier}"),
+                    amount=figure(p.needed_to_keep),
+                    tier=bdi(p.tier.display_name()),
+                )
             )
-        return "; ".join(str(part) for part in parts) or "—"
+        return format_html_join("; ", "{}", ((part,) for part in parts)) or "—"
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -247,17 +341,17 @@ class MembershipAdmin(RoleAdmin):
 
 
 @admin.register(LedgerEntry, site=merchant_site)
-class LedgerEntryAdmin(RoleAdmin):
+class LedgerEntryAdmin(LedgerLines, RoleAdmin):
     view_permission = "reports.view"
     list_display = (
         "created_at",
         "member",
         "kind",
-        "points",
-        "balance_after",
-        "amount",
-        "description",
-        "actor",
+        "points_shown",
+        "balance_shown",
+        "amount_shown",
+        "explanation_line",
+        "actor_name",
     )
     list_select_related = ("membership__customer", "actor")
     list_filter = ("kind", "bonus_kind", "created_at")
@@ -266,9 +360,24 @@ class LedgerEntryAdmin(RoleAdmin):
     ordering = ("-id",)
     change_list_template = "dashboard/ledger_change_list.html"
 
-    @display(description=_("Member"))
-    def member(self, obj: LedgerEntry) -> str:
-        return format_html("<bdi>{}</bdi>", member_name(obj.membership))
+    fields = (
+        "created_at",
+        "member",
+        "kind",
+        "bonus_kind",
+        "points_shown",
+        "balance_shown",
+        "amount_shown",
+        "explanation_line",
+        "reason",
+        "actor_name",
+        "reverses",
+    )
+    readonly_fields = fields
+
+    @display(description=_("Member"), ordering="membership__member_number")
+    def member(self, entry: LedgerEntry) -> str:
+        return bdi(member_name(entry.membership))
 
     def get_urls(self) -> list[URLPattern]:
         export = path(
@@ -330,9 +439,17 @@ class RewardCategoryAdmin(RoleAdmin):
 @admin.register(Reward, site=merchant_site)
 class RewardAdmin(RoleAdmin):
     view_permission = edit_permission = "rewards.edit"
-    list_display = ("name", "category", "kind", "points_cost", "min_tier", "stock", "is_active")
+    list_display = ("shown_name", "category", "kind", "cost", "min_tier", "stock", "is_active")
     list_filter = ("category", "kind", "is_active")
     search_fields = ("name", "name_ar")
+
+    @display(description=_("Name"), ordering="name")
+    def shown_name(self, reward: Reward) -> str:
+        return bdi(reward.display_name())
+
+    @display(description=_("Points cost"), ordering="points_cost")
+    def cost(self, reward: Reward) -> str:
+        return formatting.points_text(reward.points_cost)
 
 
 @admin.register(Tier, site=merchant_site)
@@ -398,10 +515,10 @@ class CampaignAdmin(RoleAdmin):
     view_permission = edit_permission = "campaigns.edit"
     form = CampaignForm
     list_display = (
-        "name",
+        "shown_name",
         "kind",
         "multiplier",
-        "weekdays",
+        "days",
         "start_time",
         "end_time",
         "starts_on",
@@ -409,6 +526,19 @@ class CampaignAdmin(RoleAdmin):
         "is_active",
     )
     filter_horizontal = ("tiers", "reward_categories")
+
+    @display(description=_("Name"), ordering="name")
+    def shown_name(self, campaign: Campaign) -> str:
+        return bdi(campaign.display_name())
+
+    @display(description=_("Days of the week"))
+    def days(self, campaign: Campaign) -> str:
+        try:
+            chosen = weekdays_parse(campaign.weekdays or "")
+        except ValueError:
+            return campaign.weekdays
+        names = dict(WEEKDAY_CHOICES)
+        return "، ".join(str(names[str(day)]) for day in chosen) if chosen else "—"
 
 
 @admin.register(PointsSettings, site=merchant_site)
@@ -452,10 +582,10 @@ class RedemptionActionForm(ActionForm):
 class RedemptionAdmin(RoleAdmin):
     view_permission = "redemptions.view"
     list_display = (
-        "voucher_code",
+        "voucher",
         "member",
-        "reward",
-        "points",
+        "reward_name",
+        "points_shown",
         "status",
         "created_at",
         "expires_at",
@@ -481,9 +611,21 @@ class RedemptionAdmin(RoleAdmin):
     )
     fields = readonly_fields
 
-    @display(description=_("Member"))
-    def member(self, obj: Redemption) -> str:
-        return format_html("<bdi>{}</bdi>", member_name(obj.membership))
+    @display(description=_("Voucher code"), ordering="voucher_code")
+    def voucher(self, redemption: Redemption) -> str:
+        return ltr(redemption.voucher_code)
+
+    @display(description=_("Member"), ordering="membership__member_number")
+    def member(self, redemption: Redemption) -> str:
+        return bdi(member_name(redemption.membership))
+
+    @display(description=_("Reward"), ordering="reward__name")
+    def reward_name(self, redemption: Redemption) -> str:
+        return bdi(redemption.reward.display_name())
+
+    @display(description=_("Points"), ordering="points")
+    def points_shown(self, redemption: Redemption) -> str:
+        return formatting.points_text(redemption.points)
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # The change list orders by this, not by the queryset: pending first, oldest
@@ -503,7 +645,10 @@ class RedemptionAdmin(RoleAdmin):
             except DomainError as error:
                 refused.append(f"{redemption.voucher_code}: {error.message}")
         if done:
-            messages.success(request, f"{done} redemption(s) {label}.")
+            messages.success(
+                request,
+                _("%(count)s redemption(s): %(done)s.") % {"count": done, "done": gettext(label)},
+            )
         for line in refused:
             messages.error(request, line)
 
@@ -512,7 +657,7 @@ class RedemptionAdmin(RoleAdmin):
         self._decide(
             request,
             queryset,
-            "approved",
+            gettext_noop("approved"),
             lambda r: rewards_services.redemption_approve(
                 redemption_id=r.pk, actor=staff_user(request)
             ),
@@ -523,7 +668,7 @@ class RedemptionAdmin(RoleAdmin):
         self._decide(
             request,
             queryset,
-            "rejected",
+            gettext_noop("rejected"),
             lambda r: rewards_services.redemption_reject(
                 redemption_id=r.pk,
                 actor=staff_user(request),
@@ -537,7 +682,7 @@ class RedemptionAdmin(RoleAdmin):
         self._decide(
             request,
             queryset,
-            "marked used",
+            gettext_noop("marked used"),
             lambda r: rewards_services.redemption_use(
                 redemption_id=r.pk, actor=staff_user(request)
             ),
@@ -559,15 +704,29 @@ class AuditLogAdmin(RoleAdmin):
         "content_type",
         "object_repr",
         "action_flag",
-        "change_message",
+        "what_changed",
     )
-    list_filter = ("action_flag", "content_type")
+    # What was changed, among the kinds of things that have lines (not every table).
+    list_filter = ("action_flag", ("content_type", admin.RelatedOnlyFieldListFilter))
     ordering = ("-action_time",)
+    fields = ("action_time", "user", "content_type", "object_repr", "action_flag", "what_changed")
+    readonly_fields = fields
+
+    @display(description=_("Change"))
+    def what_changed(self, entry: LogEntry) -> str:
+        """Django's lines are stored as JSON and translated by Django; ours are stored in
+        English (marked with gettext_noop where they are written) and translated here."""
+        if entry.change_message.startswith("["):
+            return entry.get_change_message()
+        return gettext(entry.change_message) if entry.change_message else "—"
 
 
 class StaffForm(forms.ModelForm):
-    role = forms.ChoiceField(choices=[(r.value, r.value.title()) for r in ROLES])
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(role.value, ROLE_LABELS[role]) for role in ROLES]
+    )
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput,
         required=False,
         help_text=_(
@@ -611,7 +770,7 @@ class StaffAdmin(RoleAdmin):
     @display(description=_("Role"))
     def role(self, obj: User) -> str:
         held = role_of(obj)
-        return held.value if held else "—"
+        return str(ROLE_LABELS[held]) if held else "—"
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -663,7 +822,7 @@ class StaffAdmin(RoleAdmin):
             except DomainError as refused:
                 messages.error(request, refused.message)
                 return
-            self.log_change(request, user, "invitation sent again")
+            self.log_change(request, user, gettext_noop("invitation sent again"))
             sent += 1
         messages.success(request, _("%(count)s invitation(s) sent.") % {"count": sent})
 
@@ -671,7 +830,7 @@ class StaffAdmin(RoleAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset.exclude(pk=staff_user(request).pk):
             tenant_services.staff_deactivate(user=user)
-            self.log_change(request, user, "deactivated")
+            self.log_change(request, user, gettext_noop("deactivated"))
         messages.success(request, _("Deactivated."))
 
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class SetupProgress(models.Model):
@@ -9,6 +10,8 @@ class SetupProgress(models.Model):
     poster_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("setup progress")
+        verbose_name_plural = _("setup progress")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="setup_single_row")]
 
     def __str__(self) -> str:

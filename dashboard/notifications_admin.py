@@ -109,12 +109,16 @@ class EventSettingAdmin(RoleAdmin):
                 sender.name_in(language),
                 override_of(setting, language),
             )
-            rows.append((label, "rtl" if language == "ar" else "ltr", text.title, text.body))
+            direction = "rtl" if language == "ar" else "ltr"
+            rows.append((label, language, direction, text.title, text.body))
         return format_html_join(
             "",
-            '<div dir="{1}" style="margin-bottom:12px"><small>{0}</small><br>'
-            "<strong>{2}</strong><br>{3}</div>",
-            ((label, direction, title, body) for label, direction, title, body in rows),
+            '<div lang="{1}" dir="{2}" style="margin-bottom:12px"><small>{0}</small><br>'
+            "<strong>{3}</strong><br>{4}</div>",
+            (
+                (label, language, direction, title, body)
+                for label, language, direction, title, body in rows
+            ),
         )
 
 
@@ -240,7 +244,7 @@ class BroadcastAdmin(RoleAdmin):
             return "-"
         p = services.broadcast_progress(broadcast)
         return format_html(
-            "{} / {} members reached; {} delivered, {} waiting, {} skipped, {} failed",
+            gettext("{} / {} members reached; {} delivered, {} waiting, {} skipped, {} failed"),
             p["fanned_out"],
             p["total"],
             p["delivered"],

@@ -9,8 +9,10 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
+from loyalty.formatting import local_name
 from points.models import LedgerEntry, Membership, Tier
 from rewards.models import Redemption, Reward
 
@@ -52,15 +54,15 @@ def report_home(*, now: datetime.datetime | None = None) -> Report:
         return int((by_day.get(day) or {}).get(key) or 0)
 
     points_per_day: dict[str, Any] = {
-        "labels": [d.strftime("%d %b") for d in days],
+        "labels": [dateformat.format(d, "j M") for d in days],  # in the reader's language
         "datasets": [
             {
-                "label": "Issued",
+                "label": gettext("Issued"),
                 "data": [on(d, "issued") for d in days],
                 "backgroundColor": "#7c3aed",
             },
             {
-                "label": "Redeemed",
+                "label": gettext("Redeemed"),
                 "data": [-on(d, "redeemed") for d in days],
                 "backgroundColor": "#f59e0b",
             },
@@ -75,10 +77,10 @@ def report_home(*, now: datetime.datetime | None = None) -> Report:
         .order_by("week")
     )
     members_per_week = {
-        "labels": [row["week"].strftime("%d %b") for row in weekly],
+        "labels": [dateformat.format(row["week"], "j M") for row in weekly],
         "datasets": [
             {
-                "label": "New members",
+                "label": gettext("New members"),
                 "data": [row["count"] for row in weekly],
                 "borderColor": "#7c3aed",
                 "backgroundColor": "#7c3aed",
@@ -88,18 +90,19 @@ def report_home(*, now: datetime.datetime | None = None) -> Report:
 
     tier_counts = Tier.objects.annotate(members=Count("membership")).order_by("rank")
     tiers = {
-        "labels": [t.name for t in tier_counts],
+        "labels": [t.display_name() for t in tier_counts],
         "datasets": [
             {
-                "label": "Members",
+                "label": gettext("Members"),
                 "data": [t.members for t in tier_counts],
                 "backgroundColor": [t.colour for t in tier_counts],
             }
         ],
     }
 
-    top_rewards = list(
-        Reward.objects.annotate(
+    top_rewards = [
+        (local_name(name, name_ar), count)
+        for name, name_ar, count in Reward.objects.annotate(
             redeemed=Count(
                 "redemptions",
                 filter=Q(
@@ -114,8 +117,8 @@ def report_home(*, now: datetime.datetime | None = None) -> Report:
         )
         .filter(redeemed__gt=0)
         .order_by("-redeemed")
-        .values_list("name", "redeemed")[:5]
-    )
+        .values_list("name", "name_ar", "redeemed")[:5]
+    ]
     staff_activity = _staff_activity(since)
 
     redemptions = Redemption.objects.filter(created_at__gte=since)

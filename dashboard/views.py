@@ -233,14 +233,12 @@ def counter(request: HttpRequest) -> TemplateResponse:
 
 def _member(m: Membership, viewer: object) -> dict[str, Any]:
     """A member as the counter shows them; the numbers already written for a person."""
-    arabic = (translation.get_language() or "en").startswith("ar")
-    tier = ((m.tier.name_ar if arabic else "") or m.tier.name) if m.tier else None
     return {
         "id": m.pk,
         "member_number": m.member_number,
         "name": member_name(m),
         "phone": phone_shown(m.customer.phone, whole=phone_whole_for(viewer)),
-        "tier": tier,
+        "tier": m.tier.display_name() if m.tier else None,
         "points": m.current_points,
         "points_text": points_text(m.current_points),
         "status": m.status,
@@ -371,14 +369,13 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
     except DomainError as error:
         return domain_error_response(error)
     assert redemption is not None
-    arabic = (translation.get_language() or "en").startswith("ar")
     return JsonResponse(
         {
             "voucher": {
                 "id": redemption.pk,
                 "code": redemption.voucher_code,
                 "status": redemption.status,
-                "reward": (arabic and redemption.reward.name_ar) or redemption.reward.name,
+                "reward": redemption.reward.display_name(),
                 "points": redemption.points,
                 "member": _member(redemption.membership, request.user),
                 "expires_at": timezone.localtime(redemption.expires_at).isoformat(),

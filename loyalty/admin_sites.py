@@ -11,7 +11,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -58,7 +59,7 @@ class PlatformLoginForm(LockoutAuthenticationForm, OTPAuthenticationFormMixin):
     counts as a failed sign-in, like a wrong password."""
 
     otp_token = forms.CharField(
-        label="Authenticator code",
+        label=_("Authenticator code"),
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -82,9 +83,9 @@ class PlatformLoginForm(LockoutAuthenticationForm, OTPAuthenticationFormMixin):
 class PlatformAdminSite(UnfoldAdminSite):
     """The root domain's dashboard: platform admins, with password and TOTP."""
 
-    site_header = "Loyalty platform"
-    site_title = "Loyalty platform"
-    index_title = "Platform"
+    site_header = _("Loyalty platform")
+    site_title = _("Loyalty platform")
+    index_title = _("Platform")
     login_template = "platform/login.html"
     index_template = "platform/index.html"
 
@@ -93,12 +94,12 @@ class PlatformAdminSite(UnfoldAdminSite):
 
         overview = platform_overview()
         labels = {
-            "active_merchants": "Active merchants",
-            "suspended_merchants": "Suspended",
-            "members": "Members",
-            "points_issued_today": "Points issued today",
-            "messages_sent_today": "Messages sent today",
-            "mrr": "Monthly recurring revenue",
+            "active_merchants": _("Active merchants"),
+            "suspended_merchants": _("Suspended"),
+            "members": _("Members"),
+            "points_issued_today": _("Points issued today"),
+            "messages_sent_today": _("Messages sent today"),
+            "mrr": _("Monthly recurring revenue"),
         }
         context = {
             "kpis": [(labels[k], k, v) for k, v in overview.kpis.items()],
@@ -170,7 +171,36 @@ platform_site = PlatformAdminSite(name="platform_admin")
 merchant_site = MerchantAdminSite(name="merchant_admin")
 
 
-class UserAdmin(BaseUserAdmin, ModelAdmin):
+class PermissionNames:
+    """Permissions named in the reader's language: Django stores their names in English
+    when it creates them, so a name is made again from the action and the model."""
+
+    ACTIONS = {"add": _("Can add"), "change": _("Can change"), "delete": _("Can delete")}
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
+        if db_field.name in ("permissions", "user_permissions"):
+            # Only what a dashboard has pages for: other tables' permissions do nothing.
+            models = [*platform_site._registry, *merchant_site._registry]
+            kwargs["queryset"] = Permission.objects.filter(
+                content_type__in=ContentType.objects.get_for_models(*models).values()
+            ).select_related("content_type")
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        if field is not None and db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = self._permission_name
+        return field
+
+    def _permission_name(self, permission: Any) -> str:
+        model = permission.content_type.model_class()
+        action = permission.codename.split("_", 1)[0]
+        if model is None or action not in (*self.ACTIONS, "view"):
+            return str(permission)
+        label = self.ACTIONS.get(action) or _("Can view")
+        return f"{permission.content_type} | {label} {model._meta.verbose_name}"
+
+
+class UserAdmin(PermissionNames, BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -182,7 +212,7 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
         return False
 
 
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(PermissionNames, BaseGroupAdmin, ModelAdmin):
     pass
 
 

@@ -96,6 +96,12 @@ def points_text(value: int | Decimal | str | None) -> str:
     return number(value)
 
 
+def local_name(name: str, name_ar: str, language: str | None = None) -> str:
+    """A tier's, reward's or campaign's name in the reader's language: its Arabic name
+    on an Arabic page when it has one, else the name it was given."""
+    return name_ar if _language(language) == "ar" and name_ar else name
+
+
 def isolate(text: object) -> str:
     """Plain text that keeps its own direction inside a sentence of the other one."""
     return f"{FSI}{text}{PDI}"

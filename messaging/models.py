@@ -32,10 +32,12 @@ class SentMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("sent message")
+        verbose_name_plural = _("sent messages")
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.channel} to {self.to} ({self.status})"
+        return f"{self.channel} → {self.to} ({self.status})"
 
 
 class Event(models.TextChoices):
@@ -103,6 +105,8 @@ class Outbox(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
         indexes = [
             models.Index(
                 fields=["available_at", "id"],
@@ -164,7 +168,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} to {self.to or '-'} ({self.get_status_display()})"
+        return f"{self.get_channel_display()} → {self.to or '-'} ({self.get_status_display()})"
 
 
 class EventSetting(models.Model):

@@ -6,6 +6,7 @@ nothing else (no attribute or index access), so a template can never reach data 
 than the message's own.
 """
 
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.formatting import isolate, ltr, points_text
+
 from .models import Event
+
+CODES = ("member_number", "voucher_code")
+LATIN = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -228,7 +234,15 @@ def values_for(context: dict[str, Any], language: str, merchant: str) -> dict[st
         values[key] = localised or value
     for key in ("points", "balance", "needed"):
         if isinstance(values.get(key), int):
-            values[key] = f"{values[key]:,}"
+            values[key] = points_text(values[key])
+    if language == "ar":
+        # A Latin name inside an Arabic sentence keeps its own order, and a code reads
+        # left to right (isolates: the text may be an SMS, a push or an email).
+        for key, value in values.items():
+            if key in CODES and value:
+                values[key] = ltr(value)
+            elif isinstance(value, str) and LATIN.search(value):
+                values[key] = isolate(value)
     return values
 
 

@@ -25,6 +25,8 @@ class InboxItem(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("inbox message")
+        verbose_name_plural = _("inbox messages")
         indexes = [
             models.Index(fields=["membership", "-id"], name="inbox_by_member"),
             models.Index(

@@ -13,7 +13,10 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from loyalty.formatting import local_name
 
 POINTS_DECIMALS = 10  # exact fractions of a point: amount (3) x rate (3) x two multipliers (2+2)
 
@@ -40,14 +43,18 @@ class PointsSettings(models.Model):
         default=Decimal("10"),
         validators=[MinValueValidator(Decimal("0.001"))],
     )
-    rounding = models.CharField(max_length=10, choices=Rounding.choices, default=Rounding.FLOOR)
+    rounding = models.CharField(
+        _("rounding"), max_length=10, choices=Rounding.choices, default=Rounding.FLOOR
+    )
     carry_over = models.BooleanField(
         _("carry the unrewarded fraction to the next purchase"), default=False
     )
     min_purchase = models.DecimalField(
         _("minimum purchase"), max_digits=12, decimal_places=3, default=Decimal("0")
     )
-    max_points_per_purchase = models.PositiveIntegerField(null=True, blank=True)
+    max_points_per_purchase = models.PositiveIntegerField(
+        _("maximum points per purchase"), null=True, blank=True
+    )
     daily_earn_cap = models.PositiveIntegerField(
         _("daily earn cap per member"), null=True, blank=True
     )
@@ -57,10 +64,14 @@ class PointsSettings(models.Model):
         blank=True,
         help_text=_("Empty: points never expire."),
     )
-    welcome_bonus = models.PositiveIntegerField(default=0)
-    birthday_bonus = models.PositiveIntegerField(default=0)
-    referral_bonus_referrer = models.PositiveIntegerField(default=0)
-    referral_bonus_referred = models.PositiveIntegerField(default=0)
+    welcome_bonus = models.PositiveIntegerField(_("welcome bonus"), default=0)
+    birthday_bonus = models.PositiveIntegerField(_("birthday bonus"), default=0)
+    referral_bonus_referrer = models.PositiveIntegerField(
+        _("referral bonus (who invited)"), default=0
+    )
+    referral_bonus_referred = models.PositiveIntegerField(
+        _("referral bonus (who joined)"), default=0
+    )
     void_window_minutes = models.PositiveSmallIntegerField(
         _("cashiers may void an earn within (minutes)"), default=10
     )
@@ -68,7 +79,7 @@ class PointsSettings(models.Model):
         _("pending redemptions expire after (days)"), default=7
     )
     tier_basis = models.CharField(
-        max_length=10, choices=TierBasis.choices, default=TierBasis.POINTS
+        _("tier basis"), max_length=10, choices=TierBasis.choices, default=TierBasis.POINTS
     )
     tier_window_months = models.PositiveSmallIntegerField(
         _("qualification window (months)"),
@@ -76,13 +87,15 @@ class PointsSettings(models.Model):
         blank=True,
         help_text=_("Empty: tiers count everything since joining and are never lost."),
     )
-    tier_warning_days = models.PositiveSmallIntegerField(default=14)
+    tier_warning_days = models.PositiveSmallIntegerField(
+        _("days of warning before a tier drops"), default=14
+    )
     enrol_without_code = models.BooleanField(
         _("Counter may enrol a customer without the SMS code"),
         default=False,
         help_text=_("Off: a customer joins at the counter only with the code sent to their phone."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("points settings")
@@ -90,7 +103,9 @@ class PointsSettings(models.Model):
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="points_settings_single_row")]
 
     def __str__(self) -> str:
-        return f"{self.points_per_unit} points per unit"
+        return gettext("%(points)s points per unit") % {
+            "points": f"{self.points_per_unit.normalize():f}"
+        }
 
     def clean(self) -> None:
         from points.validation import points_settings_validate  # it reads these models
@@ -99,30 +114,40 @@ class PointsSettings(models.Model):
 
 
 class Tier(models.Model):
-    name = models.CharField(max_length=40)
-    name_ar = models.CharField(max_length=40, blank=True)
-    rank = models.PositiveSmallIntegerField(unique=True, help_text=_("0 is the entry tier."))
+    name = models.CharField(_("name"), max_length=40)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=40, blank=True)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"), unique=True, help_text=_("0 is the entry tier.")
+    )
     threshold = models.DecimalField(
+        _("threshold"),
         max_digits=14,
         decimal_places=3,
         default=Decimal("0"),
         help_text=_("Points earned, visits or amount spent (the programme's tier basis)."),
     )
     multiplier = models.DecimalField(
+        _("multiplier"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("1"),
         validators=[MinValueValidator(Decimal("0.01"))],
     )
-    benefits = models.TextField(blank=True)
-    benefits_ar = models.TextField(blank=True)
-    colour = models.CharField(max_length=7, default="#8d6e63")
+    benefits = models.TextField(_("benefits"), blank=True)
+    benefits_ar = models.TextField(_("benefits (Arabic)"), blank=True)
+    colour = models.CharField(_("colour"), max_length=7, default="#8d6e63")
 
     class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
         ordering = ["rank"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.multiplier}x)"
+        return f"{self.display_name()} (×{self.multiplier.normalize()})"
+
+    def display_name(self, language: str | None = None) -> str:
+        """The name in the reader's language (its Arabic name on an Arabic page)."""
+        return local_name(self.name, self.name_ar, language)
 
     def clean(self) -> None:
         from points.validation import tier_validate  # it reads these models
@@ -137,29 +162,45 @@ class Campaign(models.Model):
         WEEKLY = "weekly", _("Every week")
         DATES = "dates", _("Date range")
 
-    name = models.CharField(max_length=80)
-    name_ar = models.CharField(max_length=80, blank=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=80)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=80, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     multiplier = models.DecimalField(
-        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        _("multiplier"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     # weekly: ISO weekdays (1 = Monday ... 7 = Sunday) and local hours
-    weekdays = models.CharField(max_length=20, blank=True, help_text=_("e.g. 2 for Tuesday, 5,6"))
-    start_time = models.TimeField(null=True, blank=True)
-    end_time = models.TimeField(null=True, blank=True)
+    weekdays = models.CharField(
+        _("weekdays"), max_length=20, blank=True, help_text=_("e.g. 2 for Tuesday, 5,6")
+    )
+    start_time = models.TimeField(_("from"), null=True, blank=True)
+    end_time = models.TimeField(_("until"), null=True, blank=True)
     # dates: local start and end, inclusive
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
-    tiers = models.ManyToManyField(Tier, blank=True, help_text=_("Empty: every tier."))
+    starts_on = models.DateField(_("first day"), null=True, blank=True)
+    ends_on = models.DateField(_("last day"), null=True, blank=True)
+    tiers = models.ManyToManyField(
+        Tier, blank=True, help_text=_("Empty: every tier."), verbose_name=_("tiers")
+    )
     reward_categories = models.ManyToManyField(
         "rewards.RewardCategory",
         blank=True,
         help_text=_("Empty: every purchase. Otherwise only purchases in these categories."),
+        verbose_name=_("reward categories"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.multiplier}x)"
+        return f"{self.display_name()} (×{self.multiplier.normalize()})"
+
+    def display_name(self, language: str | None = None) -> str:
+        """The name in the reader's language (its Arabic name on an Arabic page)."""
+        return local_name(self.name, self.name_ar, language)
 
     def clean(self) -> None:
         from points.validation import campaign_validate  # it reads these models
@@ -173,33 +214,52 @@ class Membership(models.Model):
         BLOCKED = "blocked", _("Blocked")
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="+", db_constraint=True
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=True,
+        verbose_name=_("customer"),
     )
-    member_number = models.CharField(max_length=12, unique=True)
-    referral_code = models.CharField(max_length=12, unique=True)
+    member_number = models.CharField(_("member number"), max_length=12, unique=True)
+    referral_code = models.CharField(_("referral code"), max_length=12, unique=True)
     referred_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("referred by"),
     )
-    referral_paid = models.BooleanField(default=False)
-    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT)
-    tier_review_on = models.DateField(null=True, blank=True)
-    tier_warned_for = models.DateField(null=True, blank=True)
+    referral_paid = models.BooleanField(_("referral bonus paid"), default=False)
+    tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("tier")
+    )
+    tier_review_on = models.DateField(_("tier review on"), null=True, blank=True)
+    tier_warned_for = models.DateField(_("tier warning sent for"), null=True, blank=True)
     # Sums of entries: 64-bit, so no number of entries overflows them (each entry is
     # bounded by points.validation.ENTRY_POINTS_MAX and fits 32 bits).
-    current_points = models.BigIntegerField(default=0)
-    total_earned = models.BigIntegerField(default=0)
-    total_redeemed = models.BigIntegerField(default=0)
-    total_visits = models.IntegerField(default=0)
-    total_spend = models.DecimalField(max_digits=14, decimal_places=3, default=Decimal("0"))
-    carry_remainder = models.DecimalField(
-        max_digits=20, decimal_places=POINTS_DECIMALS, default=Decimal("0")
+    current_points = models.BigIntegerField(_("points"), default=0)
+    total_earned = models.BigIntegerField(_("total earned"), default=0)
+    total_redeemed = models.BigIntegerField(_("total redeemed"), default=0)
+    total_visits = models.IntegerField(_("visits"), default=0)
+    total_spend = models.DecimalField(
+        _("total spend"), max_digits=14, decimal_places=3, default=Decimal("0")
     )
-    last_birthday_bonus_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    joined_at = models.DateTimeField()
-    last_visit_at = models.DateTimeField(null=True, blank=True)
+    carry_remainder = models.DecimalField(
+        _("carried remainder"), max_digits=20, decimal_places=POINTS_DECIMALS, default=Decimal("0")
+    )
+    last_birthday_bonus_year = models.PositiveSmallIntegerField(
+        _("last birthday bonus (year)"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    joined_at = models.DateTimeField(_("joined"))
+    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         constraints = [
             models.UniqueConstraint(fields=["customer"], name="membership_one_per_customer"),
             models.CheckConstraint(
@@ -227,20 +287,31 @@ class LedgerEntry(models.Model):
         REFERRAL = "referral", _("Referral")
         CAMPAIGN = "campaign", _("Campaign")
 
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    bonus_kind = models.CharField(max_length=10, choices=BonusKind.choices, blank=True)
-    points = models.IntegerField()
-    balance_after = models.BigIntegerField()
-    amount = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    explanation = models.JSONField(default=dict, blank=True)
-    description = models.CharField(max_length=255)
-    description_ar = models.CharField(max_length=255)
-    reason = models.CharField(max_length=255, blank=True)
-    idempotency_key = models.CharField(max_length=100, blank=True)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="entries", verbose_name=_("member")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    bonus_kind = models.CharField(
+        _("bonus kind"), max_length=10, choices=BonusKind.choices, blank=True
+    )
+    points = models.IntegerField(_("points"))
+    balance_after = models.BigIntegerField(_("balance after"))
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
+    description = models.CharField(_("description"), max_length=255)
+    description_ar = models.CharField(_("description (Arabic)"), max_length=255)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -248,10 +319,12 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("by"),
     )
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(_("created"), db_index=True)
 
     class Meta:
+        verbose_name = _("ledger entry")
         ordering = ["-created_at", "-id"]
         verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["membership", "-created_at"])]
@@ -262,20 +335,30 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.points:+d}"
+        return f"{self.get_kind_display()} {self.points:+,d}"
+
+    def description_shown(self, language: str | None = None) -> str:
+        """The explanation line in the reader's language."""
+        return local_name(self.description, self.description_ar, language)
 
 
 class PointsLot(models.Model):
     """The points of one credit entry, with what is left of them and when they expire."""
 
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="lots")
-    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
-    points = models.PositiveIntegerField()
-    remaining = models.PositiveIntegerField()
-    expires_on = models.DateField(null=True, blank=True)
-    expiry_warned = models.BooleanField(default=False)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="lots", verbose_name=_("member")
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="lot", verbose_name=_("ledger entry")
+    )
+    points = models.PositiveIntegerField(_("points"))
+    remaining = models.PositiveIntegerField(_("remaining"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    expiry_warned = models.BooleanField(_("expiry warned"), default=False)
 
     class Meta:
+        verbose_name = _("points lot")
+        verbose_name_plural = _("points lots")
         indexes = [
             models.Index(
                 fields=["membership", "id"], condition=Q(remaining__gt=0), name="lot_open_idx"
@@ -297,9 +380,20 @@ class PointsLot(models.Model):
 class LotConsumption(models.Model):
     """Points a debit entry took from a lot (and a refund gave back)."""
 
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="consumptions")
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="consumptions")
-    points = models.IntegerField()
+    entry = models.ForeignKey(
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        related_name="consumptions",
+        verbose_name=_("ledger entry"),
+    )
+    lot = models.ForeignKey(
+        PointsLot, on_delete=models.PROTECT, related_name="consumptions", verbose_name=_("lot")
+    )
+    points = models.IntegerField(_("points"))
+
+    class Meta:
+        verbose_name = _("points used from a lot")
+        verbose_name_plural = _("points used from lots")
 
     def __str__(self) -> str:
         return f"{self.points} points of lot {self.lot_id} by entry {self.entry_id}"
@@ -308,11 +402,15 @@ class LotConsumption(models.Model):
 class IdempotencyRecord(models.Model):
     """The first result of a request made with an Idempotency-Key."""
 
-    key = models.CharField(max_length=100, unique=True)
-    operation = models.CharField(max_length=30)
-    request_hash = models.CharField(max_length=64)
-    result = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    operation = models.CharField(_("operation"), max_length=30)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("repeated request record")
+        verbose_name_plural = _("repeated request records")
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key}"

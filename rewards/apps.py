@@ -1,7 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RewardsConfig(AppConfig):
     """Merchant schema: rewards and redemptions."""
 
     name = "rewards"
+    verbose_name = _("Rewards")

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from loyalty.admin_sites import platform_site
@@ -18,15 +20,27 @@ from .stats import merchants_with_figures
 
 
 class CreateMerchantForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    slug = forms.SlugField(max_length=40, help_text="The merchant's address: <slug>.<domain>")
-    owner_email = forms.EmailField()
-    category = forms.ChoiceField(choices=Merchant.Category.choices)
-    city = forms.CharField(max_length=80, required=False)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    slug = forms.SlugField(
+        label=_("Address"),
+        max_length=40,
+        help_text=_("The merchant's address: <slug>.<domain>"),
+    )
+    owner_email = forms.EmailField(label=_("Owner's email"))
+    category = forms.ChoiceField(label=_("Category"), choices=Merchant.Category.choices)
+    city = forms.CharField(label=_("City"), max_length=80, required=False)
+
+
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ("domain", "is_primary")
+        labels = {"domain": _("Domain"), "is_primary": _("Primary")}
 
 
 class DomainInline(TabularInline):
     model = Domain
+    form = DomainForm
     extra = 0
 
 
@@ -47,7 +61,13 @@ class MerchantAdmin(ModelAdmin):
     )
     list_filter = ("status", "plan", "category", "city")
     search_fields = ("name", "name_ar", "slug", "contact_email")
-    readonly_fields = ("schema_name", "slug", "created_at")
+    readonly_fields = ("schema", "slug", "created_at")
+    exclude = ("schema_name",)
+
+    @admin.display(description=_("schema"))
+    def schema(self, merchant: Merchant) -> str:
+        return format_html("<code>{}</code>", merchant.schema_name)
+
     inlines = [DomainInline]
     actions = ["suspend", "resume"]
     change_list_template = "platform/merchant_change_list.html"
@@ -86,7 +106,7 @@ class MerchantAdmin(ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "form": form,
-            "title": "Create merchant",
+            "title": _("Create merchant"),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "platform/merchant_create.html", context)
@@ -94,15 +114,15 @@ class MerchantAdmin(ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Merchant]:
         return merchants_with_figures()
 
-    @admin.display(description="Members", ordering="member_count")
+    @admin.display(description=_("Members"), ordering="member_count")
     def members(self, obj: Merchant) -> int:
         return getattr(obj, "member_count", None) or 0
 
-    @admin.display(description="Points, 30 days", ordering="issued_30d")
+    @admin.display(description=_("Points, 30 days"), ordering="issued_30d")
     def points_30_days(self, obj: Merchant) -> int:
         return getattr(obj, "issued_30d", 0)
 
-    @admin.display(description="Last active", ordering="last_active")
+    @admin.display(description=_("Last active"), ordering="last_active")
     def last_active(self, obj: Merchant) -> Any:
         return getattr(obj, "last_active", None)
 
@@ -113,13 +133,13 @@ class MerchantAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Merchant | None = None) -> bool:
         return False
 
-    @admin.action(description="Suspend selected merchants")
+    @admin.action(description=_("Suspend selected merchants"))
     def suspend(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
         for merchant in queryset:
             services.merchant_suspend(merchant=merchant, reason="Suspended by the platform")
         messages.success(request, f"{queryset.count()} merchant(s) suspended.")
 
-    @admin.action(description="Resume selected merchants")
+    @admin.action(description=_("Resume selected merchants"))
     def resume(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
         for merchant in queryset:
             services.merchant_resume(merchant=merchant)
@@ -129,7 +149,12 @@ class MerchantAdmin(ModelAdmin):
 @admin.register(SchemaTemplate, site=platform_site)
 class SchemaTemplateAdmin(ModelAdmin):
     list_display = ("fingerprint", "statement_count", "created_at")
-    readonly_fields = ("fingerprint", "statement_count", "created_at", "script")
+    fields = ("fingerprint", "statement_count", "created_at", "sql")
+    readonly_fields = fields
+
+    @admin.display(description=_("script"))
+    def sql(self, template: SchemaTemplate) -> str:
+        return format_html("<pre><code>{}</code></pre>", template.script)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -37,33 +38,45 @@ class Merchant(TenantMixin):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(_("name"), max_length=120)
     name_ar = models.CharField(_("name (Arabic)"), max_length=120, blank=True)
-    slug = models.SlugField(max_length=40, unique=True, validators=[slug_validator])
-    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
-    city = models.CharField(max_length=80, blank=True)
-    address = models.CharField(max_length=255, blank=True)
-    contact_email = models.EmailField(blank=True)
-    contact_phone = models.CharField(max_length=20, blank=True)
-    logo = models.ImageField(upload_to="logos/", blank=True, validators=[image_upload_validate])
-    currency = models.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
-    timezone = models.CharField(max_length=64, default="Asia/Amman")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    slug = models.SlugField(_("slug"), max_length=40, unique=True, validators=[slug_validator])
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    logo = models.ImageField(
+        _("logo"), upload_to="logos/", blank=True, validators=[image_upload_validate]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
+    timezone = models.CharField(_("timezone"), max_length=64, default="Asia/Amman")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     join_code = models.CharField(
+        _("join code"),
         max_length=12,
         unique=True,
         default=join_code_new,
         help_text=_("In the join QR: proves the customer scanned the poster in the shop."),
     )
-    suspended_reason = models.CharField(max_length=255, blank=True)
-    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(_("reason for suspension"), max_length=255, blank=True)
+    trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
     # When the owner proved the contact email theirs. A merchant from self-serve signup
     # cannot award points or send messages until then (tenants.services).
-    email_verified_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
     plan = models.ForeignKey(
-        "billing.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="merchants"
+        "billing.Plan",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merchants",
+        verbose_name=_("plan"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     # Schemas are created by `tenants.provisioning`, inside the same transaction as
     # this row, never implicitly by save().
@@ -71,6 +84,8 @@ class Merchant(TenantMixin):
     auto_drop_schema = False
 
     class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
         ordering = ["name"]
         indexes = [models.Index(fields=["category", "city"])]
 
@@ -89,6 +104,10 @@ class Merchant(TenantMixin):
 class Domain(DomainMixin):
     """A host name that serves one merchant (`cafe-aroma.<BASE_DOMAIN>`)."""
 
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
     def __str__(self) -> str:
         return self.domain
 
@@ -100,31 +119,44 @@ class SchemaTemplate(models.Model):
     every new merchant (see `tenants.provisioning`).
     """
 
-    fingerprint = models.CharField(max_length=64, unique=True)
-    script = models.TextField()
-    statement_count = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
+    script = models.TextField(_("script"))
+    statement_count = models.PositiveIntegerField(_("statements"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("schema template")
+        verbose_name_plural = _("schema templates")
 
     def __str__(self) -> str:
-        return f"{self.fingerprint[:12]} ({self.statement_count} statements)"
+        return gettext("%(fingerprint)s (%(count)s statements)") % {
+            "fingerprint": self.fingerprint[:12],
+            "count": self.statement_count,
+        }
 
 
 class MerchantDailyStats(models.Model):
     """One merchant's figures for one day, collected by a beat job into the public
     schema, so the platform dashboard never loops over every merchant's schema."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="daily_stats")
-    day = models.DateField()
-    members = models.PositiveIntegerField(default=0)
-    new_members = models.PositiveIntegerField(default=0)
-    active_members = models.PositiveIntegerField(default=0)
-    points_issued = models.PositiveBigIntegerField(default=0)  # a day's sums of entries
-    points_redeemed = models.PositiveBigIntegerField(default=0)
-    redemptions = models.PositiveIntegerField(default=0)
-    messages_sent = models.PositiveIntegerField(default=0)
-    collected_at = models.DateTimeField(auto_now=True)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="daily_stats", verbose_name=_("merchant")
+    )
+    day = models.DateField(_("day"))
+    members = models.PositiveIntegerField(_("members"), default=0)
+    new_members = models.PositiveIntegerField(_("new members"), default=0)
+    active_members = models.PositiveIntegerField(_("active members"), default=0)
+    points_issued = models.PositiveBigIntegerField(
+        _("points issued"), default=0
+    )  # a day's sums of entries
+    points_redeemed = models.PositiveBigIntegerField(_("points redeemed"), default=0)
+    redemptions = models.PositiveIntegerField(_("redemptions"), default=0)
+    messages_sent = models.PositiveIntegerField(_("messages sent"), default=0)
+    collected_at = models.DateTimeField(_("collected at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("merchant's day")
+        verbose_name_plural = _("merchants' days")
         constraints = [
             models.UniqueConstraint(fields=["merchant", "day"], name="one_stats_row_per_day")
         ]

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 
 class Role(StrEnum):
     OWNER = "owner"
@@ -10,6 +12,8 @@ class Role(StrEnum):
 
 
 ROLES: tuple[Role, ...] = (Role.OWNER, Role.MANAGER, Role.CASHIER)
+# A role as people at the shop say it.
+ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.CASHIER: _("Cashier")}
 
 _RANK = {Role.CASHIER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 

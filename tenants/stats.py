@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.selectors import mrr
@@ -85,15 +86,15 @@ def platform_overview(*, days: int = 30) -> PlatformOverview:
         "mrr": f"{mrr()} JOD",
     }
     chart = {
-        "labels": [d.strftime("%d %b") for d in labels],
+        "labels": [dateformat.format(d, "j M") for d in labels],  # in the reader's language
         "datasets": [
             {
-                "label": "Points issued",
+                "label": gettext("Points issued"),
                 "data": [(daily.get(d) or {}).get("issued") or 0 for d in labels],
                 "backgroundColor": "#7c3aed",
             },
             {
-                "label": "Points redeemed",
+                "label": gettext("Points redeemed"),
                 "data": [(daily.get(d) or {}).get("redeemed") or 0 for d in labels],
                 "backgroundColor": "#f59e0b",
             },

@@ -386,8 +386,8 @@ NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=180)
 # --- dashboards ----------------------------------------------------------------
 
 UNFOLD = {
-    "SITE_TITLE": "Loyalty platform",
-    "SITE_HEADER": "Loyalty platform",
+    "SITE_TITLE": _("Loyalty platform"),
+    "SITE_HEADER": _("Loyalty platform"),
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
