@@ -26,6 +26,7 @@ from customers.services import phone_normalize
 from loyalty.admin_sites import merchant_site
 from loyalty.csvexport import csv_rows
 from loyalty.errors import DomainError
+from loyalty.forms import UnfoldForm
 from notifications.models import InboxItem
 from points import services as points_services
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
@@ -96,7 +97,7 @@ class InboxInline(TabularInline):
         return False
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(UnfoldForm):
     points = forms.IntegerField(
         label=_("Points (negative to take away)"), min_value=-1_000_000, max_value=1_000_000
     )

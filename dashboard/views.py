@@ -26,6 +26,7 @@ from loyalty.api.errors import domain_error_response
 from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
+from loyalty.forms import UnfoldModelForm
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
 from points.card import card_token_read
@@ -444,7 +445,7 @@ class StaffPasswordResetCompleteView(_SignInLooks, auth_views.PasswordResetCompl
     title = _("Your password is changed")
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(UnfoldModelForm):
     timezone = forms.ChoiceField(
         label=_("Time zone"), choices=lambda: [(z, z) for z in sorted(available_timezones())]
     )
