@@ -58,7 +58,7 @@ class PlatformLoginForm(LockoutAuthenticationForm, OTPAuthenticationFormMixin):
     counts as a failed sign-in, like a wrong password."""
 
     otp_token = forms.CharField(
-        label="Authenticator code",
+        label=_("Authenticator code"),
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -82,9 +82,9 @@ class PlatformLoginForm(LockoutAuthenticationForm, OTPAuthenticationFormMixin):
 class PlatformAdminSite(UnfoldAdminSite):
     """The root domain's dashboard: platform admins, with password and TOTP."""
 
-    site_header = "Loyalty platform"
-    site_title = "Loyalty platform"
-    index_title = "Platform"
+    site_header = _("Loyalty platform")
+    site_title = _("Loyalty platform")
+    index_title = _("Platform")
     login_template = "platform/login.html"
     index_template = "platform/index.html"
 
