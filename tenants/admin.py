@@ -24,16 +24,21 @@ from .stats import merchants_with_figures
 
 class CreateMerchantForm(UnfoldForm):
     name = forms.CharField(label=_("Business name"), max_length=120)
-    slug = forms.SlugField(label=_("Address"), max_length=40)
-    owner_email = forms.EmailField(label=_("Owner's email"))
+    # Addresses read left to right in Arabic too.
+    slug = forms.SlugField(
+        label=_("Address"), max_length=40, widget=forms.TextInput(attrs={"dir": "ltr"})
+    )
+    owner_email = forms.EmailField(
+        label=_("Owner's email"), widget=forms.EmailInput(attrs={"dir": "ltr"})
+    )
     category = forms.ChoiceField(label=_("Category"), choices=Merchant.Category.choices)
     city = forms.CharField(label=_("City"), max_length=80, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["slug"].help_text = _("The merchant's address: <slug>.%(domain)s") % {
-            "domain": settings.BASE_DOMAIN
-        }
+        self.fields["slug"].help_text = _(
+            "Their address: e.g. cafe-aroma gives cafe-aroma.%(domain)s"
+        ) % {"domain": settings.BASE_DOMAIN}
 
 
 class SuspendForm(UnfoldForm):

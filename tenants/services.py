@@ -4,6 +4,7 @@ import datetime
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -104,7 +105,7 @@ def merchant_create(
             # The welcome mail is queued in the public schema's outbox, in this
             # transaction: no merchant, no mail; a merchant, always its mail.
             dashboard = f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}"
-            welcome = (
+            welcome: dict[str, Any] = (
                 {}
                 if owner_password
                 else {
