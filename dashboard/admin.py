@@ -29,6 +29,7 @@ from loyalty import formatting
 from loyalty.admin_sites import merchant_site
 from loyalty.csvexport import csv_rows
 from loyalty.errors import DomainError
+from loyalty.forms import UnfoldForm
 from loyalty.templatetags.formatting import bdi, ltr, money
 from notifications.models import InboxItem
 from points import services as points_services
@@ -150,7 +151,7 @@ class InboxInline(TabularInline):
         return False
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(UnfoldForm):
     points = forms.IntegerField(
         label=_("Points (negative to take away)"), min_value=-1_000_000, max_value=1_000_000
     )

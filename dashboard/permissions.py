@@ -10,12 +10,12 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from unfold.admin import ModelAdmin
 
+from loyalty.forms import UnfoldWidgetsAdmin
 from tenants.roles import can
 
 
-class RoleAdmin(ModelAdmin):
+class RoleAdmin(UnfoldWidgetsAdmin):
     """A model admin whose pages follow the role matrix. Read-only unless
     `edit_permission` is set; nothing is deleted from the dashboard."""
 

@@ -27,6 +27,7 @@ from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
 from loyalty.formatting import currency_unit, points_text
+from loyalty.forms import UnfoldModelForm
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
 from points.card import card_token_read
@@ -512,7 +513,7 @@ class StaffPasswordResetCompleteView(_SignInLooks, auth_views.PasswordResetCompl
     title = _("Your password is changed")
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(UnfoldModelForm):
     timezone = forms.ChoiceField(
         label=_("Time zone"), choices=lambda: [(z, z) for z in sorted(available_timezones())]
     )

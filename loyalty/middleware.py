@@ -10,10 +10,12 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from loyalty.api.errors import error_response
 from loyalty.db import connection
+from tenants.models import Merchant
 from tenants.selectors import merchant_for_host
 
 HEALTH_PATHS = ("/healthz", "/readyz")
@@ -50,11 +52,18 @@ class MerchantMiddleware(TenantMainMiddleware):
         return render(request, "errors/merchant_not_found.html", {"hostname": hostname}, status=404)
 
     @staticmethod
-    def _suspended(request: HttpRequest, merchant: object) -> HttpResponse:
+    def _suspended(request: HttpRequest, merchant: Merchant) -> HttpResponse:
         if _wants_json(request):
             return error_response(
                 "merchant_suspended",
                 "This merchant's loyalty programme is suspended. Points are kept safe.",
                 status=403,
             )
-        return render(request, "errors/merchant_suspended.html", {"merchant": merchant}, status=403)
+        # Before LocaleMiddleware: the reader's language from their cookie or browser.
+        with translation.override(translation.get_language_from_request(request)):
+            return render(
+                request,
+                "errors/merchant_suspended.html",
+                {"merchant": merchant, "support_email": settings.PLATFORM_SUPPORT_EMAIL},
+                status=403,
+            )

@@ -30,3 +30,4 @@ if settings.DEBUG:
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", views.media, name="media"))
 
 handler404 = "loyalty.views.not_found"
+handler403 = "loyalty.views.permission_denied"

@@ -4,8 +4,12 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.static import serve
+from django_tenants.utils import get_public_schema_name
 
 from loyalty.api.errors import error_response
 from loyalty.db import connection
@@ -30,6 +34,27 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return error_response("not_found", "Nothing is here.", status=404)
     return render(request, "404.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403: in the API's error shape under /api/; inside the dashboard's own frame for
+    signed-in staff (a cashier opening the settings), with the way back to it; a plain
+    branded page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error_response("permission_denied", "Your role does not allow this.", status=403)
+    user = getattr(request, "user", None)
+    if request.path.startswith("/admin/") and user is not None and user.is_active and user.is_staff:
+        from loyalty.admin_sites import merchant_site, platform_site
+
+        public = connection.schema_name == get_public_schema_name()
+        site = platform_site if public else merchant_site
+        context = {
+            **site.each_context(request),
+            "title": _("You cannot open this page"),
+            "dashboard_url": reverse(f"{site.name}:index"),
+        }
+        return TemplateResponse(request, "dashboard/403.html", context, status=403).render()
+    return render(request, "403.html", status=403)
 
 
 @csrf_exempt  # answers every method with 404; a CSRF refusal would be an HTML 403

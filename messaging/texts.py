@@ -41,7 +41,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.POINTS_EXPIRING: ("points", "expires_on", "balance"),
     Event.BIRTHDAY: ("points", "balance"),
     Event.BROADCAST: (),
-    Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email"),
+    # `secret_url`: when the platform created the merchant, the owner's set-password link.
+    Event.MERCHANT_WELCOME: ("dashboard_url", "owner_email", "secret_url", "days"),
     Event.STAFF_INVITE: ("inviter", "role", "secret_url", "days"),
     Event.OWNER_EMAIL_CHECK: ("secret_url", "days"),
     # `secret_url` is a secret: a set-password link that signs its holder in.
@@ -173,6 +174,20 @@ DEFAULTS: dict[str, dict[str, Text]] = {
             "سجّل الدخول بالبريد {owner_email} واتبع قائمة الإعداد.",
         ),
     },
+}
+
+
+# The welcome of an owner the platform signed up, who has no password yet: outbox
+# context `title_<lang>` / `body_<lang>` in place of the default welcome.
+WELCOME_WITH_LINK = {
+    "title_en": "Welcome to Loyalty, {merchant}",
+    "body_en": "Your dashboard is ready at {dashboard_url}. "
+    "Choose your password here, then sign in as {owner_email} and follow the setup "
+    "checklist (the link works once, for {days} days):\n{secret_url}",
+    "title_ar": "أهلاً بك، {merchant}",
+    "body_ar": "لوحة التحكم جاهزة على {dashboard_url}. "
+    "اختر كلمة المرور من هنا، ثم سجّل الدخول بالبريد {owner_email} واتبع قائمة الإعداد "
+    "(الرابط صالح لمرة واحدة ولمدة {days} أيام):\n{secret_url}",
 }
 
 

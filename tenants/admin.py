@@ -1,17 +1,21 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from loyalty.admin_sites import platform_site
+from loyalty.forms import UnfoldForm
 
 from . import services
 from .models import Domain, Merchant, SchemaTemplate
@@ -19,16 +23,31 @@ from .selectors import merchant_host
 from .stats import merchants_with_figures
 
 
-class CreateMerchantForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
+class CreateMerchantForm(UnfoldForm):
+    name = forms.CharField(label=_("Business name"), max_length=120)
+    # Addresses read left to right in Arabic too.
     slug = forms.SlugField(
-        label=_("Address"),
-        max_length=40,
-        help_text=_("The merchant's address: <slug>.<domain>"),
+        label=_("Web address"), max_length=40, widget=forms.TextInput(attrs={"dir": "ltr"})
     )
-    owner_email = forms.EmailField(label=_("Owner's email"))
+    owner_email = forms.EmailField(
+        label=_("Owner's email"), widget=forms.EmailInput(attrs={"dir": "ltr"})
+    )
     category = forms.ChoiceField(label=_("Category"), choices=Merchant.Category.choices)
     city = forms.CharField(label=_("City"), max_length=80, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].help_text = _(
+            "Their address: e.g. cafe-aroma gives cafe-aroma.%(domain)s"
+        ) % {"domain": settings.BASE_DOMAIN}
+
+
+class SuspendForm(UnfoldForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        help_text=_("Shown on the merchant's suspended page, to the owner, staff and members."),
+    )
 
 
 class DomainForm(forms.ModelForm):
@@ -61,7 +80,16 @@ class MerchantAdmin(ModelAdmin):
     )
     list_filter = ("status", "plan", "category", "city")
     search_fields = ("name", "name_ar", "slug", "contact_email")
-    readonly_fields = ("schema", "slug", "created_at")
+    # Suspension goes through the list's actions (a reason, a confirmation, who and when).
+    readonly_fields = (
+        "schema",
+        "slug",
+        "status",
+        "suspended_reason",
+        "suspended_at",
+        "suspended_by",
+        "created_at",
+    )
     exclude = ("schema_name",)
 
     @admin.display(description=_("schema"))
@@ -79,7 +107,8 @@ class MerchantAdmin(ModelAdmin):
         return [create, *super().get_urls()]
 
     def create_view(self, request: HttpRequest) -> HttpResponse:
-        """Create a merchant with its schema and owner (the owner's password shown once)."""
+        """Create a merchant with its schema and owner; the owner is mailed a link to
+        choose their password (no password is ever shown here)."""
         if not request.user.is_superuser:
             raise PermissionDenied
         form = CreateMerchantForm(request.POST or None)
@@ -92,15 +121,22 @@ class MerchantAdmin(ModelAdmin):
                     owner_email=data["owner_email"],
                     category=data["category"],
                     city=data["city"],
+                    language=(translation.get_language() or "en")[:2],
                 )
             except ValidationError as error:
                 form.add_error("slug", error)
             else:
                 messages.success(
                     request,
-                    f"{created.merchant.name} created at {merchant_host(created.merchant)}. "
-                    f"Owner {created.owner.email}, password {created.owner_password} "
-                    "(shown once: pass it on safely).",
+                    _(
+                        "%(name)s is ready at %(host)s. We mailed %(email)s a link to choose "
+                        "a password and sign in."
+                    )
+                    % {
+                        "name": created.merchant.name,
+                        "host": merchant_host(created.merchant),
+                        "email": created.owner.email,
+                    },
                 )
                 return HttpResponseRedirect(reverse("platform_admin:tenants_merchant_changelist"))
         context = {
@@ -133,17 +169,51 @@ class MerchantAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Merchant | None = None) -> bool:
         return False
 
+    def _confirm(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Merchant],
+        action: str,
+        form: SuspendForm | None,
+    ) -> TemplateResponse:
+        """The page between choosing the action and doing it (as Django's "delete
+        selected" asks): the merchants it touches, and the reason when suspending."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Suspend merchants?") if action == "suspend" else _("Resume merchants?"),
+            "action": action,
+            "merchants": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "platform/merchant_confirm_action.html", context)
+
     @admin.action(description=_("Suspend selected merchants"))
-    def suspend(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> HttpResponse | None:
+        form = SuspendForm(request.POST if "confirmed" in request.POST else None)
+        if not form.is_valid():
+            return self._confirm(request, queryset, "suspend", form)
+        actor = request.user.get_username()
         for merchant in queryset:
-            services.merchant_suspend(merchant=merchant, reason="Suspended by the platform")
-        messages.success(request, f"{queryset.count()} merchant(s) suspended.")
+            services.merchant_suspend(
+                merchant=merchant, reason=form.cleaned_data["reason"], actor=actor
+            )
+            self.log_change(request, merchant, f"suspended: {form.cleaned_data['reason']}")
+        messages.success(
+            request, _("%(count)s merchant(s) suspended.") % {"count": queryset.count()}
+        )
+        return None
 
     @admin.action(description=_("Resume selected merchants"))
-    def resume(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> None:
+    def resume(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> HttpResponse | None:
+        if "confirmed" not in request.POST:
+            return self._confirm(request, queryset, "resume", None)
         for merchant in queryset:
             services.merchant_resume(merchant=merchant)
-        messages.success(request, f"{queryset.count()} merchant(s) resumed.")
+            self.log_change(request, merchant, "resumed")
+        messages.success(request, _("%(count)s merchant(s) resumed.") % {"count": queryset.count()})
+        return None
 
 
 @admin.register(SchemaTemplate, site=platform_site)

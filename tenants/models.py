@@ -63,7 +63,11 @@ class Merchant(TenantMixin):
         default=join_code_new,
         help_text=_("In the join QR: proves the customer scanned the poster in the shop."),
     )
-    suspended_reason = models.CharField(_("reason for suspension"), max_length=255, blank=True)
+    suspended_reason = models.CharField(_("reason for the suspension"), max_length=255, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    # The platform admin's email: the account lives in the public schema, and a
+    # merchant schema has an auth_user table of its own, so no foreign key.
+    suspended_by = models.CharField(_("suspended by"), max_length=254, blank=True)
     trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
     # When the owner proved the contact email theirs. A merchant from self-serve signup
     # cannot award points or send messages until then (tenants.services).

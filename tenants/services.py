@@ -2,9 +2,9 @@
 
 import datetime
 import logging
-import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +22,7 @@ from loyalty.errors import DomainError, NotAllowed
 from loyalty.ratelimit import hit
 from messaging.models import Event
 from messaging.outbox import outbox_add
+from messaging.texts import WELCOME_WITH_LINK
 
 from .models import Domain, Merchant, slug_validator
 from .provisioning import schema_build
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 class ProvisionedMerchant:
     merchant: Merchant
     owner: User
-    owner_password: str
     schema_method: str  # "replayed" or "migrated"
     seconds: float
 
@@ -73,11 +73,13 @@ def merchant_create(
     One transaction: a failure at any step leaves no row, schema or domain behind.
     A merchant the platform creates counts as verified; self-serve signup passes
     `email_verified=False`, and the owner is mailed a link under `check_base_url`.
+    Without `owner_password` (the platform creates the merchant for its owner) the
+    owner has no password yet: the welcome mail carries a link to choose one, the
+    staff invitation's link (once, for PASSWORD_RESET_TIMEOUT).
     """
     started = time.perf_counter()
     slug = slug.strip().lower()
     merchant_slug_validate(slug)
-    password = owner_password or secrets.token_urlsafe(12)
     with transaction.atomic():
         merchant = Merchant.objects.create(
             schema_name=slug.replace("-", "_"),
@@ -97,11 +99,22 @@ def merchant_create(
         with schema_context(merchant.schema_name):
             roles_ensure()
             owner = staff_create(
-                email=owner_email, role=Role.OWNER, password=password, name=owner_name
+                email=owner_email, role=Role.OWNER, password=owner_password, name=owner_name
             )
         with schema_context(get_public_schema_name()):
             # The welcome mail is queued in the public schema's outbox, in this
             # transaction: no merchant, no mail; a merchant, always its mail.
+            dashboard = f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}"
+            welcome: dict[str, Any] = (
+                {}
+                if owner_password
+                else {
+                    **WELCOME_WITH_LINK,
+                    # A secret (messaging.secrets): only the owner's mail ever shows it.
+                    "secret_url": staff_password_link(user=owner, base_url=dashboard),
+                    "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+                }
+            )
             outbox_add(
                 event=Event.MERCHANT_WELCOME,
                 to_email=owner_email,
@@ -109,7 +122,8 @@ def merchant_create(
                 dedupe_key=f"merchant-welcome:{merchant.pk}",
                 merchant=merchant.name,
                 owner_email=owner_email,
-                dashboard_url=f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}/admin/",
+                dashboard_url=f"{dashboard}/admin/",
+                **welcome,
             )
             if not email_verified:
                 owner_email_check_send(
@@ -117,7 +131,7 @@ def merchant_create(
                 )
     seconds = time.perf_counter() - started
     logger.info("merchant %s provisioned (%s) in %.3f s", slug, method, seconds)
-    return ProvisionedMerchant(merchant, owner, password, method, seconds)
+    return ProvisionedMerchant(merchant, owner, method, seconds)
 
 
 EMAIL_CHECK_SALT = "loyalty.tenants.owner-email-check"
@@ -198,13 +212,23 @@ def merchant_profile_update(*, merchant: Merchant, base_url: str, language: str 
     return merchant
 
 
-def merchant_suspend(*, merchant: Merchant, reason: str = "") -> Merchant:
+def merchant_suspend(*, merchant: Merchant, reason: str, actor: str) -> Merchant:
+    """Pause a merchant: its hosts answer with the suspended page (the reason and how
+    to reach the platform) until it is resumed. `actor`: the platform admin's email."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("reason_required", _("Say why the merchant is suspended."))
     with transaction.atomic():
         merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
         merchant.status = Merchant.Status.SUSPENDED
         merchant.suspended_reason = reason
-        merchant.save(update_fields=["status", "suspended_reason"])
+        merchant.suspended_at = timezone.now()
+        merchant.suspended_by = actor
+        merchant.save(update_fields=_SUSPENSION_FIELDS)
     return merchant
+
+
+_SUSPENSION_FIELDS = ["status", "suspended_reason", "suspended_at", "suspended_by"]
 
 
 def merchant_resume(*, merchant: Merchant) -> Merchant:
@@ -212,7 +236,9 @@ def merchant_resume(*, merchant: Merchant) -> Merchant:
         merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
         merchant.status = Merchant.Status.ACTIVE
         merchant.suspended_reason = ""
-        merchant.save(update_fields=["status", "suspended_reason"])
+        merchant.suspended_at = None
+        merchant.suspended_by = ""
+        merchant.save(update_fields=_SUSPENSION_FIELDS)
     return merchant
 
 
@@ -258,16 +284,23 @@ def staff_invite(
     return user
 
 
-def staff_invite_send(
-    *, user: User, role: Role, inviter: str, base_url: str, language: str = "en"
-) -> None:
+def staff_password_link(*, user: User, base_url: str) -> str:
+    """The invitation's link: choose a password, then land in the dashboard signed in
+    (dashboard.views.InviteView). Django's password-reset token: it ends once the
+    password is set, or after PASSWORD_RESET_TIMEOUT. A secret: mail it only."""
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    merchant_email_verified_require()
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
+    return f"{base_url}/admin/invite/{uid}/{token}/"
+
+
+def staff_invite_send(
+    *, user: User, role: Role, inviter: str, base_url: str, language: str = "en"
+) -> None:
+    merchant_email_verified_require()
     outbox_add(
         event=Event.STAFF_INVITE,
         to_email=user.email,
@@ -276,7 +309,7 @@ def staff_invite_send(
         role=role.value.title(),
         role_ar=ROLE_NAMES_AR[role],
         # A secret (messaging.secrets): only the invited person's mail ever shows it.
-        secret_url=f"{base_url}/admin/invite/{uid}/{token}/",
+        secret_url=staff_password_link(user=user, base_url=base_url),
         days=settings.PASSWORD_RESET_TIMEOUT // 86400,
     )
 

@@ -385,12 +385,66 @@ NOTIFY_KEEP_DAYS = env.int("NOTIFY_KEEP_DAYS", default=180)
 
 # --- dashboards ----------------------------------------------------------------
 
+
+def _favicon() -> str:
+    from django.templatetags.static import static
+
+    return static("favicon.svg")
+
+
+def _platform_item(title: str, icon: str, link: str) -> dict[str, Any]:
+    from django.urls import reverse_lazy
+
+    return {"title": _(title), "icon": icon, "link": reverse_lazy(f"platform_admin:{link}")}
+
+
+# The platform dashboard (root domain): every page is a platform admin's.
 UNFOLD = {
     "SITE_TITLE": _("Loyalty platform"),
     "SITE_HEADER": _("Loyalty platform"),
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": lambda r: _favicon()}],
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": _("Merchants"),
+                "items": [
+                    _platform_item("Overview", "monitoring", "index"),
+                    _platform_item("Merchants", "storefront", "tenants_merchant_changelist"),
+                    _platform_item("Create merchant", "add_business", "tenants_merchant_create"),
+                ],
+            },
+            {
+                "title": _("Billing"),
+                "items": [
+                    _platform_item("Plans", "sell", "billing_plan_changelist"),
+                    _platform_item(
+                        "Text messages per month", "sms", "billing_messageusage_changelist"
+                    ),
+                ],
+            },
+            {
+                "title": _("Operations"),
+                "items": [
+                    _platform_item("Platform mail", "mail", "messaging_delivery_changelist"),
+                    _platform_item(
+                        "Schema templates", "schema", "tenants_schematemplate_changelist"
+                    ),
+                ],
+            },
+            {
+                "title": _("Access"),
+                "items": [
+                    _platform_item("Platform admins", "shield_person", "auth_user_changelist"),
+                    _platform_item("Groups", "group", "auth_group_changelist"),
+                ],
+            },
+        ],
+    },
 }
 
 
@@ -410,6 +464,7 @@ def _item(title: str, icon: str, link: str, permission: str, **extra: str) -> di
 UNFOLD_MERCHANT = {
     "SITE_TITLE": "Loyalty",
     "SITE_HEADER": "Loyalty",
+    "SITE_FAVICONS": UNFOLD["SITE_FAVICONS"],
     "SHOW_HISTORY": False,
     "SHOW_LANGUAGES": True,
     "SHOW_VIEW_ON_SITE": False,
@@ -565,3 +620,5 @@ TRIAL_DAYS = 14
 # confirms the owner's email works.
 SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 10
 OWNER_EMAIL_CHECK_DAYS = 7
+# Where a suspended merchant's owner reaches the platform (shown on the suspended page).
+PLATFORM_SUPPORT_EMAIL = env("PLATFORM_SUPPORT_EMAIL", default="support@loyalty.jo")

@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
+from messaging.models import Outbox
+from messaging.secrets import unseal
 from tenants import provisioning, services
 from tenants.models import Domain, Merchant, SchemaTemplate
 from tenants.services import merchant_create
@@ -190,5 +192,20 @@ def test_create_merchant_command_prints_progress_and_urls(capsys) -> None:
     assert "Creating Sahtain Bakery (sahtain)..." in out
     assert "Dashboard: http://sahtain.localhost:8000/admin/" in out
     assert "API:       http://sahtain.localhost:8000/api/v1/" in out
-    assert "Owner:     owner@sahtain.jo / bakery-pass-2026" in out
+    assert "Owner:     owner@sahtain.jo (signs in with the password given)" in out
+    assert "bakery-pass-2026" not in out
     assert Merchant.objects.get(slug="sahtain").city == "Zarqa"
+
+
+def test_create_merchant_without_a_password_mails_the_owner_a_link(capsys) -> None:
+    call_command("create_merchant", "Sahtain Bakery", "sahtain", "owner@sahtain.jo")
+
+    out = capsys.readouterr().out
+    assert "Owner:     owner@sahtain.jo (signs in with the link in the welcome mail)" in out
+    merchant = Merchant.objects.get(slug="sahtain")
+    welcome = Outbox.objects.get(dedupe_key=f"merchant-welcome:{merchant.pk}")
+    assert unseal(welcome.secrets)["secret_url"].startswith(
+        "http://sahtain.localhost/admin/invite/"
+    )
+    with schema_context("sahtain"):
+        assert not User.objects.get(username="owner@sahtain.jo").has_usable_password()

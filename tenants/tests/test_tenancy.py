@@ -107,7 +107,7 @@ def test_a_suspended_merchant_gets_a_clear_suspended_response(merchant_a, host_c
     client = host_client(merchant_a.host)
     assert client.get("/api/v1/merchant").status_code == 200  # warms the cache
 
-    merchant_suspend(merchant=merchant_a.merchant, reason="unpaid")
+    merchant_suspend(merchant=merchant_a.merchant, reason="unpaid", actor="ops@platform.jo")
 
     api = client.get("/api/v1/merchant")
     assert api.status_code == 403

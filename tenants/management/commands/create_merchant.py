@@ -15,7 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("name", help='Business name, e.g. "Café Aroma"')
         parser.add_argument("slug", help="Subdomain, e.g. cafe-aroma")
         parser.add_argument("owner_email")
-        parser.add_argument("--password", help="Owner password (generated when omitted)")
+        parser.add_argument(
+            "--password",
+            help="Owner password (when omitted, the welcome mail carries a link to choose one)",
+        )
         parser.add_argument(
             "--category", default=Merchant.Category.OTHER, choices=Merchant.Category.values
         )
@@ -44,4 +47,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Created {merchant.name}."))
         self.stdout.write(f"  Dashboard: {base}/admin/")
         self.stdout.write(f"  API:       {base}/api/v1/")
-        self.stdout.write(f"  Owner:     {result.owner.get_username()} / {result.owner_password}")
+        how = "the password given" if options["password"] else "the link in the welcome mail"
+        self.stdout.write(f"  Owner:     {result.owner.get_username()} (signs in with {how})")
