@@ -12,8 +12,8 @@ from loyalty.uploads import image_upload_validate
 
 
 class RewardCategory(models.Model):
-    name = models.CharField(max_length=60)
-    name_ar = models.CharField(max_length=60, blank=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=60, blank=True)
     image = models.ImageField(
         upload_to="categories/", blank=True, validators=[image_upload_validate]
     )
@@ -36,16 +36,20 @@ class Reward(models.Model):
     category = models.ForeignKey(
         RewardCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="rewards"
     )
-    name = models.CharField(max_length=80)
-    name_ar = models.CharField(max_length=80, blank=True)
-    description = models.TextField(blank=True)
-    description_ar = models.TextField(blank=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FREE_ITEM)
+    name = models.CharField(_("name"), max_length=80)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=80, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.FREE_ITEM)
     value = models.DecimalField(
+        _("value"),
         max_digits=10,
         decimal_places=3,
         default=Decimal("0"),
-        help_text=_("Discount amount, or percent for a percent discount."),
+        help_text=_(
+            "A fixed discount's amount (example: 1.500 JOD) or a percent discount's "
+            "percent (example: 10). A free item has no value."
+        ),
     )
     points_cost = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     min_tier = models.ForeignKey(

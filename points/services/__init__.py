@@ -10,7 +10,7 @@ from .jobs import (
     tiers_requalify,
 )
 from .membership import membership_join
-from .tiers import tier_recheck
+from .tiers import tier_entry_ensure, tier_recheck, tier_save
 
 __all__ = [
     "birthday_bonuses_pay",
@@ -21,6 +21,8 @@ __all__ = [
     "points_expire",
     "points_void",
     "points_warn_expiring",
+    "tier_entry_ensure",
     "tier_recheck",
+    "tier_save",
     "tiers_requalify",
 ]
