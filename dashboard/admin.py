@@ -470,7 +470,7 @@ class TierAdmin(RoleAdmin):
         if following is None:
             return str(_("Top tier"))
         return format_html(
-            "{} <bdi>{}</bdi>",
+            "<span>{} <bdi>{}</bdi></span>",
             _("%(amount)s more to reach") % {"amount": self._at(following - obj.threshold)},
             _named(obj.next_name, obj.next_name_ar),  # type: ignore[attr-defined]
         )

@@ -250,24 +250,35 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=80)
     name_ar = models.CharField(_("name (Arabic)"), max_length=80, blank=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("when"), max_length=10, choices=Kind.choices)
     multiplier = models.DecimalField(
-        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        _("multiplier"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Points are multiplied by this while it runs. Example: 2 for double points."),
     )
     # weekly: ISO weekdays (1 = Monday ... 7 = Sunday) and local hours
     weekdays = models.CharField(max_length=20, blank=True, help_text=_("e.g. 2 for Tuesday, 5,6"))
-    start_time = models.TimeField(null=True, blank=True)
-    end_time = models.TimeField(null=True, blank=True)
+    start_time = models.TimeField(_("from (time)"), null=True, blank=True)
+    end_time = models.TimeField(_("until (time)"), null=True, blank=True)
     # dates: local start and end, inclusive
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
-    tiers = models.ManyToManyField(Tier, blank=True, help_text=_("Empty: every tier."))
+    starts_on = models.DateField(_("first day"), null=True, blank=True)
+    ends_on = models.DateField(_("last day"), null=True, blank=True)
+    tiers = models.ManyToManyField(
+        Tier, blank=True, verbose_name=_("tiers"), help_text=_("Empty: every tier.")
+    )
     reward_categories = models.ManyToManyField(
         "rewards.RewardCategory",
         blank=True,
+        verbose_name=_("categories"),
         help_text=_("Empty: every purchase. Otherwise only purchases in these categories."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.multiplier}x)"

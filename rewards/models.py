@@ -15,12 +15,13 @@ class RewardCategory(models.Model):
     name = models.CharField(_("name"), max_length=60)
     name_ar = models.CharField(_("name (Arabic)"), max_length=60, blank=True)
     image = models.ImageField(
-        upload_to="categories/", blank=True, validators=[image_upload_validate]
+        _("image"), upload_to="categories/", blank=True, validators=[image_upload_validate]
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "name"]
+        verbose_name = _("reward category")
         verbose_name_plural = _("reward categories")
 
     def __str__(self) -> str:
@@ -34,7 +35,12 @@ class Reward(models.Model):
         PERCENT_DISCOUNT = "percent_discount", _("Percent discount")
 
     category = models.ForeignKey(
-        RewardCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="rewards"
+        RewardCategory,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rewards",
+        verbose_name=_("category"),
     )
     name = models.CharField(_("name"), max_length=80)
     name_ar = models.CharField(_("name (Arabic)"), max_length=80, blank=True)
@@ -51,20 +57,34 @@ class Reward(models.Model):
             "percent (example: 10). A free item has no value."
         ),
     )
-    points_cost = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    points_cost = models.PositiveIntegerField(_("points cost"), validators=[MinValueValidator(1)])
     min_tier = models.ForeignKey(
-        "points.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "points.Tier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lowest tier"),
+        help_text=_("Members below this tier cannot redeem it. Empty: every member."),
     )
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: unlimited."))
-    valid_from = models.DateTimeField(null=True, blank=True)
-    valid_to = models.DateTimeField(null=True, blank=True)
-    per_member_limit = models.PositiveIntegerField(null=True, blank=True)
-    image = models.ImageField(upload_to="rewards/", blank=True, validators=[image_upload_validate])
-    is_active = models.BooleanField(default=True)
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid until"), null=True, blank=True)
+    per_member_limit = models.PositiveIntegerField(
+        _("limit per member"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    image = models.ImageField(
+        _("image"), upload_to="rewards/", blank=True, validators=[image_upload_validate]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["points_cost", "name"]
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
         constraints = [
             models.CheckConstraint(condition=Q(points_cost__gt=0), name="reward_cost_positive"),
         ]
