@@ -239,7 +239,7 @@ def demo_customers(count: int = 90) -> list[Customer]:
 
 def programme_seed(slug: str) -> bool:
     """Set up the programme of a demo merchant (in its schema). False if already there."""
-    if Tier.objects.exists():
+    if Tier.objects.filter(threshold__gt=0).exists():  # the entry tier is there from the start
         return False
     spec = PROGRAMMES[slug]
     PointsSettings.objects.update_or_create(

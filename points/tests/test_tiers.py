@@ -15,6 +15,8 @@ from points.models import Membership, PointsSettings, Tier
 from points.selectors import tier_for_metric, tiers_ordered
 from points.services import membership_join, tier_save
 from points.tests.factories import customer_make
+from tests.api import api, customer_sign_in, staff_sign_in
+from tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +198,26 @@ def test_the_migration_keeps_a_programme_that_has_an_entry_tier(in_b) -> None:
     _migrate("0007_entry_tier")
 
     assert ladder() == before
+
+
+def test_the_app_shows_the_entry_tier_and_the_way_to_silver(in_b, merchant_b) -> None:
+    silver_add()
+    customer = api(merchant_b.host, customer_sign_in("+962795550101")["access"])
+    joined = customer.post("/api/v1/join", {}, format="json").json()
+    owner = api(
+        merchant_b.host, staff_sign_in(merchant_b.host, merchant_b.owner_email, PASSWORD)["access"]
+    )
+
+    new = customer.get("/api/v1/membership").json()
+    earned = owner.post(
+        "/api/v1/staff/earn", {"member_id": joined["id"], "amount": "10.000"}, format="json"
+    )
+    silver = customer.get("/api/v1/membership").json()
+
+    tier = {key: new["tier"][key] for key in ("name", "name_ar", "rank", "threshold")}
+    assert tier == {"name": "Member", "name_ar": "عضو", "rank": 0, "threshold": "0.000"}
+    assert (new["tier"]["multiplier"], new["next_tier"]["name"]) == ("1.00", "Silver")
+    assert new["points_to_next_tier"] == 100
+    assert earned.status_code == 201, earned.content
+    assert (silver["tier"]["name"], silver["tier"]["rank"]) == ("Silver", 1)
+    assert (silver["next_tier"], silver["points_to_next_tier"]) == (None, None)
