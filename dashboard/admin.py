@@ -3,6 +3,7 @@ a service; the pages hold no rules of their own."""
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -29,12 +30,21 @@ from loyalty import formatting
 from loyalty.admin_sites import merchant_site
 from loyalty.csvexport import csv_rows
 from loyalty.errors import DomainError
+from loyalty.formatting import money_text, points_text
 from loyalty.forms import UnfoldForm
 from loyalty.templatetags.formatting import bdi, ltr, money
 from notifications.models import InboxItem
 from points import services as points_services
+from points.calculation import multiplier_text, threshold_text
 from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier, TierBasis
-from points.selectors import member_name, phone_shown, phone_whole_for, tier_progress
+from points.selectors import (
+    member_name,
+    phone_shown,
+    phone_whole_for,
+    points_settings,
+    tier_ladder,
+    tier_progress,
+)
 from points.validation import weekdays_parse
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
@@ -437,26 +447,158 @@ class RewardCategoryAdmin(RoleAdmin):
     list_display = ("name", "name_ar", "position", "image")
 
 
+class RewardForm(forms.ModelForm):
+    """A free item has no value: the page hides the field for that type, and whatever it
+    holds is not checked here (rewards.validation clears it to 0)."""
+
+    class Meta:
+        model = Reward
+        fields = (
+            "name",
+            "name_ar",
+            "category",
+            "kind",
+            "value",
+            "points_cost",
+            "description",
+            "description_ar",
+            "min_tier",
+            "stock",
+            "valid_from",
+            "valid_to",
+            "per_member_limit",
+            "image",
+            "is_active",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["value"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("kind") == Reward.Kind.FREE_ITEM:
+            self.errors.pop("value", None)
+            cleaned["value"] = Decimal("0")
+        elif cleaned.get("value") is None and "value" not in self.errors:
+            cleaned["value"] = Decimal("0")  # refused by the type's own rule, by field
+        return cleaned
+
+
 @admin.register(Reward, site=merchant_site)
 class RewardAdmin(RoleAdmin):
     view_permission = edit_permission = "rewards.edit"
-    list_display = ("shown_name", "category", "kind", "cost", "min_tier", "stock", "is_active")
+    form = RewardForm
+    list_display = (
+        "reward",
+        "category",
+        "kind",
+        "value_shown",
+        "cost",
+        "min_tier",
+        "stock",
+    )
+    list_display_links = ("reward",)
     list_filter = ("category", "kind", "is_active")
     search_fields = ("name", "name_ar")
+    # Alpine.js, in unfold's change form: the value row shows for discounts only.
+    conditional_fields = {"value": "kind != 'free_item'"}
 
-    @display(description=_("Name"), ordering="name")
-    def shown_name(self, reward: Reward) -> str:
-        return bdi(reward.display_name())
+    @display(description=_("Reward"), ordering="name")
+    def reward(self, obj: Reward) -> str:
+        return format_html("<bdi>{}</bdi>", formatting.local_name(obj.name, obj.name_ar))
 
-    @display(description=_("Points cost"), ordering="points_cost")
-    def cost(self, reward: Reward) -> str:
-        return formatting.points_text(reward.points_cost)
+    @display(description=_("Value"))
+    def value_shown(self, obj: Reward) -> str:
+        if obj.kind == Reward.Kind.FIXED_DISCOUNT:
+            return money_text(obj.value, merchant_current().currency)
+        if obj.kind == Reward.Kind.PERCENT_DISCOUNT:
+            return f"{obj.value.normalize():f}%"
+        return "—"
+
+    @display(description=_("Cost"), ordering="points_cost")
+    def cost(self, obj: Reward) -> str:
+        return _("%(count)s points") % {"count": points_text(obj.points_cost)}
+
+
+BASIS_WORDS = {
+    TierBasis.POINTS: _("points earned"),
+    TierBasis.VISITS: _("visits"),
+    TierBasis.SPEND: _("purchases"),
+}
 
 
 @admin.register(Tier, site=merchant_site)
 class TierAdmin(RoleAdmin):
+    """The ladder as a member climbs it: each tier's threshold, multiplier, members and
+    what it takes to reach the next. Saved through `points.services.tier_save`."""
+
     view_permission = edit_permission = "tiers.edit"
-    list_display = ("name", "name_ar", "rank", "threshold", "multiplier")
+    list_display = ("tier", "starts_at", "multiplier_shown", "members", "to_next")
+    list_display_links = ("tier",)
+    list_before_template = "dashboard/tier_ladder_note.html"
+    ordering = ("threshold", "rank")
+    fields = ("name", "name_ar", "threshold", "multiplier", "benefits", "benefits_ar", "colour")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tier]:
+        return tier_ladder()
+
+    def get_fields(self, request: HttpRequest, obj: Tier | None = None) -> tuple[str, ...]:
+        if obj is not None and obj.is_entry:
+            return tuple("entry_threshold" if f == "threshold" else f for f in self.fields)
+        return self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Tier | None = None) -> tuple:
+        return ("entry_threshold",) if obj is not None and obj.is_entry else ()
+
+    def save_model(self, request: HttpRequest, obj: Tier, form: Any, change: bool) -> None:
+        points_services.tier_save(tier=obj)
+
+    def ladder_basis(self) -> str:
+        """What moves a member up, as the note above the ladder says it."""
+        return str(BASIS_WORDS[TierBasis(points_settings().tier_basis)])
+
+    def _at(self, threshold: Decimal) -> str:
+        return threshold_text(threshold, points_settings().tier_basis, merchant_current().currency)
+
+    @display(description=_("Tier"), ordering="threshold")
+    def tier(self, obj: Tier) -> str:
+        if obj.is_entry:
+            return format_html(
+                '<bdi>{}</bdi> <span class="text-font-subtle-light">({})</span>',
+                formatting.local_name(obj.name, obj.name_ar),
+                _("entry tier"),
+            )
+        return format_html("<bdi>{}</bdi>", formatting.local_name(obj.name, obj.name_ar))
+
+    @display(description=_("From"))
+    def starts_at(self, obj: Tier) -> str:
+        return self._at(obj.threshold)
+
+    @display(description=_("Multiplier"))
+    def multiplier_shown(self, obj: Tier) -> str:
+        return multiplier_text(obj.multiplier)
+
+    @display(description=_("Members"))
+    def members(self, obj: Tier) -> str:
+        return points_text(getattr(obj, "members", 0))
+
+    @display(description=_("To reach the next tier"))
+    def to_next(self, obj: Tier) -> str:
+        following = getattr(obj, "next_threshold", None)
+        if following is None:
+            return str(_("Top tier"))
+        return format_html(
+            "<span>{} <bdi>{}</bdi></span>",
+            _("%(amount)s more to reach") % {"amount": self._at(following - obj.threshold)},
+            formatting.local_name(obj.next_name, obj.next_name_ar),  # type: ignore[attr-defined]
+        )
+
+    @display(description=_("threshold"))
+    def entry_threshold(self, obj: Tier) -> str:
+        return _("%(threshold)s: every member starts in this tier, so it stays 0.") % {
+            "threshold": self._at(obj.threshold)
+        }
 
 
 WEEKDAY_CHOICES = [
@@ -544,7 +686,72 @@ class CampaignAdmin(RoleAdmin):
 
 @admin.register(PointsSettings, site=merchant_site)
 class PointsSettingsAdmin(RoleAdmin):
+    """The programme's rules, grouped by what an owner decides. A new setting is one line
+    in its group (a setting in no group is not on the page)."""
+
     view_permission = edit_permission = "settings.points"
+    fieldsets = (
+        (
+            _("Earning"),
+            {
+                "description": _("How a purchase turns into points."),
+                "fields": (
+                    "points_per_unit",
+                    "rounding",
+                    "carry_over",
+                    "min_purchase",
+                    "max_points_per_purchase",
+                    "daily_earn_cap",
+                ),
+            },
+        ),
+        (
+            _("Tiers"),
+            {
+                "description": _(
+                    "What moves a member up the ladder, and whether a tier must be earned "
+                    "again. The tiers themselves are on the Tiers page."
+                ),
+                "fields": (
+                    "tier_basis",
+                    "tier_window_months",
+                    "tier_warning_days",
+                ),
+            },
+        ),
+        (
+            _("Expiry"),
+            {
+                "description": _("How long points and requested rewards last."),
+                "fields": (
+                    "expiry_months",
+                    "redemption_expiry_days",
+                ),
+            },
+        ),
+        (
+            _("Bonuses"),
+            {
+                "description": _("Points given without a purchase."),
+                "fields": (
+                    "welcome_bonus",
+                    "birthday_bonus",
+                    "referral_bonus_referrer",
+                    "referral_bonus_referred",
+                ),
+            },
+        ),
+        (
+            _("Counter safety"),
+            {
+                "description": _("What cashiers may do without a manager."),
+                "fields": [
+                    "void_window_minutes",
+                    "enrol_without_code",
+                ],
+            },
+        ),
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -175,7 +175,7 @@ def setup_checklist() -> list[ChecklistItem]:
         ChecklistItem(
             "tiers",
             "Customise tiers",
-            Tier.objects.exists(),
+            Tier.objects.filter(threshold__gt=0).exists(),  # above the entry tier
             reverse("merchant_admin:points_tier_changelist"),
         ),
         ChecklistItem(

@@ -12,10 +12,20 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from loyalty.errors import DomainError
-from loyalty.formatting import CURRENCY_DECIMALS, currency_unit, isolate, money_figure, points_text
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from .models import Rounding
+from loyalty.errors import DomainError
+from loyalty.formatting import (
+    CURRENCY_DECIMALS,
+    currency_unit,
+    isolate,
+    money_figure,
+    money_text,
+    points_text,
+)
+
+from .models import Rounding, TierBasis
 
 MAX_AMOUNT = Decimal("1000000")
 
@@ -90,6 +100,27 @@ def plain(number: Decimal) -> str:
     """10.000 -> "10", 1.50 -> "1.5": how a rate or multiplier reads in a sentence."""
     text = format(number, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def threshold_text(threshold: Decimal, basis: str, currency: str) -> str:
+    """A tier threshold as a person reads it, on the programme's tier basis:
+    "1,000 points", "12 visits", "50.000 JOD"."""
+    if basis == TierBasis.SPEND:
+        return money_text(threshold, currency)
+    if basis == TierBasis.VISITS:
+        return _("%(count)s visits") % {"count": points_text(threshold)}
+    return _("%(count)s points") % {"count": points_text(threshold)}
+
+
+def tier_name(name: str, name_ar: str) -> str:
+    """A tier's name in the active language (isolated inside an Arabic sentence)."""
+    language = "ar" if (translation.get_language() or "en").startswith("ar") else "en"
+    return _named(name if language == "en" else (name_ar or name), language)
+
+
+def multiplier_text(multiplier: Decimal) -> str:
+    """1.50 -> "1.5x" with a multiplication sign."""
+    return f"{plain(multiplier)}\u00d7"
 
 
 def money(amount: Decimal, currency: str) -> str:

@@ -18,7 +18,14 @@ from customers.models import Customer, Device
 from customers.services import customer_get_or_create
 from loyalty.errors import DomainError
 from points.models import Campaign, Membership, PointsSettings, Tier
-from points.services import membership_join, points_adjust, points_earn, points_void
+from points.services import (
+    membership_join,
+    points_adjust,
+    points_earn,
+    points_void,
+    tier_entry_ensure,
+    tier_save,
+)
 from rewards.models import Reward, RewardCategory
 from rewards.services import (
     redemption_approve,
@@ -232,7 +239,7 @@ def demo_customers(count: int = 90) -> list[Customer]:
 
 def programme_seed(slug: str) -> bool:
     """Set up the programme of a demo merchant (in its schema). False if already there."""
-    if Tier.objects.exists():
+    if Tier.objects.filter(threshold__gt=0).exists():  # the entry tier is there from the start
         return False
     spec = PROGRAMMES[slug]
     PointsSettings.objects.update_or_create(
@@ -248,36 +255,32 @@ def programme_seed(slug: str) -> bool:
         },
     )
     silver, gold = spec.thresholds
+    entry = tier_entry_ensure()
+    entry.name, entry.name_ar, entry.colour = "Bronze", "برونزي", "#b08d57"
+    entry.benefits, entry.benefits_ar = "Earn on every visit", "اكسب نقاطاً مع كل زيارة"
     tiers = [
-        Tier.objects.create(
-            name="Bronze",
-            name_ar="برونزي",
-            rank=0,
-            threshold=0,
-            multiplier=Decimal("1"),
-            colour="#b08d57",
-            benefits="Earn on every visit",
-            benefits_ar="اكسب نقاطاً مع كل زيارة",
+        tier_save(tier=entry),
+        tier_save(
+            tier=Tier(
+                name="Silver",
+                name_ar="فضي",
+                threshold=silver,
+                multiplier=Decimal("1.5"),
+                colour="#9ea7b3",
+                benefits="1.5x points",
+                benefits_ar="نقاط مضاعفة 1.5",
+            )
         ),
-        Tier.objects.create(
-            name="Silver",
-            name_ar="فضي",
-            rank=1,
-            threshold=silver,
-            multiplier=Decimal("1.5"),
-            colour="#9ea7b3",
-            benefits="1.5x points",
-            benefits_ar="نقاط مضاعفة 1.5",
-        ),
-        Tier.objects.create(
-            name="Gold",
-            name_ar="ذهبي",
-            rank=2,
-            threshold=gold,
-            multiplier=Decimal("2"),
-            colour="#d4a017",
-            benefits="Double points and member gifts",
-            benefits_ar="نقاط مضاعفة وهدايا للأعضاء",
+        tier_save(
+            tier=Tier(
+                name="Gold",
+                name_ar="ذهبي",
+                threshold=gold,
+                multiplier=Decimal("2"),
+                colour="#d4a017",
+                benefits="Double points and member gifts",
+                benefits_ar="نقاط مضاعفة وهدايا للأعضاء",
+            )
         ),
     ]
     categories: dict[str, RewardCategory] = {}

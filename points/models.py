@@ -34,7 +34,8 @@ class TierBasis(models.TextChoices):
 
 
 class PointsSettings(models.Model):
-    """The merchant's programme rules: one row (pk=1) per merchant schema."""
+    """The merchant's programme rules: one row (pk=1) per merchant schema. The dashboard
+    groups them by what an owner decides (dashboard.admin.PointsSettingsAdmin)."""
 
     points_per_unit = models.DecimalField(
         _("points per currency unit"),
@@ -42,58 +43,143 @@ class PointsSettings(models.Model):
         decimal_places=3,
         default=Decimal("10"),
         validators=[MinValueValidator(Decimal("0.001"))],
+        help_text=_(
+            "What one unit of your currency earns. Example: 10 points per JOD, so a "
+            "member who spends 5.000 JOD earns 50 points."
+        ),
     )
     rounding = models.CharField(
-        _("rounding"), max_length=10, choices=Rounding.choices, default=Rounding.FLOOR
+        _("rounding"),
+        max_length=10,
+        choices=Rounding.choices,
+        default=Rounding.FLOOR,
+        help_text=_(
+            "A purchase of 2.750 JOD at 10 points per JOD is 27.5 points: rounded down it "
+            "earns 27, rounded to nearest or up it earns 28."
+        ),
     )
     carry_over = models.BooleanField(
-        _("carry the unrewarded fraction to the next purchase"), default=False
+        _("carry the unrewarded fraction to the next purchase"),
+        default=False,
+        help_text=_(
+            "With rounding down, the half point left from 27.5 is kept and added to the "
+            "member's next purchase, so nothing is lost."
+        ),
     )
     min_purchase = models.DecimalField(
-        _("minimum purchase"), max_digits=12, decimal_places=3, default=Decimal("0")
+        _("minimum purchase"),
+        max_digits=12,
+        decimal_places=3,
+        default=Decimal("0"),
+        help_text=_(
+            "A smaller purchase earns no points. Example: 1.000 JOD. 0: every purchase earns."
+        ),
     )
     max_points_per_purchase = models.PositiveIntegerField(
-        _("maximum points per purchase"), null=True, blank=True
+        _("most points for one purchase"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Example: 500, so a 100.000 JOD purchase at 10 points per JOD earns 500 "
+            "points, not 1,000. Empty: no limit."
+        ),
     )
     daily_earn_cap = models.PositiveIntegerField(
-        _("daily earn cap per member"), null=True, blank=True
+        _("daily earn cap per member"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The most points one member earns from purchases in a day. Example: 2,000. "
+            "Empty: no limit."
+        ),
     )
     expiry_months = models.PositiveSmallIntegerField(
         _("points expire after (months)"),
         null=True,
         blank=True,
-        help_text=_("Empty: points never expire."),
+        help_text=_(
+            "Each purchase's points expire this many months after they were earned, the "
+            "oldest first; members are told a week before. Example: 12. Empty: points "
+            "never expire."
+        ),
     )
-    welcome_bonus = models.PositiveIntegerField(_("welcome bonus"), default=0)
-    birthday_bonus = models.PositiveIntegerField(_("birthday bonus"), default=0)
+    welcome_bonus = models.PositiveIntegerField(
+        _("welcome bonus"),
+        default=0,
+        help_text=_("Points given once, when a customer joins. Example: 50. 0: none."),
+    )
+    birthday_bonus = models.PositiveIntegerField(
+        _("birthday bonus"),
+        default=0,
+        help_text=_("Points given on the member's birthday each year. Example: 100. 0: none."),
+    )
     referral_bonus_referrer = models.PositiveIntegerField(
-        _("referral bonus (who invited)"), default=0
+        _("referral bonus for the member who invites"),
+        default=0,
+        help_text=_(
+            "Points for a member whose invited friend makes a first purchase. Example: "
+            "100. 0: none."
+        ),
     )
     referral_bonus_referred = models.PositiveIntegerField(
-        _("referral bonus (who joined)"), default=0
+        _("referral bonus for the invited friend"),
+        default=0,
+        help_text=_(
+            "Points for the friend, on their first purchase with the invitation's code. "
+            "Example: 50. 0: none."
+        ),
     )
     void_window_minutes = models.PositiveSmallIntegerField(
-        _("cashiers may void an earn within (minutes)"), default=10
+        _("cashiers may void an earn within (minutes)"),
+        default=10,
+        help_text=_(
+            "A cashier who typed a wrong amount can take the points back this long after; "
+            "later, only a manager or the owner can. Example: 10. 0: cashiers never can."
+        ),
     )
     redemption_expiry_days = models.PositiveSmallIntegerField(
-        _("pending redemptions expire after (days)"), default=7
+        _("pending redemptions expire after (days)"),
+        default=7,
+        help_text=_(
+            "A reward a member asked for and staff did not approve is cancelled after this "
+            "many days, and its points go back to the member. Example: 7."
+        ),
     )
     tier_basis = models.CharField(
-        _("tier basis"), max_length=10, choices=TierBasis.choices, default=TierBasis.POINTS
+        _("tiers count"),
+        max_length=10,
+        choices=TierBasis.choices,
+        default=TierBasis.POINTS,
+        help_text=_(
+            "What moves a member up the tiers: points earned (spending them does not "
+            "count against it), visits, or amount spent."
+        ),
     )
     tier_window_months = models.PositiveSmallIntegerField(
         _("qualification window (months)"),
         null=True,
         blank=True,
-        help_text=_("Empty: tiers count everything since joining and are never lost."),
+        help_text=_(
+            "Example: 12, so a member stays Silver while they reach Silver's threshold "
+            "within 12 months, and moves down at their review date if not. Empty: tiers "
+            "count everything since joining and are never lost."
+        ),
     )
     tier_warning_days = models.PositiveSmallIntegerField(
-        _("days of warning before a tier drops"), default=14
+        _("warn before a member moves down (days)"),
+        default=14,
+        help_text=_(
+            "How many days before their review date a member who would move down is "
+            "told what keeps their tier. Example: 14."
+        ),
     )
     enrol_without_code = models.BooleanField(
-        _("Counter may enrol a customer without the SMS code"),
+        _("counter may enrol a customer without the SMS code"),
         default=False,
-        help_text=_("Off: a customer joins at the counter only with the code sent to their phone."),
+        help_text=_(
+            "Off: a customer joins at the counter only with the code sent to their phone. "
+            "On: the cashier may skip the code (quicker, but anyone's number can be enrolled)."
+        ),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -113,18 +199,27 @@ class PointsSettings(models.Model):
         points_settings_validate(self)
 
 
+ENTRY_THRESHOLD = Decimal("0")
+
+
 class Tier(models.Model):
+    """A step of the ladder. The entry tier (threshold 0) holds every member who has not
+    reached another: it can be renamed, never removed or moved (points.services.tiers)."""
+
     name = models.CharField(_("name"), max_length=40)
     name_ar = models.CharField(_("name (Arabic)"), max_length=40, blank=True)
-    rank = models.PositiveSmallIntegerField(
-        _("rank"), unique=True, help_text=_("0 is the entry tier.")
-    )
+    # The place on the ladder, from 0 (the entry tier): kept in threshold order by
+    # `points.services.tiers`, never typed by an owner.
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True, editable=False)
     threshold = models.DecimalField(
         _("threshold"),
         max_digits=14,
         decimal_places=3,
-        default=Decimal("0"),
-        help_text=_("Points earned, visits or amount spent (the programme's tier basis)."),
+        default=ENTRY_THRESHOLD,
+        help_text=_(
+            "What a member reaches to move up to this tier, on the tier basis of the "
+            "points settings: points earned, visits or amount spent. Example: 100."
+        ),
     )
     multiplier = models.DecimalField(
         _("multiplier"),
@@ -132,6 +227,10 @@ class Tier(models.Model):
         decimal_places=2,
         default=Decimal("1"),
         validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_(
+            "A purchase's points are multiplied by this. Example: 1.5, so a purchase that "
+            "earns 10 points in a 1x tier earns 15 here."
+        ),
     )
     benefits = models.TextField(_("benefits"), blank=True)
     benefits_ar = models.TextField(_("benefits (Arabic)"), blank=True)
@@ -141,6 +240,8 @@ class Tier(models.Model):
         verbose_name = _("tier")
         verbose_name_plural = _("tiers")
         ordering = ["rank"]
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
 
     def __str__(self) -> str:
         return f"{self.display_name()} (×{self.multiplier.normalize()})"
@@ -148,6 +249,10 @@ class Tier(models.Model):
     def display_name(self, language: str | None = None) -> str:
         """The name in the reader's language (its Arabic name on an Arabic page)."""
         return local_name(self.name, self.name_ar, language)
+
+    @property
+    def is_entry(self) -> bool:
+        return self.threshold == ENTRY_THRESHOLD
 
     def clean(self) -> None:
         from points.validation import tier_validate  # it reads these models
@@ -164,30 +269,31 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=80)
     name_ar = models.CharField(_("name (Arabic)"), max_length=80, blank=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("when"), max_length=10, choices=Kind.choices)
     multiplier = models.DecimalField(
         _("multiplier"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Points are multiplied by this while it runs. Example: 2 for double points."),
     )
     # weekly: ISO weekdays (1 = Monday ... 7 = Sunday) and local hours
     weekdays = models.CharField(
         _("weekdays"), max_length=20, blank=True, help_text=_("e.g. 2 for Tuesday, 5,6")
     )
-    start_time = models.TimeField(_("from"), null=True, blank=True)
-    end_time = models.TimeField(_("until"), null=True, blank=True)
+    start_time = models.TimeField(_("from (time)"), null=True, blank=True)
+    end_time = models.TimeField(_("until (time)"), null=True, blank=True)
     # dates: local start and end, inclusive
     starts_on = models.DateField(_("first day"), null=True, blank=True)
     ends_on = models.DateField(_("last day"), null=True, blank=True)
     tiers = models.ManyToManyField(
-        Tier, blank=True, help_text=_("Empty: every tier."), verbose_name=_("tiers")
+        Tier, blank=True, verbose_name=_("tiers"), help_text=_("Empty: every tier.")
     )
     reward_categories = models.ManyToManyField(
         "rewards.RewardCategory",
         blank=True,
+        verbose_name=_("categories"),
         help_text=_("Empty: every purchase. Otherwise only purchases in these categories."),
-        verbose_name=_("reward categories"),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Min, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce, Lead
 from django.utils.translation import gettext as _
 
 from customers.services import phone_normalize
@@ -40,7 +40,27 @@ def local_day_start(at: datetime.datetime) -> datetime.datetime:
 
 
 def tiers_ordered() -> list[Tier]:
+    """The ladder from the entry tier up (ranks follow thresholds)."""
     return list(Tier.objects.order_by("rank"))
+
+
+def tier_ladder() -> QuerySet[Tier]:
+    """The tiers as a member climbs them (entry tier first), each with how many members
+    hold it and the next tier's name and threshold (none above the top tier)."""
+    up = [F("threshold").asc(), F("rank").asc()]
+    members = (
+        Membership.objects.filter(tier=OuterRef("pk"))
+        .order_by()
+        .values("tier")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Tier.objects.annotate(
+        members=Coalesce(Subquery(members), 0),
+        next_name=Window(Lead("name"), order_by=up),
+        next_name_ar=Window(Lead("name_ar"), order_by=up),
+        next_threshold=Window(Lead("threshold"), order_by=up),
+    ).order_by("threshold", "rank")
 
 
 def tier_metric(
@@ -82,8 +102,10 @@ def tier_metric(
 
 
 def tier_for_metric(tiers: list[Tier], metric: Decimal) -> Tier | None:
+    """The highest tier whose threshold the member reached: the entry tier (threshold 0)
+    below every other. A member is never placed in a tier they did not reach."""
     qualified = [t for t in tiers if t.threshold <= metric]
-    return qualified[-1] if qualified else (tiers[0] if tiers else None)
+    return qualified[-1] if qualified else None
 
 
 @dataclass(frozen=True)

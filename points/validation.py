@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from loyalty.errors import Conflict, DomainError
-from points.calculation import MAX_AMOUNT
+from points.calculation import MAX_AMOUNT, multiplier_text, threshold_text, tier_name
+from tenants.selectors import merchant_current
 
 if TYPE_CHECKING:
     from points.models import Campaign, PointsSettings, Tier
@@ -110,39 +111,78 @@ def points_settings_validate(settings: "PointsSettings") -> None:
 
 
 def tier_validate(tier: "Tier") -> None:
-    """The tier's own values, and its place among the other tiers: a higher rank needs a
-    higher threshold and never earns less (its multiplier is at least the one below)."""
+    """The tier's own values and its place on the ladder, by field.
+
+    The ladder is ordered by threshold. The entry tier (threshold 0) keeps its threshold:
+    every member starts in it. Thresholds differ, and multipliers strictly increase up
+    the ladder, so each step up earns more; an error names the neighbouring tier."""
+    from points.models import ENTRY_THRESHOLD, PointsSettings
+
     errors: dict[str, str] = {}
     if (problem := _multiplier_error(tier.multiplier)) is not None:
         errors["multiplier"] = problem
-    if tier.threshold is not None and tier.threshold < 0:
+    threshold = tier.threshold
+    if threshold is None:
+        _raise(errors)
+        return
+    others = list(type(tier).objects.exclude(pk=tier.pk).order_by("threshold", "rank"))
+    stored = next(
+        iter(type(tier).objects.filter(pk=tier.pk).values_list("threshold", flat=True)), None
+    )
+    settings = PointsSettings.objects.filter(pk=1).first() or PointsSettings()
+    currency = merchant_current().currency
+
+    def at(step: "Tier") -> str:
+        return threshold_text(step.threshold, settings.tier_basis, currency)
+
+    same = next((other for other in others if other.threshold == threshold), None)
+    if stored == ENTRY_THRESHOLD and threshold != ENTRY_THRESHOLD:
+        errors["threshold"] = _(
+            "%(tier)s is the entry tier: every member starts in it, so its threshold stays 0."
+        ) % {"tier": tier_name(tier.name, tier.name_ar)}
+    elif threshold < 0:
         errors["threshold"] = _("The threshold cannot be negative.")
-    if tier.rank is not None and "threshold" not in errors:
-        others = type(tier).objects.exclude(pk=tier.pk) if tier.pk else type(tier).objects.all()
-        below = others.filter(rank__lt=tier.rank).order_by("-rank").first()
-        above = others.filter(rank__gt=tier.rank).order_by("rank").first()
-        if tier.threshold is not None:
-            if below is not None and tier.threshold <= below.threshold:
-                errors["threshold"] = _("More than %(tier)s's threshold (%(value)s).") % {
-                    "tier": below.name,
-                    "value": below.threshold,
-                }
-            elif above is not None and tier.threshold >= above.threshold:
-                errors["threshold"] = _("Less than %(tier)s's threshold (%(value)s).") % {
-                    "tier": above.name,
-                    "value": above.threshold,
-                }
-        if tier.multiplier is not None and "multiplier" not in errors:
-            if below is not None and tier.multiplier < below.multiplier:
-                errors["multiplier"] = _("At least %(tier)s's multiplier (%(value)s).") % {
-                    "tier": below.name,
-                    "value": below.multiplier,
-                }
-            elif above is not None and tier.multiplier > above.multiplier:
-                errors["multiplier"] = _("At most %(tier)s's multiplier (%(value)s).") % {
-                    "tier": above.name,
-                    "value": above.multiplier,
-                }
+    elif same is not None:
+        errors["threshold"] = _(
+            "%(tier)s already starts at %(threshold)s. Each tier has its own threshold."
+        ) % {"tier": tier_name(same.name, same.name_ar), "threshold": at(same)}
+    elif tier.multiplier is not None and "multiplier" not in errors:
+        below = [other for other in others if other.threshold < threshold]
+        above = [other for other in others if other.threshold > threshold]
+        low, high = (below[-1] if below else None), (above[0] if above else None)
+        too_low = low is not None and tier.multiplier <= low.multiplier
+        too_high = high is not None and tier.multiplier >= high.multiplier
+        if (too_low or too_high) and low is not None and high is not None:
+            errors["multiplier"] = _(
+                "At this threshold the tier sits between %(below)s (from %(below_at)s, "
+                "%(below_x)s) and %(above)s (from %(above_at)s, %(above_x)s): its "
+                "multiplier is more than %(below_x)s and less than %(above_x)s."
+            ) % {
+                "below": tier_name(low.name, low.name_ar),
+                "below_at": at(low),
+                "below_x": multiplier_text(low.multiplier),
+                "above": tier_name(high.name, high.name_ar),
+                "above_at": at(high),
+                "above_x": multiplier_text(high.multiplier),
+            }
+        elif too_low and low is not None:
+            errors["multiplier"] = _(
+                "At this threshold the tier sits above %(below)s (from %(below_at)s, "
+                "%(below_x)s): its multiplier is more than %(below_x)s."
+            ) % {
+                "below": tier_name(low.name, low.name_ar),
+                "below_at": at(low),
+                "below_x": multiplier_text(low.multiplier),
+            }
+        elif too_high and high is not None:
+            errors["multiplier"] = _(
+                "At this threshold the tier sits below %(above)s (from %(above_at)s, "
+                "%(above_x)s): its multiplier is less than %(above_x)s."
+            ) % {
+                "above": tier_name(high.name, high.name_ar),
+                "above_at": at(high),
+                "above_x": multiplier_text(high.multiplier),
+            }
     _raise(errors)
 
 

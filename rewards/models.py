@@ -24,6 +24,7 @@ class RewardCategory(models.Model):
     class Meta:
         verbose_name = _("reward category")
         ordering = ["position", "name"]
+        verbose_name = _("reward category")
         verbose_name_plural = _("reward categories")
 
     def __str__(self) -> str:
@@ -52,13 +53,16 @@ class Reward(models.Model):
     name_ar = models.CharField(_("name (Arabic)"), max_length=80, blank=True)
     description = models.TextField(_("description"), blank=True)
     description_ar = models.TextField(_("description (Arabic)"), blank=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FREE_ITEM)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.FREE_ITEM)
     value = models.DecimalField(
         _("value"),
         max_digits=10,
         decimal_places=3,
         default=Decimal("0"),
-        help_text=_("Discount amount, or percent for a percent discount."),
+        help_text=_(
+            "A fixed discount's amount (example: 1.500 JOD) or a percent discount's "
+            "percent (example: 10). A free item has no value."
+        ),
     )
     points_cost = models.PositiveIntegerField(_("points cost"), validators=[MinValueValidator(1)])
     min_tier = models.ForeignKey(
@@ -67,14 +71,17 @@ class Reward(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("minimum tier"),
+        verbose_name=_("lowest tier"),
+        help_text=_("Members below this tier cannot redeem it. Empty: every member."),
     )
     stock = models.PositiveIntegerField(
         _("stock"), null=True, blank=True, help_text=_("Empty: unlimited.")
     )
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
-    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
-    per_member_limit = models.PositiveIntegerField(_("limit per member"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid until"), null=True, blank=True)
+    per_member_limit = models.PositiveIntegerField(
+        _("limit per member"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
     image = models.ImageField(
         _("image"), upload_to="rewards/", blank=True, validators=[image_upload_validate]
     )
@@ -85,6 +92,8 @@ class Reward(models.Model):
         verbose_name = _("reward")
         verbose_name_plural = _("rewards")
         ordering = ["points_cost", "name"]
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
         constraints = [
             models.CheckConstraint(condition=Q(points_cost__gt=0), name="reward_cost_positive"),
         ]

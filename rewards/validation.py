@@ -12,8 +12,12 @@ if TYPE_CHECKING:
 
 
 def reward_validate(reward: "Reward") -> None:
+    """Check the reward's values by field. A free item has no value: whatever was sent
+    for it (the form hides the field for that type) is cleared to 0, not refused."""
     from rewards.models import Reward
 
+    if reward.kind == Reward.Kind.FREE_ITEM:
+        reward.value = Decimal("0")
     errors: dict[str, str] = {}
     value = reward.value
     if reward.kind == Reward.Kind.PERCENT_DISCOUNT and value is not None:
@@ -21,8 +25,6 @@ def reward_validate(reward: "Reward") -> None:
             errors["value"] = _("A percent discount is more than 0 and at most 100.")
     elif reward.kind == Reward.Kind.FIXED_DISCOUNT and value is not None and value <= 0:
         errors["value"] = _("A fixed discount is more than 0.")
-    elif value is not None and value < 0:
-        errors["value"] = _("The value cannot be negative.")
     if reward.per_member_limit is not None and reward.per_member_limit < 1:
         errors["per_member_limit"] = _("At least 1; leave it empty for no limit.")
     if reward.valid_from and reward.valid_to and reward.valid_to <= reward.valid_from:

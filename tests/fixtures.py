@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from loyalty.db import connection
@@ -85,7 +86,11 @@ def _clear_cache() -> None:
 def _isolated_state() -> Iterator[None]:
     _clear_cache()
     connection.set_schema_to_public()
+    translation.activate(settings.LANGUAGE_CODE)
     yield
+    # A request in Arabic leaves its language active in the thread (LocaleMiddleware
+    # activates it and nothing deactivates it): the next test starts in English again.
+    translation.activate(settings.LANGUAGE_CODE)
     connection.set_schema_to_public()
     _clear_cache()
 

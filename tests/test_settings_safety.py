@@ -89,7 +89,6 @@ def _tier(tier: Tier, **changes: str) -> dict[str, str]:
     return {
         "name": tier.name,
         "name_ar": tier.name_ar,
-        "rank": str(tier.rank),
         "threshold": str(tier.threshold),
         "multiplier": str(tier.multiplier),
         "benefits": "",
@@ -99,7 +98,7 @@ def _tier(tier: Tier, **changes: str) -> dict[str, str]:
     }
 
 
-def test_tiers_keep_thresholds_and_multipliers_rising_with_rank(owner, programme) -> None:
+def test_tiers_keep_thresholds_and_multipliers_rising_up_the_ladder(owner, programme) -> None:
     silver = programme.silver
     url = f"/admin/points/tier/{silver.pk}/change/"
 
@@ -108,9 +107,19 @@ def test_tiers_keep_thresholds_and_multipliers_rising_with_rank(owner, programme
     beyond_gold = form_errors(owner.post(url, _tier(silver, multiplier="2.5")))
     too_big = form_errors(owner.post(url, _tier(silver, multiplier="25")))
 
-    assert above_gold == {"threshold": ["Less than Gold's threshold (2000.000)."]}
+    assert above_gold == {
+        "multiplier": [
+            "At this threshold the tier sits above Gold (from 2,000 points, 2×): its "
+            "multiplier is more than 2×."
+        ]
+    }
     assert below_bronze == {"multiplier": ["A multiplier is between 1 and 10."]}
-    assert beyond_gold == {"multiplier": ["At most Gold's multiplier (2.00)."]}
+    assert beyond_gold == {
+        "multiplier": [
+            "At this threshold the tier sits between Bronze (from 0 points, 1×) and Gold "
+            "(from 2,000 points, 2×): its multiplier is more than 1× and less than 2×."
+        ]
+    }
     assert too_big == {"multiplier": ["A multiplier is between 1 and 10."]}
     silver.refresh_from_db()
     assert (silver.threshold, silver.multiplier) == (Decimal("500"), Decimal("1.5"))

@@ -11,7 +11,7 @@ from .jobs import (
     tiers_requalify,
 )
 from .membership import membership_join
-from .tiers import tier_recheck
+from .tiers import tier_entry_ensure, tier_recheck, tier_save
 
 __all__ = [
     "EnrolStarted",
@@ -25,6 +25,8 @@ __all__ = [
     "points_expire",
     "points_void",
     "points_warn_expiring",
+    "tier_entry_ensure",
     "tier_recheck",
+    "tier_save",
     "tiers_requalify",
 ]

@@ -1,6 +1,7 @@
 import datetime
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from loyalty.errors import DomainError
 from messaging.models import Event
 from messaging.outbox import outbox_add
 from points.models import LedgerEntry, Membership
-from points.selectors import points_settings, tiers_ordered
+from points.selectors import points_settings, tier_for_metric, tiers_ordered
 from tenants.selectors import merchant_current
 from tenants.services import merchant_email_verified_require
 
@@ -82,7 +83,7 @@ def _create(customer: Customer, referrer: Membership | None, at: datetime.dateti
             member_number=_unique("member_number", _member_number),
             referral_code=_unique("referral_code", _referral_code),
             referred_by=referrer,
-            tier=tiers[0] if tiers else None,
+            tier=tier_for_metric(tiers, Decimal("0")),
             joined_at=at,
         )
         membership = Membership.objects.select_for_update().get(pk=membership.pk)

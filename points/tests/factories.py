@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from customers.models import Customer
 from points.models import Membership, PointsSettings, Tier
-from points.services import membership_join
+from points.services import membership_join, tier_entry_ensure, tier_save
 from rewards.models import Reward, RewardCategory
 from tenants.roles import Role
 from tenants.services import staff_create
@@ -64,12 +64,14 @@ def programme_create() -> Programme:
     settings, _ = PointsSettings.objects.update_or_create(
         pk=1, defaults={"points_per_unit": Decimal("10")}
     )
-    bronze = Tier.objects.create(name="Bronze", name_ar="برونزي", rank=0, threshold=0)
-    silver = Tier.objects.create(
-        name="Silver", name_ar="فضي", rank=1, threshold=500, multiplier=Decimal("1.5")
+    bronze = tier_entry_ensure()  # every programme starts with it (as "Member")
+    bronze.name, bronze.name_ar = "Bronze", "برونزي"
+    bronze = tier_save(tier=bronze)
+    silver = tier_save(
+        tier=Tier(name="Silver", name_ar="فضي", threshold=500, multiplier=Decimal("1.5"))
     )
-    gold = Tier.objects.create(
-        name="Gold", name_ar="ذهبي", rank=2, threshold=2000, multiplier=Decimal("2")
+    gold = tier_save(
+        tier=Tier(name="Gold", name_ar="ذهبي", threshold=2000, multiplier=Decimal("2"))
     )
     drinks = RewardCategory.objects.create(name="Drinks", name_ar="مشروبات")
     coffee = cast(Reward, RewardFactory(category=drinks))
