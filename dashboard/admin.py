@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -427,11 +427,45 @@ class PointsSettingsAdmin(RoleAdmin):
         )
 
 
-PENDING_FIRST = Case(
-    When(status=Redemption.Status.PENDING, then=Value(0)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
+class RedemptionQueueFilter(admin.SimpleListFilter):
+    """The queue opens on what waits for a decision; the history is one click away."""
+
+    title = _("Show")
+    parameter_name = "queue"
+    HISTORY = "history"
+    ALL = "all"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (Redemption.Status.PENDING, _("Waiting for a decision")),
+            (self.HISTORY, _("History (approved, used, rejected, cancelled, expired)")),
+            *(
+                (status.value, status.label)
+                for status in Redemption.Status
+                if status.value != "pending"
+            ),
+            (self.ALL, _("All")),
+        ]
+
+    def value(self) -> str:
+        return super().value() or Redemption.Status.PENDING
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        # No "All" of Django's own: the unfiltered page is the queue of pending ones.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> QuerySet:
+        value = self.value()
+        if value == self.ALL:
+            return queryset
+        if value == self.HISTORY:
+            return queryset.exclude(status=Redemption.Status.PENDING)
+        return queryset.filter(status=value)
 
 
 class RedemptionActionForm(ActionForm):
@@ -456,7 +490,7 @@ class RedemptionAdmin(RoleAdmin):
         "expires_at",
     )
     list_select_related = ("membership", "reward")
-    list_filter = ("status", "reward")
+    list_filter = (RedemptionQueueFilter, "reward")
     search_fields = ("voucher_code", "membership__member_number")
     actions = ["approve", "reject", "mark_used"]
     action_form = RedemptionActionForm
@@ -477,9 +511,11 @@ class RedemptionAdmin(RoleAdmin):
     fields = readonly_fields
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        # The change list orders by this, not by the queryset: pending first, oldest
-        # first within each group.
-        return [PENDING_FIRST.asc(), "created_at"]
+        # The queue is served oldest first; the history reads newest first.
+        queue = request.GET.get(RedemptionQueueFilter.parameter_name, Redemption.Status.PENDING)
+        return (
+            ["created_at", "pk"] if queue == Redemption.Status.PENDING else ["-created_at", "-pk"]
+        )
 
     def _decide(
         self, request: HttpRequest, queryset: QuerySet[Redemption], label: str, call: Any
