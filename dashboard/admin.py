@@ -450,7 +450,7 @@ class RedemptionQueueFilter(admin.SimpleListFilter):
     def value(self) -> str:
         return super().value() or Redemption.Status.PENDING
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: Any) -> Iterator[Any]:
         # No "All" of Django's own: the unfiltered page is the queue of pending ones.
         for lookup, title in self.lookup_choices:
             yield {
