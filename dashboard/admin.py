@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
@@ -34,7 +36,7 @@ from points.validation import weekdays_parse
 from rewards import services as rewards_services
 from rewards.models import Redemption, Reward, RewardCategory
 from tenants import services as tenant_services
-from tenants.roles import ROLES, Role, can, role_of
+from tenants.roles import ROLE_LABELS, ROLES, Role, can, role_of
 from tenants.selectors import merchant_current, merchant_url
 
 from .permissions import RoleAdmin, require, staff_user
@@ -593,8 +595,16 @@ class AuditLogAdmin(RoleAdmin):
 
 
 class StaffForm(forms.ModelForm):
-    role = forms.ChoiceField(choices=[(r.value, r.value.title()) for r in ROLES])
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(r.value, ROLE_LABELS[r]) for r in ROLES],
+        help_text=_(
+            "Owner: everything. Manager: rewards, tiers, messages and figures. "
+            "Cashier: the counter and the redemption queue."
+        ),
+    )
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput,
         required=False,
         help_text=_(
@@ -606,6 +616,18 @@ class StaffForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name", "is_active")
+        labels = {
+            "email": _("Email"),
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "is_active": _("Can sign in"),
+        }
+        help_texts = {
+            "is_active": _(
+                "Untick to deactivate: they can no longer sign in to the dashboard or "
+                "the counter app."
+            ),
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -627,18 +649,78 @@ class StaffForm(forms.ModelForm):
         return cleaned
 
 
+def _person(user: User) -> str:
+    return user.get_full_name() or user.email
+
+
 @admin.register(User, site=merchant_site)
 class StaffAdmin(RoleAdmin):
     view_permission = edit_permission = "staff.manage"
     form = StaffForm
-    list_display = ("email", "first_name", "last_name", "role", "is_active", "last_login")
+    list_display = ("email", "full_name", "role", "state", "last_login")
     search_fields = ("email", "first_name", "last_name")
     actions = ["invite_again", "deactivate"]
+    change_list_template = "dashboard/staff_change_list.html"
+    change_form_template = "dashboard/staff_change_form.html"
+
+    @display(description=_("Name"), ordering="first_name")
+    def full_name(self, obj: User) -> str:
+        return format_html("<bdi>{}</bdi>", obj.get_full_name()) if obj.get_full_name() else "—"
 
     @display(description=_("Role"))
     def role(self, obj: User) -> str:
         held = role_of(obj)
-        return held.value if held else "—"
+        return str(ROLE_LABELS[held]) if held else "—"
+
+    @display(description=_("State"))
+    def state(self, obj: User) -> str:
+        """Deactivated, invited (no password chosen yet, with when) or active."""
+        if not obj.is_active:
+            return str(_("Deactivated"))
+        if not obj.has_usable_password():
+            return _("Invited on %(date)s") % {
+                "date": date_format(timezone.localtime(obj.date_joined), "DATE_FORMAT")
+            }
+        return str(_("Active"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return super().changelist_view(request, {**(extra_context or {}), "title": _("Staff")})
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "title": _("Add a staff member")}
+        return super().add_view(request, form_url, context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        user = self.get_object(request, object_id)
+        title = _person(user) if user is not None else _("Staff")
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "title": title}
+        )
+
+    def _next(self, request: HttpRequest, obj: User) -> HttpResponse:
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(reverse("merchant_admin:auth_user_change", args=[obj.pk]))
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(reverse("merchant_admin:auth_user_add"))
+        return HttpResponseRedirect(reverse("merchant_admin:auth_user_changelist"))
+
+    def response_add(
+        self, request: HttpRequest, obj: User, post_url_continue: Any = None
+    ) -> HttpResponse:
+        # save_model said what happened ("Invitation sent to ..."), in the product's words.
+        return self._next(request, obj)
+
+    def response_change(self, request: HttpRequest, obj: User) -> HttpResponse:
+        messages.success(request, _("Saved: %(name)s.") % {"name": _person(obj)})
+        return self._next(request, obj)
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -647,6 +729,8 @@ class StaffAdmin(RoleAdmin):
         if obj is not None:
             held = role_of(obj)
             form.base_fields["role"].initial = held.value if held else Role.CASHIER.value
+        else:
+            form.base_fields["role"].initial = Role.CASHIER.value
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
@@ -657,12 +741,18 @@ class StaffAdmin(RoleAdmin):
                 created = tenant_services.staff_create(
                     email=obj.email, role=role, password=form.cleaned_data["password"], name=name
                 )
+                messages.success(
+                    request, _("%(name)s can sign in now.") % {"name": _person(created)}
+                )
             else:
                 created = tenant_services.staff_invite(
                     **self._invite(request), email=obj.email, role=role, name=name
                 )
-                messages.info(request, _("Invitation sent to %(email)s.") % {"email": obj.email})
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": created.email}
+                )
             obj.pk = created.pk
+            obj.username = created.username
             return
         obj.save()
         tenant_services.staff_role_set(user=obj, role=role)
@@ -680,7 +770,7 @@ class StaffAdmin(RoleAdmin):
 
     @admin.action(description=_("Send the invitation again"))
     def invite_again(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        sent = 0
+        sent = []
         for user in queryset.filter(is_active=True):
             if user.has_usable_password():
                 continue  # already chose a password
@@ -691,15 +781,23 @@ class StaffAdmin(RoleAdmin):
                 messages.error(request, refused.message)
                 return
             self.log_change(request, user, "invitation sent again")
-            sent += 1
-        messages.success(request, _("%(count)s invitation(s) sent.") % {"count": sent})
+            sent.append(user.email)
+        if sent:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": ", ".join(sent)}
+            )
+        else:
+            messages.info(request, _("Everyone chosen has already set a password."))
 
     @admin.action(description=_("Deactivate"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        names = []
         for user in queryset.exclude(pk=staff_user(request).pk):
             tenant_services.staff_deactivate(user=user)
             self.log_change(request, user, "deactivated")
-        messages.success(request, _("Deactivated."))
+            names.append(_person(user))
+        if names:
+            messages.success(request, _("Deactivated: %(names)s.") % {"names": ", ".join(names)})
 
 
 from . import notifications_admin  # noqa: E402,F401  (registers its admins)

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 
 class Role(StrEnum):
     OWNER = "owner"
@@ -10,6 +12,9 @@ class Role(StrEnum):
 
 
 ROLES: tuple[Role, ...] = (Role.OWNER, Role.MANAGER, Role.CASHIER)
+
+# The roles as people say them, in the reader's language.
+ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.CASHIER: _("Cashier")}
 
 _RANK = {Role.CASHIER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
