@@ -496,6 +496,7 @@ class RedemptionAdmin(RoleAdmin):
     search_fields = ("voucher_code", "membership__member_number")
     actions = ["approve", "reject", "mark_used"]
     action_form = RedemptionActionForm
+    change_list_template = "dashboard/redemption_change_list.html"
     readonly_fields = (
         "membership",
         "reward",
@@ -511,6 +512,17 @@ class RedemptionAdmin(RoleAdmin):
         "used_by",
     )
     fields = readonly_fields
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # The page says which part it shows: the queue, or which part of the history.
+        chosen = request.GET.get(RedemptionQueueFilter.parameter_name, Redemption.Status.PENDING)
+        titles = dict(RedemptionQueueFilter(request, {}, Redemption, self).lookup_choices)
+        title = titles.get(chosen) if chosen != Redemption.Status.PENDING else None
+        extra = {
+            "title": title or _("Redemptions waiting for a decision"),
+            "queue_pending": chosen == Redemption.Status.PENDING,
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         # The queue is served oldest first; the history reads newest first.
