@@ -11,12 +11,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -770,11 +771,45 @@ class PointsSettingsAdmin(RoleAdmin):
         )
 
 
-PENDING_FIRST = Case(
-    When(status=Redemption.Status.PENDING, then=Value(0)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
+class RedemptionQueueFilter(admin.SimpleListFilter):
+    """The queue opens on what waits for a decision; the history is one click away."""
+
+    title = _("Show")
+    parameter_name = "queue"
+    HISTORY = "history"
+    ALL = "all"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (Redemption.Status.PENDING, _("Waiting for a decision")),
+            (self.HISTORY, _("History (approved, used, rejected, cancelled, expired)")),
+            *(
+                (status.value, status.label)
+                for status in Redemption.Status
+                if status.value != "pending"
+            ),
+            (self.ALL, _("All")),
+        ]
+
+    def value(self) -> str:
+        return super().value() or Redemption.Status.PENDING
+
+    def choices(self, changelist: Any) -> Iterator[Any]:
+        # No "All" of Django's own: the unfiltered page is the queue of pending ones.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> QuerySet:
+        value = self.value()
+        if value == self.ALL:
+            return queryset
+        if value == self.HISTORY:
+            return queryset.exclude(status=Redemption.Status.PENDING)
+        return queryset.filter(status=value)
 
 
 class RedemptionActionForm(ActionForm):
@@ -799,10 +834,11 @@ class RedemptionAdmin(RoleAdmin):
         "expires_at",
     )
     list_select_related = ("membership__customer", "reward")
-    list_filter = ("status", "reward")
+    list_filter = (RedemptionQueueFilter, "reward")
     search_fields = ("voucher_code", "membership__member_number")
     actions = ["approve", "reject", "mark_used"]
     action_form = RedemptionActionForm
+    change_list_template = "dashboard/redemption_change_list.html"
     readonly_fields = (
         "membership",
         "reward",
@@ -835,10 +871,23 @@ class RedemptionAdmin(RoleAdmin):
     def points_shown(self, redemption: Redemption) -> str:
         return formatting.points_text(redemption.points)
 
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # The page says which part it shows: the queue, or which part of the history.
+        chosen = request.GET.get(RedemptionQueueFilter.parameter_name, Redemption.Status.PENDING)
+        titles = dict(RedemptionQueueFilter(request, {}, Redemption, self).lookup_choices)
+        title = titles.get(chosen) if chosen != Redemption.Status.PENDING else None
+        extra = {
+            "title": title or _("Redemptions waiting for a decision"),
+            "queue_pending": chosen == Redemption.Status.PENDING,
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        # The change list orders by this, not by the queryset: pending first, oldest
-        # first within each group.
-        return [PENDING_FIRST.asc(), "created_at"]
+        # The queue is served oldest first; the history reads newest first.
+        queue = request.GET.get(RedemptionQueueFilter.parameter_name, Redemption.Status.PENDING)
+        return (
+            ["created_at", "pk"] if queue == Redemption.Status.PENDING else ["-created_at", "-pk"]
+        )
 
     def _decide(
         self, request: HttpRequest, queryset: QuerySet[Redemption], label: str, call: Any
@@ -931,7 +980,12 @@ class AuditLogAdmin(RoleAdmin):
 
 class StaffForm(forms.ModelForm):
     role = forms.ChoiceField(
-        label=_("Role"), choices=[(role.value, ROLE_LABELS[role]) for role in ROLES]
+        label=_("Role"),
+        choices=[(r.value, ROLE_LABELS[r]) for r in ROLES],
+        help_text=_(
+            "Owner: everything. Manager: rewards, tiers, messages and figures. "
+            "Cashier: the counter and the redemption queue."
+        ),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -946,6 +1000,18 @@ class StaffForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name", "is_active")
+        labels = {
+            "email": _("Email"),
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "is_active": _("Can sign in"),
+        }
+        help_texts = {
+            "is_active": _(
+                "Untick to deactivate: they can no longer sign in to the dashboard or "
+                "the counter app."
+            ),
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -967,18 +1033,78 @@ class StaffForm(forms.ModelForm):
         return cleaned
 
 
+def _person(user: User) -> str:
+    return user.get_full_name() or user.email
+
+
 @admin.register(User, site=merchant_site)
 class StaffAdmin(RoleAdmin):
     view_permission = edit_permission = "staff.manage"
     form = StaffForm
-    list_display = ("email", "first_name", "last_name", "role", "is_active", "last_login")
+    list_display = ("email", "full_name", "role", "state", "last_login")
     search_fields = ("email", "first_name", "last_name")
     actions = ["invite_again", "deactivate"]
+    change_list_template = "dashboard/staff_change_list.html"
+    change_form_template = "dashboard/staff_change_form.html"
+
+    @display(description=_("Name"), ordering="first_name")
+    def full_name(self, obj: User) -> str:
+        return format_html("<bdi>{}</bdi>", obj.get_full_name()) if obj.get_full_name() else "—"
 
     @display(description=_("Role"))
     def role(self, obj: User) -> str:
         held = role_of(obj)
         return str(ROLE_LABELS[held]) if held else "—"
+
+    @display(description=_("State"))
+    def state(self, obj: User) -> str:
+        """Deactivated, invited (no password chosen yet, with when) or active."""
+        if not obj.is_active:
+            return str(_("Deactivated"))
+        if not obj.has_usable_password():
+            return _("Invited on %(date)s") % {
+                "date": date_format(timezone.localtime(obj.date_joined), "DATE_FORMAT")
+            }
+        return str(_("Active"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return super().changelist_view(request, {**(extra_context or {}), "title": _("Staff")})
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "title": _("Add a staff member")}
+        return super().add_view(request, form_url, context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        user = self.get_object(request, object_id)
+        title = _person(user) if user is not None else _("Staff")
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "title": title}
+        )
+
+    def _next(self, request: HttpRequest, obj: User) -> HttpResponse:
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(reverse("merchant_admin:auth_user_change", args=[obj.pk]))
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(reverse("merchant_admin:auth_user_add"))
+        return HttpResponseRedirect(reverse("merchant_admin:auth_user_changelist"))
+
+    def response_add(
+        self, request: HttpRequest, obj: User, post_url_continue: Any = None
+    ) -> HttpResponse:
+        # save_model said what happened ("Invitation sent to ..."), in the product's words.
+        return self._next(request, obj)
+
+    def response_change(self, request: HttpRequest, obj: User) -> HttpResponse:
+        messages.success(request, _("Saved: %(name)s.") % {"name": _person(obj)})
+        return self._next(request, obj)
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -987,6 +1113,8 @@ class StaffAdmin(RoleAdmin):
         if obj is not None:
             held = role_of(obj)
             form.base_fields["role"].initial = held.value if held else Role.CASHIER.value
+        else:
+            form.base_fields["role"].initial = Role.CASHIER.value
         return form
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
@@ -997,12 +1125,18 @@ class StaffAdmin(RoleAdmin):
                 created = tenant_services.staff_create(
                     email=obj.email, role=role, password=form.cleaned_data["password"], name=name
                 )
+                messages.success(
+                    request, _("%(name)s can sign in now.") % {"name": _person(created)}
+                )
             else:
                 created = tenant_services.staff_invite(
                     **self._invite(request), email=obj.email, role=role, name=name
                 )
-                messages.info(request, _("Invitation sent to %(email)s.") % {"email": obj.email})
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": created.email}
+                )
             obj.pk = created.pk
+            obj.username = created.username
             return
         obj.save()
         tenant_services.staff_role_set(user=obj, role=role)
@@ -1020,7 +1154,7 @@ class StaffAdmin(RoleAdmin):
 
     @admin.action(description=_("Send the invitation again"))
     def invite_again(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        sent = 0
+        sent = []
         for user in queryset.filter(is_active=True):
             if user.has_usable_password():
                 continue  # already chose a password
@@ -1031,15 +1165,23 @@ class StaffAdmin(RoleAdmin):
                 messages.error(request, refused.message)
                 return
             self.log_change(request, user, gettext_noop("invitation sent again"))
-            sent += 1
-        messages.success(request, _("%(count)s invitation(s) sent.") % {"count": sent})
+            sent.append(user.email)
+        if sent:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": ", ".join(sent)}
+            )
+        else:
+            messages.info(request, _("Everyone chosen has already set a password."))
 
     @admin.action(description=_("Deactivate"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        names = []
         for user in queryset.exclude(pk=staff_user(request).pk):
             tenant_services.staff_deactivate(user=user)
             self.log_change(request, user, gettext_noop("deactivated"))
-        messages.success(request, _("Deactivated."))
+            names.append(_person(user))
+        if names:
+            messages.success(request, _("Deactivated: %(names)s.") % {"names": ", ".join(names)})
 
 
 from . import notifications_admin  # noqa: E402,F401  (registers its admins)

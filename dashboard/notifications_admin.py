@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,12 +16,14 @@ from unfold.decorators import action, display
 
 from loyalty.admin_sites import merchant_site
 from loyalty.errors import DomainError
-from messaging.models import Delivery, EventSetting
+from loyalty.formatting import points_text
+from messaging.models import Channel, Delivery, EventSetting
 from messaging.relay import deliveries_retry, event_settings, override_of, sender_current
 from messaging.texts import COMMON_FIELDS, FIELDS, template_validate
 from messaging.texts import render as text_render
 from notifications import services
 from notifications.models import Broadcast
+from notifications.selectors import broadcast_reach
 
 from .permissions import RoleAdmin, require, staff_user
 
@@ -208,6 +210,20 @@ class BroadcastForm(forms.ModelForm):
         return cleaned
 
 
+def _reach_context(segment: str, tier_id: int | None, channels: list[str]) -> dict[str, Any]:
+    reach = broadcast_reach(segment=segment, tier_id=tier_id, channels=channels)
+    labels = dict(Channel.choices)
+    return {
+        "reach": reach,
+        "reach_channels": [(c, labels[c], reach.by_channel[c]) for c in channels],
+    }
+
+
+def _tier_id(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and int(text) < 2**63 else None
+
+
 @admin.register(Broadcast, site=merchant_site)
 class BroadcastAdmin(RoleAdmin):
     view_permission = "notifications.edit"
@@ -224,6 +240,49 @@ class BroadcastAdmin(RoleAdmin):
             return (*BroadcastForm.Meta.fields, *self.readonly_fields)
         return self.readonly_fields
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if obj is None or obj.status == Broadcast.Status.DRAFT:
+            # A draft's audience is shown live under the form, as it is being chosen.
+            return [f for f in fields if f not in ("audience", "progress", "sent_at")]
+        return fields
+
+    def get_urls(self) -> list[URLPattern]:
+        reach = path(
+            "audience/",
+            self.admin_site.admin_view(self.audience_view),
+            name="notifications_broadcast_audience",
+        )
+        return [reach, *super().get_urls()]
+
+    def audience_view(self, request: HttpRequest) -> HttpResponse:
+        """The audience of the segment being chosen on the form, and how many of its
+        members agreed to each chosen channel (the form asks as it changes)."""
+        require(request, "notifications.edit")
+        segment = request.GET.get("segment", "")
+        if segment not in Broadcast.Segment.values:
+            segment = Broadcast.Segment.ALL
+        channels = [c for c in Channel.values if request.GET.get(c) in ("on", "true", "1")]
+        context = _reach_context(segment, _tier_id(request.GET.get("tier")), channels)
+        return TemplateResponse(request, "dashboard/broadcast_reach.html", context)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        broadcast = self.get_object(request, object_id) if object_id else None
+        if broadcast is None or broadcast.status == Broadcast.Status.DRAFT:
+            draft = broadcast or Broadcast()
+            extra_context = {
+                **(extra_context or {}),
+                **_reach_context(draft.segment, draft.tier_id, draft.channels()),
+                "reach_url": reverse("merchant_admin:notifications_broadcast_audience"),
+            }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request: HttpRequest, obj: Broadcast, form: Any, change: bool) -> None:
         if not change:
             obj.created_by = staff_user(request)
@@ -231,26 +290,31 @@ class BroadcastAdmin(RoleAdmin):
 
     @display(description=_("Audience"))
     def audience(self, broadcast: Broadcast) -> str:
-        if broadcast.pk is None:
-            return _("Save the draft to see how many members it reaches.")
-        if broadcast.status != Broadcast.Status.DRAFT:
-            return str(broadcast.audience_size)
-        count = services.broadcast_audience(broadcast).count()
-        return _("%(count)s member(s) today") % {"count": count}
+        return _("%(count)s member(s)") % {"count": points_text(broadcast.audience_size)}
 
     @display(description=_("Progress"))
     def progress(self, broadcast: Broadcast) -> str:
         if broadcast.status == Broadcast.Status.DRAFT:
             return "-"
         p = services.broadcast_progress(broadcast)
+        parts = [
+            (_("reached"), p.reached, _("Delivered on at least one channel.")),
+            (
+                _("waiting"),
+                p.waiting,
+                _("Not delivered yet: queued, held for the morning or retried."),
+            ),
+            (_("skipped"), p.skipped, _("Every channel skipped: no consent or no address there.")),
+            (_("failed"), p.failed, _("Nothing delivered: a channel failed for good.")),
+        ]
         return format_html(
-            gettext("{} / {} members reached; {} delivered, {} waiting, {} skipped, {} failed"),
-            p["fanned_out"],
-            p["total"],
-            p["delivered"],
-            p["waiting"],
-            p["skipped"],
-            p["failed"],
+            '<span data-progress="{}">{}</span>',
+            "/".join(str(n) for _label, n, _help in parts),
+            format_html_join(
+                ", ",
+                '<span title="{}">{} {}</span>',
+                ((help, points_text(n), label) for label, n, help in parts),
+            ),
         )
 
     @action(description=_("Send now"), url_path="send", icon="send")
@@ -268,9 +332,9 @@ class BroadcastAdmin(RoleAdmin):
                 return back
             context = {
                 **self.admin_site.each_context(request),
+                **_reach_context(broadcast.segment, broadcast.tier_id, broadcast.channels()),
                 "broadcast": broadcast,
-                "audience": services.broadcast_audience(broadcast).count(),
-                "channels": broadcast.channels(),
+                "back": back.url,
                 "title": _("Send broadcast"),
                 "opts": self.model._meta,
             }

@@ -1,18 +1,29 @@
 """Figures for the dashboard home, read with a few aggregate queries over indexed
-columns (created_at), so the page stays fast on a large ledger."""
+columns (created_at), so the page stays fast on a large ledger.
+
+Every figure of the period covers the same whole local days (the last 30, today
+included), so the parts shown beside a total are counted over the same rows:
+- points issued: earned and bonus points, less earnings voided since;
+- points redeemed: points spent on rewards that were not given back (a rejected,
+  cancelled or expired redemption refunds its points);
+- redemption rate: points redeemed / points issued;
+- sales per staff member: the counter earnings each one recorded, voided ones left
+  out, so their points add up to at most the points issued.
+"""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from loyalty.formatting import local_name
 from points.models import LedgerEntry, Membership, Tier
 from rewards.models import Redemption, Reward
 
@@ -20,135 +31,148 @@ from .models import SetupProgress
 
 Kind = LedgerEntry.Kind
 DAYS = 30
+WEEKS = 12
+KEPT = (Redemption.Status.PENDING, Redemption.Status.APPROVED, Redemption.Status.USED)
+
+
+@dataclass(frozen=True)
+class StaffSales:
+    name: str
+    sales: int
+    amount: Decimal
+    points: int
 
 
 @dataclass(frozen=True)
 class Report:
-    kpis: dict[str, Any]
-    points_per_day: dict[str, Any]
-    members_per_week: dict[str, Any]
-    tiers: dict[str, Any]
-    top_rewards: list[tuple[str, int]]
-    staff_activity: list[tuple[str, int, int]]
+    since: datetime.datetime  # the start of the first local day of the period
+    days: list[datetime.date]
+    issued: list[int]  # per day
+    redeemed: list[int]  # per day
+    weeks: list[datetime.date]  # the Mondays of the last WEEKS weeks
+    joined: list[int]  # per week
+    tiers: Sequence[tuple[Tier, int]]
+    top_rewards: Sequence[tuple[Reward, int]]
+    staff: list[StaffSales]
+    members: int
+    active_members: int
+    pending_redemptions: int
+
+    @property
+    def points_issued(self) -> int:
+        return sum(self.issued)
+
+    @property
+    def points_redeemed(self) -> int:
+        return sum(self.redeemed)
+
+    @property
+    def redemption_rate(self) -> int | None:
+        """Points redeemed as a whole percentage of points issued; None when none were."""
+        issued = self.points_issued
+        return round(100 * self.points_redeemed / issued) if issued else None
+
+    @property
+    def staff_points(self) -> int:
+        return sum(row.points for row in self.staff)
+
+    @property
+    def empty(self) -> bool:
+        """A new programme: no member, no points, nothing to draw yet."""
+        return not (self.members or self.points_issued or self.points_redeemed)
+
+
+def _local_midnight(day: datetime.date, tz: datetime.tzinfo) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()), tz)
 
 
 def report_home(*, now: datetime.datetime | None = None) -> Report:
     now = now or timezone.now()
     tz = timezone.get_current_timezone()
     today = now.astimezone(tz).date()
-    since = now - datetime.timedelta(days=DAYS)
     days = [today - datetime.timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    since = _local_midnight(days[0], tz)
 
-    daily = (
-        LedgerEntry.objects.filter(created_at__gte=since)
+    issued_by_day = dict(
+        LedgerEntry.objects.filter(
+            created_at__gte=since, kind__in=[Kind.EARN, Kind.BONUS], reversed_by__isnull=True
+        )
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
-        .annotate(
-            issued=Sum("points", filter=Q(kind__in=[Kind.EARN, Kind.BONUS])),
-            redeemed=Sum("points", filter=Q(kind=Kind.REDEEM)),
-        )
+        .annotate(points=Sum("points"))
+        .values_list("day", "points")
     )
-    by_day: dict[datetime.date, Any] = {row["day"]: row for row in daily}
+    redeemed_by_day = dict(
+        Redemption.objects.filter(created_at__gte=since, status__in=KEPT)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(points=Sum("points"))
+        .values_list("day", "points")
+    )
 
-    def on(day: datetime.date, key: str) -> int:
-        return int((by_day.get(day) or {}).get(key) or 0)
-
-    points_per_day: dict[str, Any] = {
-        "labels": [dateformat.format(d, "j M") for d in days],  # in the reader's language
-        "datasets": [
-            {
-                "label": gettext("Issued"),
-                "data": [on(d, "issued") for d in days],
-                "backgroundColor": "#7c3aed",
-            },
-            {
-                "label": gettext("Redeemed"),
-                "data": [-on(d, "redeemed") for d in days],
-                "backgroundColor": "#f59e0b",
-            },
-        ],
-    }
-
-    weekly = (
-        Membership.objects.filter(joined_at__gte=now - datetime.timedelta(weeks=12))
+    monday = today - datetime.timedelta(days=today.weekday())
+    weeks = [monday - datetime.timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+    joined_by_week = dict(
+        Membership.objects.filter(joined_at__gte=_local_midnight(weeks[0], tz))
         .annotate(week=TruncWeek("joined_at", tzinfo=tz))
         .values("week")
         .annotate(count=Count("id"))
-        .order_by("week")
+        .values_list("week", "count")
     )
-    members_per_week = {
-        "labels": [dateformat.format(row["week"], "j M") for row in weekly],
-        "datasets": [
-            {
-                "label": gettext("New members"),
-                "data": [row["count"] for row in weekly],
-                "borderColor": "#7c3aed",
-                "backgroundColor": "#7c3aed",
-            }
-        ],
+    joined_on = {
+        week.date() if isinstance(week, datetime.datetime) else week: count
+        for week, count in joined_by_week.items()
     }
 
-    tier_counts = Tier.objects.annotate(members=Count("membership")).order_by("rank")
-    tiers = {
-        "labels": [t.display_name() for t in tier_counts],
-        "datasets": [
-            {
-                "label": gettext("Members"),
-                "data": [t.members for t in tier_counts],
-                "backgroundColor": [t.colour for t in tier_counts],
-            }
-        ],
-    }
-
+    tiers = [
+        (tier, tier.members)
+        for tier in Tier.objects.annotate(members=Count("membership")).order_by("rank")
+    ]
     top_rewards = [
-        (local_name(name, name_ar), count)
-        for name, name_ar, count in Reward.objects.annotate(
+        (reward, reward.redeemed)
+        for reward in Reward.objects.annotate(
             redeemed=Count(
                 "redemptions",
-                filter=Q(
-                    redemptions__created_at__gte=since,
-                    redemptions__status__in=[
-                        Redemption.Status.APPROVED,
-                        Redemption.Status.USED,
-                        Redemption.Status.PENDING,
-                    ],
-                ),
+                filter=Q(redemptions__created_at__gte=since, redemptions__status__in=KEPT),
             )
         )
         .filter(redeemed__gt=0)
-        .order_by("-redeemed")
-        .values_list("name", "name_ar", "redeemed")[:5]
+        .order_by("-redeemed", "name")[:5]
     ]
-    staff_activity = _staff_activity(since)
-
-    redemptions = Redemption.objects.filter(created_at__gte=since)
-    total = redemptions.count()
-    completed = redemptions.filter(
-        status__in=[Redemption.Status.APPROVED, Redemption.Status.USED]
-    ).count()
-    kpis = {
-        "members": Membership.objects.count(),
-        "active_members": Membership.objects.filter(last_visit_at__gte=since).count(),
-        "points_issued": sum(points_per_day["datasets"][0]["data"]),
-        "points_redeemed": sum(points_per_day["datasets"][1]["data"]),
-        "redemption_rate": round(100 * completed / total) if total else 0,
-        "pending_redemptions": Redemption.objects.filter(status=Redemption.Status.PENDING).count(),
-    }
-    return Report(kpis, points_per_day, members_per_week, tiers, top_rewards, staff_activity)
+    return Report(
+        since=since,
+        days=days,
+        issued=[int(issued_by_day.get(day) or 0) for day in days],
+        redeemed=[int(redeemed_by_day.get(day) or 0) for day in days],
+        weeks=weeks,
+        joined=[joined_on.get(week, 0) for week in weeks],
+        tiers=tiers,
+        top_rewards=top_rewards,
+        staff=_staff_sales(since),
+        members=Membership.objects.count(),
+        active_members=Membership.objects.filter(last_visit_at__gte=since).count(),
+        pending_redemptions=Redemption.objects.filter(status=Redemption.Status.PENDING).count(),
+    )
 
 
-def _staff_activity(since: datetime.datetime) -> list[tuple[str, int, int]]:
+def _staff_sales(since: datetime.datetime) -> list[StaffSales]:
     rows = (
-        LedgerEntry.objects.filter(created_at__gte=since, kind=Kind.EARN, actor__isnull=False)
-        .values("actor__first_name", "actor__last_name", "actor__email")
-        .annotate(earns=Count("id"), points=Sum("points"))
-        .order_by("-earns")[:10]
+        LedgerEntry.objects.filter(
+            created_at__gte=since,
+            kind=Kind.EARN,
+            actor__isnull=False,
+            reversed_by__isnull=True,
+        )
+        .values("actor_id", "actor__first_name", "actor__last_name", "actor__email")
+        .annotate(sales=Count("id"), amount=Sum("amount"), points=Sum("points"))
+        .order_by("-sales", "actor_id")[:10]
     )
     return [
-        (
-            f"{r['actor__first_name']} {r['actor__last_name']}".strip() or r["actor__email"],
-            r["earns"],
-            r["points"] or 0,
+        StaffSales(
+            name=f"{r['actor__first_name']} {r['actor__last_name']}".strip() or r["actor__email"],
+            sales=r["sales"],
+            amount=r["amount"] or Decimal(0),
+            points=r["points"] or 0,
         )
         for r in rows
     ]
@@ -157,43 +181,49 @@ def _staff_activity(since: datetime.datetime) -> list[tuple[str, int, int]]:
 @dataclass(frozen=True)
 class ChecklistItem:
     key: str
-    title: str
+    title: str | Promise
     done: bool
     link: str
 
 
 def setup_checklist() -> list[ChecklistItem]:
-    """The seed's merchant journey: configure points, tiers, a reward, staff, the QR."""
+    """The merchant's first steps, ending with the first points awarded at the counter."""
     progress = SetupProgress.objects.filter(pk=1).first()
     return [
         ChecklistItem(
             "points",
-            "Configure points",
+            _("Configure points"),
             bool(progress and progress.points_at),
             reverse("merchant_admin:points_pointssettings_changelist"),
         ),
         ChecklistItem(
             "tiers",
-            "Customise tiers",
+            _("Customise tiers"),
             Tier.objects.filter(threshold__gt=0).exists(),  # above the entry tier
             reverse("merchant_admin:points_tier_changelist"),
         ),
         ChecklistItem(
             "reward",
-            "Create a reward",
+            _("Create a reward"),
             Reward.objects.exists(),
             reverse("merchant_admin:rewards_reward_add"),
         ),
         ChecklistItem(
             "staff",
-            "Add staff",
+            _("Add staff"),
             User.objects.filter(is_active=True).count() > 1,
             reverse("merchant_admin:auth_user_add"),
         ),
         ChecklistItem(
             "poster",
-            "Print the join QR",
+            _("Print the join QR"),
             bool(progress and progress.poster_at),
             reverse("merchant_admin:join_poster"),
+        ),
+        ChecklistItem(
+            "first_points",
+            _("Award your first points"),
+            LedgerEntry.objects.filter(kind=Kind.EARN).exists(),
+            reverse("merchant_admin:counter"),
         ),
     ]

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.widgets import BASE_INPUT_CLASSES
@@ -26,7 +27,7 @@ from loyalty.api.errors import domain_error_response
 from loyalty.api.parsers import json_request_body
 from loyalty.clientip import client_ip
 from loyalty.errors import DomainError, NotFound
-from loyalty.formatting import currency_unit, points_text
+from loyalty.formatting import currency_unit, money_text, points_text
 from loyalty.forms import UnfoldModelForm
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
@@ -58,14 +59,84 @@ from .services import setup_step_done
 
 logger = logging.getLogger(__name__)
 
-KPI_LABELS = {
-    "members": _("Members"),
-    "active_members": _("Active (30 days)"),
-    "points_issued": _("Points issued (30 days)"),
-    "points_redeemed": _("Points redeemed (30 days)"),
-    "redemption_rate": _("Redemption rate"),
-    "pending_redemptions": _("Pending redemptions"),
-}
+
+def _chart(labels: list[str], *series: tuple[Any, list[int], str]) -> str:
+    """A chart's data for unfold's chart component: one dataset per series, each
+    with its legend label, the y axis shown."""
+    return json.dumps(
+        {
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": str(label),
+                    "data": data,
+                    "backgroundColor": colour,
+                    "borderColor": colour,
+                    "displayYAxis": True,
+                }
+                for label, data, colour in series
+            ],
+        }
+    )
+
+
+# Chart.js options: a legend, values on both axes, whole numbers only.
+CHART_OPTIONS = json.dumps(
+    {
+        "animation": False,
+        "responsive": True,
+        "maintainAspectRatio": False,
+        "maxBarThickness": 14,
+        "plugins": {"legend": {"display": True, "position": "top", "align": "start"}},
+        "scales": {
+            "x": {"ticks": {"autoSkip": True, "maxRotation": 0}, "grid": {"display": False}},
+            "y": {"beginAtZero": True, "ticks": {"precision": 0}},
+        },
+    }
+)
+
+
+def _kpis(report: Any) -> list[dict[str, Any]]:
+    """The figures at the top of the home page, each with what it counts."""
+    rate = report.redemption_rate
+    return [
+        {
+            "key": "members",
+            "label": _("Members"),
+            "value": points_text(report.members),
+            "help": _("Everyone who has joined your programme."),
+        },
+        {
+            "key": "active_members",
+            "label": _("Active (30 days)"),
+            "value": points_text(report.active_members),
+            "help": _("Members who visited in the last 30 days, today included."),
+        },
+        {
+            "key": "points_issued",
+            "label": _("Points issued (30 days)"),
+            "value": points_text(report.points_issued),
+            "help": _("Points earned at the counter and bonus points, less voided ones."),
+        },
+        {
+            "key": "points_redeemed",
+            "label": _("Points redeemed (30 days)"),
+            "value": points_text(report.points_redeemed),
+            "help": _("Points spent on rewards, less those given back."),
+        },
+        {
+            "key": "redemption_rate",
+            "label": _("Redemption rate (30 days)"),
+            "value": "—" if rate is None else f"{rate}%",
+            "help": _("Points redeemed divided by points issued, in the same 30 days."),
+        },
+        {
+            "key": "pending_redemptions",
+            "label": _("Pending redemptions"),
+            "value": points_text(report.pending_redemptions),
+            "help": _("Rewards members asked for that wait for your decision."),
+        },
+    ]
 
 
 def home_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
@@ -75,38 +146,48 @@ def home_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, An
         return context
     report = report_home()
     checklist = setup_checklist()
+    currency = merchant_current().currency
     context.update(
         {
-            "kpis": [(KPI_LABELS[key], key, value) for key, value in report.kpis.items()],
-            "points_chart": json.dumps(report.points_per_day),
-            "members_chart": json.dumps(report.members_per_week),
-            "tiers_chart": json.dumps(report.tiers),
+            "kpis": _kpis(report),
+            "empty": report.empty,
+            "points_chart": _chart(
+                [date_format(day, "j M") for day in report.days],
+                (_("Points issued"), report.issued, "#7c3aed"),
+                (_("Points redeemed"), report.redeemed, "#f59e0b"),
+            ),
+            "members_chart": _chart(
+                [date_format(week, "j M") for week in report.weeks],
+                (_("New members"), report.joined, "#7c3aed"),
+            ),
+            "tiers_chart": _chart(
+                [tier.display_name() for tier, _n in report.tiers],
+                (_("Members"), [count for _tier, count in report.tiers], "#0ea5e9"),
+            ),
+            "rewards_chart": _chart(
+                [reward.display_name() for reward, _n in report.top_rewards],
+                (_("Redemptions"), [count for _r, count in report.top_rewards], "#f59e0b"),
+            ),
+            "staff_chart": _chart(
+                [row.name for row in report.staff],
+                (_("Sales"), [row.sales for row in report.staff], "#0ea5e9"),
+            ),
+            "chart_options": CHART_OPTIONS,
+            "has_points": bool(report.points_issued or report.points_redeemed),
+            "has_members": any(report.joined),
+            "empty_tiers": not report.members,
             "top_rewards": report.top_rewards,
-            "staff_activity": report.staff_activity,
-            "rewards_chart": json.dumps(
+            "staff_sales": [
                 {
-                    "labels": [name for name, _count in report.top_rewards],
-                    "datasets": [
-                        {
-                            "label": str(_("Redemptions")),
-                            "data": [count for _name, count in report.top_rewards],
-                            "backgroundColor": "#f59e0b",
-                        }
-                    ],
+                    "name": row.name,
+                    "sales": points_text(row.sales),
+                    "amount": money_text(row.amount, currency),
+                    "points": points_text(row.points),
                 }
-            ),
-            "staff_chart": json.dumps(
-                {
-                    "labels": [name for name, _earns, _points in report.staff_activity],
-                    "datasets": [
-                        {
-                            "label": str(_("Sales")),
-                            "data": [earns for _name, earns, _points in report.staff_activity],
-                            "backgroundColor": "#0ea5e9",
-                        }
-                    ],
-                }
-            ),
+                for row in report.staff
+            ],
+            "staff_points": points_text(report.staff_points),
+            "points_issued": points_text(report.points_issued),
             "checklist": checklist,
             "checklist_done": all(item.done for item in checklist),
         }

@@ -37,7 +37,7 @@ from tenants.models import Merchant
 from . import channels
 from .models import Channel, Delivery, Event, EventSetting, Kind, Outbox, SentMessage
 from .secrets import hidden, seal, unseal
-from .texts import Text, render
+from .texts import Text, language_written, render
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,11 @@ def outbox_fan_out(*, batch: int = 200) -> int:
         deliveries: list[Delivery] = []
         for row in rows:
             customer = customers.get(row.customer_id) if row.customer_id else None
-            language = row.language or (customer.language if customer else "") or "ar"
+            language = language_written(
+                row.event,
+                row.language or (customer.language if customer else "") or "ar",
+                row.context,
+            )
             setting = by_event.get(row.event)
             values = {"name": customer.name if customer else "", **row.context}
             secrets = unseal(row.secrets)

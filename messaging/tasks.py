@@ -64,23 +64,38 @@ def relay(schema_name: str) -> dict[str, int]:
 
 
 def schemas_with_work(schema_names: list[str]) -> list[str]:
-    """The schemas with due work, found with one query per 200 schemas."""
+    """The schemas with due work, found with one query per 200 schemas. A merchant
+    schema with a broadcast still marked sending though nothing of it is left to do
+    has work too: the relay marks it sent (whoever sent its last message, a relay run
+    cut short or a script that called the relay's functions itself)."""
+    from notifications.models import Broadcast
+
     found: list[str] = []
     outbox = Outbox._meta.db_table
     delivery = Delivery._meta.db_table
+    broadcast = Broadcast._meta.db_table
     # The application's clock, not the database's: rows are written with it.
     now = timezone.now()
     for start in range(0, len(schema_names), 200):
         chunk = schema_names[start : start + 200]
         parts = []
+        params: list[object] = []
         for name in chunk:
-            quoted = db.ops.quote_name(name)
-            parts.append(
-                f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quoted}.{outbox} WHERE status = 'pending'"
-                f" AND available_at <= %s) OR EXISTS (SELECT 1 FROM {quoted}.{delivery}"
+            q = db.ops.quote_name(name)
+            part = (
+                f"SELECT %s WHERE EXISTS (SELECT 1 FROM {q}.{outbox} WHERE status = 'pending'"
+                f" AND available_at <= %s) OR EXISTS (SELECT 1 FROM {q}.{delivery}"
                 f" WHERE status = 'pending' AND next_attempt_at <= %s)"
             )
-        params = [value for name in chunk for value in (name, now, now)]
+            if name != settings.PUBLIC_SCHEMA_NAME:
+                part += (
+                    f" OR EXISTS (SELECT 1 FROM {q}.{broadcast} b WHERE b.status = 'sending'"
+                    f" AND NOT EXISTS (SELECT 1 FROM {q}.{outbox} o WHERE o.broadcast_id = b.id"
+                    f" AND (o.status = 'pending' OR EXISTS (SELECT 1 FROM {q}.{delivery} d"
+                    f" WHERE d.message_id = o.id AND d.status = 'pending'))))"
+                )
+            parts.append(part)
+            params += [name, now, now]
         with db.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
             found.extend(row[0] for row in cursor.fetchall())

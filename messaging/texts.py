@@ -261,6 +261,14 @@ def values_for(context: dict[str, Any], language: str, merchant: str) -> dict[st
     return values
 
 
+def language_written(event: str, language: str, context: dict[str, Any]) -> str:
+    """The language a message is written in for this reader: theirs, or English for a
+    broadcast the merchant wrote in English only."""
+    if event == Event.BROADCAST and language != "en" and not context.get("body_ar"):
+        return "en"
+    return language
+
+
 def render(
     event: str,
     language: str,

@@ -56,8 +56,9 @@ class Broadcast(models.Model):
 
     title_en = models.CharField(_("title (English)"), max_length=200)
     body_en = models.TextField(_("text (English)"))
-    title_ar = models.CharField(_("title (Arabic)"), max_length=200)
-    body_ar = models.TextField(_("text (Arabic)"))
+    # Optional: members who chose Arabic get the English text when there is none.
+    title_ar = models.CharField(_("title (Arabic)"), max_length=200, blank=True)
+    body_ar = models.TextField(_("text (Arabic)"), blank=True)
     segment = models.CharField(
         _("segment"), max_length=20, choices=Segment.choices, default=Segment.ALL
     )

@@ -1,11 +1,11 @@
 """The inbox and merchant broadcasts."""
 
-import datetime
 import json
+from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,14 +15,11 @@ from messaging.models import Delivery, Event, Kind, Outbox
 from messaging.outbox import relay_kick_on_commit
 from messaging.texts import template_validate
 from points.models import Membership
-from points.selectors import local_date
 from tenants.selectors import merchant_current
 from tenants.services import merchant_email_verified_require
 
 from .models import Broadcast, InboxItem
-
-INACTIVE_DAYS = 30
-
+from .selectors import broadcast_members
 
 # --- inbox ---------------------------------------------------------------------------
 
@@ -47,18 +44,7 @@ def inbox_mark_all_read(*, membership: Membership) -> int:
 
 
 def broadcast_audience(broadcast: Broadcast) -> QuerySet[Membership]:
-    members = Membership.objects.filter(status=Membership.Status.ACTIVE)
-    segment = broadcast.segment
-    if segment == Broadcast.Segment.TIER:
-        return members.filter(tier=broadcast.tier)
-    if segment == Broadcast.Segment.INACTIVE_30:
-        since = timezone.now() - datetime.timedelta(days=INACTIVE_DAYS)
-        return members.filter(
-            Q(last_visit_at__lt=since) | Q(last_visit_at__isnull=True, joined_at__lt=since)
-        )
-    if segment == Broadcast.Segment.BIRTHDAY_MONTH:
-        return members.filter(customer__birthday__month=local_date(timezone.now()).month)
-    return members
+    return broadcast_members(segment=broadcast.segment, tier_id=broadcast.tier_id)
 
 
 BROADCAST_TEXTS = ("title_en", "body_en", "title_ar", "body_ar")
@@ -72,6 +58,15 @@ def broadcast_validate(broadcast: Broadcast) -> None:
             template_validate(Event.BROADCAST, getattr(broadcast, field))
         except ValidationError as error:
             errors[field] = error
+    if bool(broadcast.title_ar) != bool(broadcast.body_ar):
+        missing = "body_ar" if broadcast.title_ar else "title_ar"
+        errors[missing] = ValidationError(
+            _(
+                "Write both the Arabic title and text, or leave both empty: members who "
+                "chose Arabic then get the English."
+            ),
+            code="broadcast_arabic_half",
+        )
     if broadcast.segment == Broadcast.Segment.TIER and broadcast.tier_id is None:
         errors["tier"] = ValidationError(
             _("Choose the tier to send to."), code="broadcast_tier_required"
@@ -140,29 +135,52 @@ def broadcast_send(*, broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:
-    """How far the broadcast has gone: members reached, and deliveries by status."""
-    messages = Outbox.objects.filter(broadcast_id=broadcast.pk).aggregate(
-        total=Count("id"), fanned_out=Count("id", filter=Q(status=Outbox.Status.DONE))
+@dataclass(frozen=True)
+class Progress:
+    """Where each member of a broadcast's audience is; the four add up to the audience.
+
+    - reached: delivered on at least one channel (sent, or recorded without a provider);
+    - waiting: nothing delivered yet and something still to do (not fanned out yet, a
+      channel waiting for the morning or for a retry);
+    - skipped: every channel skipped (no consent, no address there, plan without it);
+    - failed: nothing delivered, nothing waiting, at least one channel failed for good.
+    """
+
+    audience: int
+    reached: int
+    waiting: int
+    skipped: int
+    failed: int
+
+
+def broadcast_progress(broadcast: Broadcast) -> Progress:
+    """How far the broadcast has gone, one member (outbox row) counted once."""
+    deliveries = Delivery.objects.filter(message_id=OuterRef("pk"))
+    delivered = Exists(
+        deliveries.filter(status__in=[Delivery.Status.SENT, Delivery.Status.RECORDED])
     )
-    deliveries = Delivery.objects.filter(message__broadcast_id=broadcast.pk).aggregate(
-        waiting=Count("id", filter=Q(status=Delivery.Status.PENDING)),
-        delivered=Count(
-            "id", filter=Q(status__in=[Delivery.Status.SENT, Delivery.Status.RECORDED])
-        ),
-        skipped=Count("id", filter=Q(status=Delivery.Status.SKIPPED)),
-        failed=Count("id", filter=Q(status=Delivery.Status.DEAD)),
+    pending = Exists(deliveries.filter(status=Delivery.Status.PENDING))
+    dead = Exists(deliveries.filter(status=Delivery.Status.DEAD))
+    not_delivered = ~Q(delivered)
+    waiting = not_delivered & (Q(status=Outbox.Status.PENDING) | Q(pending))
+    counts = Outbox.objects.filter(broadcast_id=broadcast.pk).aggregate(
+        audience=Count("pk"),
+        reached=Count("pk", filter=Q(delivered)),
+        waiting=Count("pk", filter=waiting),
+        failed=Count("pk", filter=not_delivered & ~waiting & Q(dead)),
     )
-    return {**messages, **deliveries}
+    skipped = counts["audience"] - counts["reached"] - counts["waiting"] - counts["failed"]
+    return Progress(skipped=skipped, **counts)
 
 
 def broadcasts_finish() -> int:
-    """Mark sending broadcasts sent once every message is fanned out and no delivery
-    is waiting (marketing held for the night still counts as waiting)."""
+    """Mark sending broadcasts sent once no member of their audience is waiting
+    (marketing held for the night still counts as waiting)."""
     finished = 0
     for broadcast in Broadcast.objects.filter(status=Broadcast.Status.SENDING):
-        progress = broadcast_progress(broadcast)
-        if progress["fanned_out"] == progress["total"] and progress["waiting"] == 0:
-            Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SENT)
+        if broadcast_progress(broadcast).waiting == 0:
+            Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.SENDING).update(
+                status=Broadcast.Status.SENT
+            )
             finished += 1
     return finished

@@ -97,7 +97,7 @@ def notifications_seed(slug: str) -> None:
     from messaging.models import Outbox
     from messaging.relay import deliveries_send, outbox_fan_out
     from notifications.models import Broadcast
-    from notifications.services import broadcast_send
+    from notifications.services import broadcast_send, broadcasts_finish
 
     Outbox.objects.filter(status=Outbox.Status.PENDING).update(
         status=Outbox.Status.DONE, processed_at=timezone.now()
@@ -114,6 +114,7 @@ def notifications_seed(slug: str) -> None:
     while outbox_fan_out():
         pass
     deliveries_send(seconds=120)
+    broadcasts_finish()
 
 
 def demo_seed() -> list[str]:

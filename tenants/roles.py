@@ -15,6 +15,9 @@ ROLES: tuple[Role, ...] = (Role.OWNER, Role.MANAGER, Role.CASHIER)
 # A role as people at the shop say it.
 ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.CASHIER: _("Cashier")}
 
+# The roles as people say them, in the reader's language.
+ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.CASHIER: _("Cashier")}
+
 _RANK = {Role.CASHIER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
 

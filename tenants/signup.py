@@ -2,13 +2,20 @@
 in on the merchant's own host (sessions are host-only: the root domain cannot set a
 cookie for the subdomain)."""
 
+import re
 from typing import Any
 
+from anyascii import anyascii
 from django import forms
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.models import User
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    UserAttributeSimilarityValidator,
+    get_default_password_validators,
+    validate_password,
+)
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -31,28 +38,111 @@ WELCOME_SALT = "loyalty.welcome"
 WELCOME_SECONDS = 120
 
 
+def _min_length() -> int:
+    for validator in get_default_password_validators():
+        if isinstance(validator, MinimumLengthValidator):
+            return validator.min_length
+    return 0
+
+
+def password_check(password: str, *, email: str, business: str) -> None:
+    """The password rules of signup, in plain words: Django's validators, with the
+    likeness checked against what the owner typed here (their email and the business
+    name: there is no username to compare with)."""
+    errors: list[ValidationError] = []
+    try:
+        validate_password(password)  # no user: length, common, digits only
+    except ValidationError as invalid:
+        errors.extend(invalid.error_list)
+    likeness = (
+        ("email", User(email=email), _("The password is too close to your email address.")),
+        (
+            "first_name",
+            User(first_name=business),
+            _("The password is too close to your business name."),
+        ),
+    )
+    for attribute, person, message in likeness:
+        try:
+            UserAttributeSimilarityValidator(user_attributes=(attribute,)).validate(
+                password, person
+            )
+        except ValidationError:
+            errors.append(ValidationError(message, code="password_too_similar"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _latin(name: str) -> str:
+    """The business name in Latin letters: "الورد" → "alwrd", "Café" → "cafe"."""
+    words = [
+        f"al{word[2:]}" if word.startswith("ال") and len(word) > 2 else word
+        for word in name.split()
+    ]
+    return anyascii(" ".join(words)).lower()
+
+
+def slug_suggest(name: str) -> str:
+    """A free web address for the business name, in Latin letters whatever the
+    name's script, or "" when nothing usable is left of it."""
+    base = re.sub(r"[^a-z0-9]+", "-", _latin(name)).strip("-")[:36].strip("-")
+    if len(base) < 3:
+        return ""
+    for candidate in (base, *(f"{base}-{n}" for n in range(2, 100))):
+        try:
+            merchant_slug_validate(candidate)
+        except ValidationError:
+            continue
+        return candidate
+    return ""
+
+
 class SignupForm(forms.Form):
     name = forms.CharField(label=_("Business name"), max_length=120)
-    slug = forms.SlugField(label=_("Address"), max_length=40)
+    slug = forms.SlugField(
+        label=_("Web address"),
+        max_length=40,
+        required=False,
+        help_text=_("Lower-case Latin letters, digits and hyphens. We suggest one from the name."),
+    )
     category = forms.ChoiceField(label=_("Kind of business"), choices=Merchant.Category.choices)
     city = forms.CharField(label=_("City"), max_length=80, required=False)
     email = forms.EmailField(label=_("Your email"))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = _(
+            "At least %(min)s characters, not only digits, not a common password, and not "
+            "close to your email or business name."
+        ) % {"min": _min_length()}
+
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()
+        if not slug:  # none typed (no script on the page): the one we would suggest
+            slug = slug_suggest(self.data.get("name", ""))
+            if not slug:
+                raise ValidationError(_("Choose a web address."), code="required")
         merchant_slug_validate(slug)
         return slug
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        validate_password(password, User(username=self.data.get("email", "")))
-        return password
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            try:
+                password_check(
+                    password, email=cleaned.get("email", ""), business=cleaned.get("name", "")
+                )
+            except ValidationError as invalid:
+                self.add_error("password", invalid)
+        return cleaned
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
-    texts = {"free": _("%(slug)s is free")}
+    texts = {"free": _("%(address)s is free")}
+    domain = settings.BASE_DOMAIN
     if request.method == "POST":
         # Each merchant costs a schema: attempts are counted per client address.
         try:
@@ -66,7 +156,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             refusal = _(
                 "Too many attempts from your network. Try again in %(minutes)s minutes."
             ) % {"minutes": wait_minutes(limited.retry_after)}
-            context = {"form": form, "texts": texts, "refusal": refusal}
+            context = {"form": form, "texts": texts, "refusal": refusal, "domain": domain}
             refused = render(request, "signup.html", context, status=429)
             refused["Retry-After"] = str(limited.retry_after)
             return refused
@@ -93,7 +183,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(
                 f"{merchant_url(request, created.merchant)}/admin/welcome/{token}/"
             )
-    return render(request, "signup.html", {"form": form, "texts": texts})
+    return render(request, "signup.html", {"form": form, "texts": texts, "domain": domain})
 
 
 def email_verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -108,8 +198,13 @@ def email_verify(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def slug_check(request: HttpRequest) -> JsonResponse:
-    """Is this address free? Answered as the owner types."""
+    """Is this address free? Answered as the owner types. Given the business `name`
+    instead, answers with the address we suggest for it (free, in Latin letters)."""
     slug = request.GET.get("slug", "").strip().lower()
+    if not slug and request.GET.get("name"):
+        slug = slug_suggest(request.GET["name"][:120])
+        if not slug:
+            return JsonResponse({"slug": "", "available": False, "reason": ""})
     try:
         merchant_slug_validate(slug)
     except ValidationError as error:

@@ -15,7 +15,7 @@ from customers.models import Customer, Device
 from messaging.models import Delivery, Outbox, SentMessage
 from messaging.tasks import relay_sweep
 from notifications.models import Broadcast, InboxItem
-from notifications.services import broadcast_send
+from notifications.services import broadcast_progress, broadcast_send
 from points.models import Membership
 from points.services import points_earn
 from tests.fixtures import worker_start
@@ -166,3 +166,56 @@ def test_a_worker_killed_mid_broadcast_leaves_every_member_one_message(busy_merc
         worker.terminate()
         worker.wait(10)
         app.conf.task_default_queue = previous_queue
+
+
+def test_a_broadcast_whose_relay_was_lost_is_marked_sent_by_the_sweep(
+    busy_merchant, celery_worker_process
+) -> None:
+    """The relay task queued by the send never reaches a worker (a worker that took it
+    and died, a broker that lost it) and the messages go out some other way: beat's
+    sweep finds the broadcast left at "sending" and the worker marks it sent."""
+    from loyalty.celery import app
+    from messaging.relay import deliveries_send, outbox_fan_out
+
+    schema, programme = busy_merchant
+    working_queue = app.conf.task_default_queue
+    with schema_context(schema):
+
+        def send() -> Broadcast:
+            member = programme.member(marketing_consent=True)
+            Device.objects.create(
+                customer_id=member.customer_id, token=f"lost-{member.pk}", platform="ios"
+            )
+            broadcast = Broadcast.objects.create(title_en="Hi", body_en="Hello", push=True)
+            return broadcast_send(broadcast_id=broadcast.pk)
+
+        app.conf.task_default_queue = f"nobody-{os.getpid()}"  # no worker reads it
+        try:
+            broadcast = committed(send)
+
+            def send_the_rest() -> None:
+                while outbox_fan_out():
+                    pass
+                deliveries_send(seconds=5)
+
+            committed(send_the_rest)
+        finally:
+            app.conf.task_default_queue = working_queue
+        assert not Delivery.objects.filter(
+            message__broadcast_id=broadcast.pk, status="pending"
+        ).exists()
+        broadcast.refresh_from_db()
+        assert broadcast.status == "sending"
+
+        # What beat does every 30 seconds; the lost task's "queued" marker holds new
+        # relays back for QUEUED_SECONDS, so the sweep is repeated as beat would.
+        deadline = time.monotonic() + 60
+        while broadcast.status != "sent" and time.monotonic() < deadline:
+            relay_sweep.apply_async(queue=working_queue)
+            time.sleep(3)
+            broadcast.refresh_from_db()
+        assert broadcast.status == "sent"
+        progress = broadcast_progress(broadcast)
+        assert progress.audience == broadcast.audience_size
+        assert progress.waiting == 0
+        assert progress.reached + progress.skipped + progress.failed == broadcast.audience_size
