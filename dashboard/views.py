@@ -85,6 +85,9 @@ CHART_OPTIONS = json.dumps(
     {
         "animation": False,
         "responsive": True,
+        # Axis figures in the digits and separators of every other figure on the page
+        # (Chart.js would follow the page's language to Arabic-Indic digits).
+        "locale": "en",
         "maintainAspectRatio": False,
         "maxBarThickness": 14,
         "plugins": {"legend": {"display": True, "position": "top", "align": "start"}},

@@ -104,6 +104,8 @@ class PlatformAdminSite(UnfoldAdminSite):
         context = {
             "kpis": [(labels[k], k, v) for k, v in overview.kpis.items()],
             "points_chart": json.dumps(overview.points_per_day),
+            # Axis figures in Latin digits, as every other figure on the page.
+            "chart_options": json.dumps({"locale": "en", "maintainAspectRatio": False}),
             **(extra_context or {}),
         }
         return super().index(request, context)

@@ -180,7 +180,7 @@ def test_five_wrong_passwords_say_when_to_try_again(
 
 
 NEW_SHOP = {"name": "Trust Bakery", "slug": "trust-bakery", "email": "owner@trust-bakery.jo"}
-NEW_PASSWORD = "trust-bakery-2026"
+NEW_PASSWORD = "crusty-loaves-4417"  # not like the name or the email
 
 
 @pytest.fixture(scope="module")

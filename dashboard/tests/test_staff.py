@@ -83,7 +83,7 @@ def test_roles_and_states_are_named_as_people_say_them(merchant_a, programme) ->
     arabic = _rows(_owner(merchant_a, "ar").get("/admin/auth/user/").content.decode())
     assert "كاشير" in arabic[programme.cashier.email]
     assert "مدعو منذ" in arabic[invited.email]
-    assert "موقوف" in arabic[gone.email]
+    assert "معطّل" in arabic[gone.email]
     assert "مالك" in arabic[merchant_a.owner_email]
 
 

@@ -59,7 +59,7 @@ def test_every_message_is_in_arabic_on_the_arabic_page() -> None:
 
 def test_an_arabic_name_gets_a_latin_web_address_checked_for_availability(merchant_a) -> None:
     assert slug_suggest("مقهى الورد") == "mqha-alwrd"
-    assert slug_suggest("Café Aroma") == "cafe-aroma"
+    assert slug_suggest("Café Olivia") == "cafe-olivia"
     assert slug_suggest("Alpha Café") == "alpha-cafe-2"  # alpha-cafe is taken
     assert slug_suggest("咖") == ""
     answer = HostClient("localhost").get("/signup/check", {"name": "مقهى الورد"}).json()
