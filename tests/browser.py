@@ -145,3 +145,9 @@ WALKS = [
     for lang in ("en", "ar")
     for viewport in ("laptop", "phone")
 ]
+# Each language and each screen once (English on a laptop, Arabic on a phone): for the
+# pages beside the main flows, which walk all four.
+WALKS_CROSS = [
+    pytest.param("en", "laptop", id="en-laptop"),
+    pytest.param("ar", "phone", id="ar-phone"),
+]

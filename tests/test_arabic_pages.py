@@ -509,7 +509,13 @@ def test_arabic_lists_show_grouped_figures_codes_left_to_right_and_arabic_names(
     owner = owner_client()
     with schema_context(SCHEMA):
         member, _explanation = _member_with_a_big_purchase()
-        redemption = Redemption.objects.select_related("reward").order_by("-pk").first()
+        # The queue opens on the requests waiting for a decision.
+        redemption = (
+            Redemption.objects.select_related("reward")
+            .filter(status=Redemption.Status.PENDING)
+            .order_by("-pk")
+            .first()
+        )
         assert redemption is not None
 
     members = owner.get(f"/admin/points/membership/?q={member.member_number}").content.decode()

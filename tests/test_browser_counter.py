@@ -218,10 +218,7 @@ def new_owner(walks: Callable[..., Walk]) -> Iterator[Callable[[str, str], Walk]
     yield lambda lang, viewport: walks(lang, viewport, "counter")
 
 
-@pytest.mark.parametrize(
-    ("lang", "viewport"),
-    [pytest.param("en", "laptop", id="en-laptop"), pytest.param("ar", "phone", id="ar-phone")],
-)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS)
 def test_a_new_owner_from_signup_to_the_first_point_at_the_counter(
     live_url, new_owner, lang, viewport
 ) -> None:

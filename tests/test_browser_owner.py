@@ -18,7 +18,7 @@ from points.tests.factories import Programme, programme_create
 from rewards.services import redemption_approve, redemption_create
 from tenants.roles import Role
 from tenants.services import merchant_create, staff_invite
-from tests.browser import WALKS, Walk
+from tests.browser import WALKS, WALKS_CROSS, Walk
 from tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +156,7 @@ def test_an_owners_review_of_the_dashboard_and_the_queue(
     person.shot("queue")
 
 
-@pytest.mark.parametrize(("lang", "viewport"), WALKS)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
 def test_a_broadcast_shows_its_audience_and_can_be_cancelled(
     shop, live_url, walk, lang, viewport
 ) -> None:
@@ -185,7 +185,7 @@ def test_a_broadcast_shows_its_audience_and_can_be_cancelled(
         assert Broadcast.objects.get(title_en=title).status == "draft"
 
 
-@pytest.mark.parametrize(("lang", "viewport"), WALKS)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
 def test_the_staff_list_names_roles_and_invitations(shop, live_url, walk, lang, viewport) -> None:
     base = live_url.format(host=shop["host"])
     person = walk(lang, viewport)
@@ -199,7 +199,7 @@ def test_the_staff_list_names_roles_and_invitations(shop, live_url, walk, lang, 
     person.shot("staff")
 
 
-@pytest.mark.parametrize(("lang", "viewport"), WALKS)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
 def test_a_new_merchant_sees_an_empty_dashboard(shop, live_url, walk, lang, viewport) -> None:
     base = live_url.format(host=shop["new_host"])
     person = walk(lang, viewport)
@@ -212,7 +212,7 @@ def test_a_new_merchant_sees_an_empty_dashboard(shop, live_url, walk, lang, view
     person.shot("empty-home")
 
 
-@pytest.mark.parametrize(("lang", "viewport"), WALKS)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
 def test_signup_suggests_a_latin_web_address_for_an_arabic_name(
     shop, live_url, walk, lang, viewport
 ) -> None:

@@ -22,7 +22,7 @@ from points.tests.factories import customer_make
 from tenants.models import Merchant
 from tenants.roles import Role
 from tenants.services import staff_create
-from tests.browser import WALKS, Walk
+from tests.browser import WALKS, WALKS_CROSS, Walk
 from tests.fixtures import PASSWORD, HostClient
 from tests.threads import committed
 
@@ -155,7 +155,7 @@ def test_forgot_password_from_sign_in_to_the_new_password(
     assert page.url == f"{base}/admin/"
 
 
-@pytest.mark.parametrize(("lang", "viewport"), WALKS)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
 def test_five_wrong_passwords_say_when_to_try_again(
     merchant_a, live_url, walk, staff_account, lang, viewport
 ) -> None:
@@ -283,7 +283,7 @@ def test_the_counter_refuses_an_award_until_the_email_is_confirmed(
     assert person.text["refused"] in page.inner_text("#error")
 
 
-@pytest.mark.parametrize(("lang", "viewport"), WALKS)
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
 def test_a_nul_byte_in_a_dashboard_url_is_a_plain_400_page(
     merchant_a, live_url, walk, lang, viewport
 ) -> None:
