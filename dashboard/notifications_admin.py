@@ -17,6 +17,7 @@ from unfold.decorators import action, display
 from loyalty.admin_sites import merchant_site
 from loyalty.errors import DomainError
 from loyalty.formatting import points_text
+from messaging.admin import MessageTextMixin
 from messaging.models import Channel, Delivery, EventSetting
 from messaging.relay import deliveries_retry, event_settings, override_of, sender_current
 from messaging.texts import COMMON_FIELDS, FIELDS, template_validate
@@ -131,7 +132,7 @@ def dead_letters_badge(request: HttpRequest) -> str:
 
 
 @admin.register(Delivery, site=merchant_site)
-class DeliveryAdmin(RoleAdmin):
+class DeliveryAdmin(MessageTextMixin, RoleAdmin):
     """Every message on every channel; dead letters can be sent again."""
 
     view_permission = "notifications.edit"
@@ -140,7 +141,7 @@ class DeliveryAdmin(RoleAdmin):
         "event",
         "channel",
         "to",
-        "title",
+        "title_shown",
         "status",
         "attempts",
         "reason",
@@ -155,8 +156,8 @@ class DeliveryAdmin(RoleAdmin):
         "channel",
         "to",
         "language",
-        "title",
-        "body",
+        "title_shown",
+        "body_shown",
         "status",
         "attempts",
         "next_attempt_at",
