@@ -38,6 +38,12 @@ CODES: dict[str, ErrorCode] = {
     "not_allowed": ErrorCode(403, "Your role does not allow this."),
     "void_window_passed": ErrorCode(403, "Too late for a cashier to void this."),
     "email_unverified": ErrorCode(403, "The owner has not confirmed the email address yet."),
+    "merchant_inactive": ErrorCode(
+        403, "The merchant's subscription has lapsed: balances can be read, not changed."
+    ),
+    "plan_limit_reached": ErrorCode(
+        403, "The merchant's plan allows no more of this (`limit` and `allowed` in fields)."
+    ),
     # 404: the resource in the path does not exist (for this caller)
     "not_found": ErrorCode(404, "Nothing is here (or not yours)."),
     "member_not_found": ErrorCode(404, "No such member."),
@@ -99,6 +105,8 @@ CODES: dict[str, ErrorCode] = {
         429, "Too many requests: wait `retry_after` seconds (`limit`, if given, says which)."
     ),
     "sms_failed": ErrorCode(502, "The SMS provider refused the message."),
+    "billing_not_configured": ErrorCode(503, "Online billing is not set up on this platform."),
+    "billing_failed": ErrorCode(502, "The payment provider refused the request."),
 }
 
 

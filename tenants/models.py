@@ -1,10 +1,12 @@
 """Merchants (tenants) and their domains, in the public schema."""
 
+import datetime
 import secrets
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -38,6 +40,15 @@ class Merchant(TenantMixin):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
 
+    class Billing(models.TextChoices):
+        """Where the merchant stands with its subscription (`billing.services`).
+        Suspension by the platform is separate (`status`)."""
+
+        TRIALING = "trialing", _("Trial")
+        ACTIVE = "active", _("Paying")
+        PAST_DUE = "past_due", _("Payment due")
+        READ_ONLY = "read_only", _("Read-only")
+
     name = models.CharField(_("name"), max_length=120)
     name_ar = models.CharField(_("name (Arabic)"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=40, unique=True, validators=[slug_validator])
@@ -69,6 +80,16 @@ class Merchant(TenantMixin):
     # merchant schema has an auth_user table of its own, so no foreign key.
     suspended_by = models.CharField(_("suspended by"), max_length=254, blank=True)
     trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    # Kept by `billing.services` from the Stripe subscription (and by the job that ends
+    # trials); read through `billing_state()`, which also applies the clock.
+    billing_status = models.CharField(
+        _("billing"), max_length=10, choices=Billing.choices, default=Billing.TRIALING
+    )
+    # When a payment first failed: the grace period counts from here.
+    past_due_since = models.DateTimeField(_("payment due since"), null=True, blank=True)
+    # When the dashboard turned read-only, and why (trial_ended, canceled, unpaid).
+    read_only_since = models.DateTimeField(_("read-only since"), null=True, blank=True)
+    read_only_reason = models.CharField(_("why read-only"), max_length=20, blank=True)
     # When the owner proved the contact email theirs. A merchant from self-serve signup
     # cannot award points or send messages until then (tenants.services).
     email_verified_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
@@ -103,6 +124,28 @@ class Merchant(TenantMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    def billing_state(self, now: "datetime.datetime | None" = None) -> str:
+        """The billing state at `now`: the stored one, with the clock applied, so that a
+        trial that ended or a grace period that ran out counts at once, before the job
+        that records it has run."""
+        now = now or timezone.now()
+        state = self.billing_status
+        if state == self.Billing.TRIALING and self.trial_ends_at and self.trial_ends_at <= now:
+            return self.Billing.READ_ONLY
+        if state == self.Billing.PAST_DUE and self.grace_ends_at and self.grace_ends_at <= now:
+            return self.Billing.READ_ONLY
+        return state
+
+    @property
+    def grace_ends_at(self) -> "datetime.datetime | None":
+        if self.past_due_since is None:
+            return None
+        return self.past_due_since + datetime.timedelta(days=settings.PAST_DUE_GRACE_DAYS)
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.billing_state() == self.Billing.READ_ONLY
 
 
 class Domain(DomainMixin):

@@ -197,6 +197,25 @@ def merchant_email_verified_require(merchant: Merchant | None = None) -> None:
         )
 
 
+def merchant_writable_require(merchant: Merchant | None = None) -> None:
+    """The one gate of a lapsed subscription: a read-only merchant's balances, history
+    and vouchers stay readable, and nothing new is earned, redeemed, sent or invited
+    until it pays. Called first by points_earn, points_adjust, bonus_award,
+    membership_join, redemption_request, redemption_approve, redemption_use,
+    broadcast_send and staff_invite_send. `merchant`: the current one by default."""
+    from .selectors import merchant_current
+
+    if (merchant or merchant_current()).is_read_only:
+        raise NotAllowed(
+            "merchant_inactive",
+            # Shown to the cashier and the customer: in the reader's language.
+            _(
+                "This shop's loyalty programme is paused: points and vouchers are kept, "
+                "but nothing can be earned or redeemed until the owner renews the plan."
+            ),
+        )
+
+
 def merchant_profile_update(*, merchant: Merchant, base_url: str, language: str = "en") -> Merchant:
     """Save the owner's changes to the business profile. A new contact email is not yet
     proven theirs: the merchant counts as unconfirmed again (no points, no messages) and

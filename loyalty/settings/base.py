@@ -616,6 +616,27 @@ BLOCKED_SLUG_WORDS = ["fuck", "shit", "porn", "nazi"]
 BLOCKED_SLUG_STARTS = ["sex", "kill", "scam", "casino"]
 DEFAULT_CURRENCY = "JOD"
 TRIAL_DAYS = 14
+
+# --- billing (Stripe) ------------------------------------------------------------
+# Without a secret key billing is not configured: the subscription page says so and
+# merchants stay on the plans the platform gives them (demo mode). Test-mode keys
+# (sk_test_...) run the whole flow against Stripe's test mode (README, "Billing").
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+# The signing secret of the webhook endpoint (whsec_...), from the Stripe dashboard or
+# `stripe listen`.
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# How old a signed webhook may be, in seconds, before it is refused as a replay.
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# Where the SDK sends its calls; the tests point it at a local stub.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+# The currency merchants are billed in: JOD (plan prices as they are) or USD (each
+# plan's USD price).
+BILLING_CURRENCY = env("BILLING_CURRENCY", default="JOD").upper()
+# Days a merchant whose payment failed keeps working (with a banner) before the
+# dashboard turns read-only.
+PAST_DUE_GRACE_DAYS = env.int("PAST_DUE_GRACE_DAYS", default=7)
+# Days before the trial's end when the owner is reminded by email.
+TRIAL_REMINDER_DAYS = [3, 1]
 # Self-serve signup: attempts per client address per hour, and how long the link that
 # confirms the owner's email works.
 SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 10
