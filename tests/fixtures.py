@@ -24,6 +24,7 @@ from django.test import Client
 from django.utils import translation
 from django_tenants.utils import schema_context
 
+from billing.models import Plan
 from loyalty.db import connection
 from points.models import LedgerEntry
 from points.tests.factories import Programme, programme_create
@@ -59,6 +60,11 @@ def _provision(django_db_blocker: pytest.FixtureRequest, slug: str, name: str) -
                 name=name, slug=slug, owner_email=email, owner_password=PASSWORD, city="Amman"
             ).merchant
         )
+        # A paying merchant on the plan without limits, so that no test meets the end
+        # of a trial or a plan's limit unless it sets them up (billing tests do).
+        merchant.plan = Plan.objects.get(code="pro")
+        merchant.billing_status = Merchant.Billing.ACTIVE
+        merchant.save(update_fields=["plan", "billing_status"])
     return TestMerchant(merchant, email)
 
 

@@ -136,6 +136,7 @@ def test_whatsapp_needs_the_setting_and_a_plan_that_includes_it(programme, merch
 def test_texts_stop_at_the_plans_monthly_allowance(programme, merchant_a) -> None:
     channels_on("points_earned", "sms")
     member = programme.member()
+    Merchant.objects.filter(pk=merchant_a.merchant.pk).update(plan=Plan.objects.get(code="trial"))
     allowance = Plan.objects.get(code="trial").sms_per_month
     MessageUsage.objects.create(
         merchant=merchant_a.merchant,

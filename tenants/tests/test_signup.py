@@ -1,5 +1,7 @@
 """Self-serve signup on the root domain."""
 
+import datetime
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -49,7 +51,12 @@ def test_signup_creates_the_merchant_and_signs_the_owner_in_on_its_host() -> Non
     welcome = response.headers["Location"]
     assert welcome.startswith("http://falafel-king.localhost:8000/admin/welcome/")
     merchant = Merchant.objects.get(slug="falafel-king")
-    assert merchant.trial_ends_at is not None and merchant.city == "Zarqa"
+    assert merchant.city == "Zarqa"
+    # A signup starts a 14-day trial on the trial plan.
+    assert (merchant.plan.code, merchant.billing_status) == ("trial", "trialing")
+    assert merchant.trial_ends_at is not None
+    trial = merchant.trial_ends_at - merchant.created_at
+    assert abs(trial - datetime.timedelta(days=14)) < datetime.timedelta(seconds=5)
 
     shop = HostClient("falafel-king.localhost")
     landed = shop.get(welcome.split(":8000")[1])
