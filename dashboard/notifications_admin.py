@@ -140,7 +140,7 @@ class DeliveryAdmin(MessageTextMixin, RoleAdmin):
         "created_at",
         "event",
         "channel",
-        "to",
+        "to_shown",
         "title_shown",
         "status",
         "attempts",
@@ -154,7 +154,7 @@ class DeliveryAdmin(MessageTextMixin, RoleAdmin):
     readonly_fields = (
         "message",
         "channel",
-        "to",
+        "to_shown",
         "language",
         "title_shown",
         "body_shown",

@@ -27,6 +27,10 @@ class MessageTextMixin:
             '<span lang="{}" dir="auto">{}</span>', delivery.language, delivery.title
         )
 
+    @display(description=_("to"))
+    def to_shown(self, delivery: Delivery) -> str:
+        return delivery.recipient()
+
     @display(description=_("text"))
     def body_shown(self, delivery: Delivery) -> str:
         return format_html(
@@ -39,7 +43,7 @@ class PlatformDeliveryAdmin(MessageTextMixin, ModelAdmin):
     list_display = (
         "created_at",
         "channel",
-        "to",
+        "to_shown",
         "title_shown",
         "status",
         "attempts",
@@ -50,7 +54,7 @@ class PlatformDeliveryAdmin(MessageTextMixin, ModelAdmin):
     ordering = ("-id",)
     readonly_fields = (
         "channel",
-        "to",
+        "to_shown",
         "language",
         "title_shown",
         "body_shown",

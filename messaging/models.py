@@ -1,6 +1,9 @@
+import re
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class SentMessage(models.Model):
@@ -168,7 +171,17 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} → {self.to or '-'} ({self.get_status_display()})"
+        return f"{self.get_channel_display()} → {self.recipient()} ({self.get_status_display()})"
+
+    def recipient(self) -> str:
+        """Who the message went to, for people: a push names its devices by number in
+        the reader's language (`to` keeps the relay's "N device(s)")."""
+        if self.channel == Channel.PUSH:
+            match = re.match(r"(\d+) device", self.to)
+            if match:
+                count = int(match.group(1))
+                return ngettext("%(count)d device", "%(count)d devices", count) % {"count": count}
+        return self.to or "-"
 
 
 class EventSetting(models.Model):

@@ -61,7 +61,20 @@ SCHEMA = "cafe_aroma"
 # Words that are the same in both languages: currency codes, names of products and
 # channels people know by their brand, each language's own name and code in the menu,
 # and a key's name as the keyboard prints it.
-ALLOWED_WORDS = {"JOD", "USD", "SMS", "WhatsApp", "QR", "PDF", "CSV", "LDAP", "English", "en", "ar"}
+ALLOWED_WORDS = {
+    "JOD",
+    "USD",
+    "SMS",
+    "WhatsApp",
+    "Stripe",
+    "QR",
+    "PDF",
+    "CSV",
+    "LDAP",
+    "English",
+    "en",
+    "ar",
+}
 ALLOWED_WORDS |= {"esc", "Control", "Command"}
 # Routes that are no page: they answer a file, a redirect or JSON, or only POST.
 NOT_PAGES = {
