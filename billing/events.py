@@ -99,10 +99,10 @@ def _merchant_of(event_type: str, obj: dict[str, Any]) -> int | None:
     A finished Checkout (and a subscription made by one) names the merchant itself
     (`client_reference_id`, `metadata.merchant_id`): the customer is recorded then."""
     customer = _id_of(obj.get("customer"))
-    known = StripeCustomer.objects.filter(customer_id=customer).values_list(
-        "merchant_id", flat=True
-    )
-    found = known.first() if customer else None
+    found = None
+    if customer:
+        known = StripeCustomer.objects.filter(customer_id=customer)
+        found = known.values_list("merchant_id", flat=True).first()
     if found is not None or event_type not in (CHECKOUT_COMPLETED, *SUBSCRIPTION_EVENTS):
         return found
     metadata = obj.get("metadata") or {}

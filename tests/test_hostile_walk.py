@@ -171,6 +171,7 @@ def test_no_route_answers_5xx_to_hostile_input(merchant_a, programme, monkeypatc
     # Stripe's webhook answers 503 until billing is set up; set up, the input reaches
     # its signature check.
     monkeypatch.setattr(settings, "STRIPE_WEBHOOK_SECRET", "whsec_walk")
+    monkeypatch.setattr(settings, "STRIPE_SECRET_KEY", "sk_test_walk")
     phone = "+962791110001"
     with schema_context(merchant_a.schema):
         member = programme.member(phone=phone)

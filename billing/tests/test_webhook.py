@@ -357,14 +357,20 @@ def test_a_signed_body_that_is_no_event_is_refused(
     assert StripeEvent.objects.count() == 0
 
 
-def test_without_a_webhook_secret_billing_is_not_configured(stripe_api) -> None:
+@pytest.mark.parametrize("missing", ["STRIPE_WEBHOOK_SECRET", "STRIPE_SECRET_KEY"])
+def test_without_a_webhook_secret_or_api_key_billing_is_not_configured(stripe_api, missing) -> None:
     data = json.dumps(event("invoice.paid", invoice("in_1", "paid", created=T0)))
-    with override_settings(STRIPE_WEBHOOK_SECRET=""):
+    with override_settings(**{missing: ""}):
         response = HostClient("localhost").post(
             URL, data, content_type="application/json", headers={"Stripe-Signature": signed(data)}
         )
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "billing_not_configured"
+    assert response.json() == {
+        "error": {
+            "code": "billing_not_configured",
+            "message": "Online billing is not set up on this platform.",
+        }
+    }
     assert StripeEvent.objects.count() == 0
 
 
@@ -602,7 +608,7 @@ def test_a_real_worker_processes_what_the_endpoint_stored(busy_merchant) -> None
             committed(
                 lambda: StripeCustomer.objects.create(customer_id="cus_busy", merchant=merchant)
             )
-            with override_settings(STRIPE_WEBHOOK_SECRET=SECRET):
+            with override_settings(STRIPE_WEBHOOK_SECRET=SECRET, STRIPE_SECRET_KEY=KEY):
                 response = committed(lambda: send(data))
             assert response.status_code == 200
             deadline = time.monotonic() + 60
