@@ -636,3 +636,28 @@ def test_a_real_worker_processes_what_the_endpoint_stored(busy_merchant) -> None
                 fresh.save()
 
             committed(restore)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_subscription_of_a_new_customer_finds_its_merchant_by_metadata(
+    merchant_b, stripe_api, eager, django_capture_on_commit_callbacks
+) -> None:
+    merchant = Merchant.objects.get(pk=merchant_b.merchant.pk)
+    made = subscription("active", sid="sub_beta", customer="cus_beta")
+    made["metadata"] = {"merchant_id": str(merchant.pk)}
+    stripe_api.subscriptions["sub_beta"] = made
+    stranger = subscription("active", sid="sub_x", customer="cus_x")
+    stranger["metadata"] = {"merchant_id": "999999"}
+
+    post(django_capture_on_commit_callbacks, event("customer.subscription.created", made))
+    post(django_capture_on_commit_callbacks, event("customer.subscription.created", stranger))
+
+    assert StripeCustomer.objects.get(merchant=merchant).customer_id == "cus_beta"
+    assert billing(merchant) == ("active", None, None, "", "growth")
+    assert list(
+        StripeEvent.objects.order_by("received_at", "pk").values_list("merchant", "error")
+    ) == [
+        (merchant.pk, ""),
+        (None, "unknown customer"),
+    ]
+    assert stripe_api.gets == ["GET /v1/subscriptions/sub_beta"]
