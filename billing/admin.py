@@ -5,7 +5,7 @@ from unfold.admin import ModelAdmin
 
 from loyalty.admin_sites import platform_site
 
-from .models import MessageUsage, Plan
+from .models import MessageUsage, Plan, StripeEvent
 
 
 @admin.register(Plan, site=platform_site)
@@ -43,4 +43,34 @@ class MessageUsageAdmin(ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(StripeEvent, site=platform_site)
+class StripeEventAdmin(ModelAdmin):
+    """What Stripe told the platform, read-only: an event with an error is one to look
+    at (an unknown customer, or Stripe's API failing while it was processed)."""
+
+    list_display = ("event_id", "type", "created", "merchant", "processed_at", "error")
+    list_filter = ("type",)
+    list_select_related = ("merchant",)
+    search_fields = ("event_id",)
+    readonly_fields = (
+        "event_id",
+        "type",
+        "created",
+        "received_at",
+        "processed_at",
+        "merchant",
+        "error",
+        "payload",
+    )
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False

@@ -27,6 +27,10 @@ CODES: dict[str, ErrorCode] = {
     "request_too_large": ErrorCode(413, "The request body is too large."),
     "invalid_amount": ErrorCode(400, "An amount is not a positive decimal string."),
     "invalid_idempotency_key": ErrorCode(400, "The Idempotency-Key header is not valid."),
+    "webhook_signature_invalid": ErrorCode(
+        400, "The Stripe-Signature header is missing, does not match the body, or is too old."
+    ),
+    "webhook_event_invalid": ErrorCode(400, "The signed body is not a Stripe event."),
     # 401: who is calling is not known
     "not_authenticated": ErrorCode(401, "No token was sent."),
     "authentication_failed": ErrorCode(401, "The token is not valid, has expired or is closed."),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing.webhook import stripe_webhook
 from customers.api import urls as customers_api
 from loyalty import health, views
 from loyalty.admin_sites import platform_site
@@ -19,6 +20,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),
+    path("stripe/webhook/", stripe_webhook, name="stripe-webhook"),
     path("admin/", platform_site.urls),
     path("api/v1/", include(([*customers_api.root, *tenants_api.root], "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="loyalty.urls_public"), name="schema"),

@@ -425,6 +425,7 @@ UNFOLD = {
                     _platform_item(
                         "Text messages per month", "sms", "billing_messageusage_changelist"
                     ),
+                    _platform_item("Stripe events", "webhook", "billing_stripeevent_changelist"),
                 ],
             },
             {
