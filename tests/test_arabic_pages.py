@@ -76,7 +76,6 @@ ALLOWED_WORDS = {
     "ar",
 }
 ALLOWED_WORDS |= {"esc", "Control", "Command"}
-ALLOWED_WORDS |= {"Stripe"}  # the payment provider's name, as Arabic pages write it
 # Routes that are no page: they answer a file, a redirect or JSON, or only POST.
 NOT_PAGES = {
     "logout",
