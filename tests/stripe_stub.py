@@ -155,6 +155,15 @@ class FakeStripe:
         return status, price, headers
 
     def _session_create(self, params: dict[str, Any]) -> Reply:
+        price_id = params["line_items"][0]["price"]
+        if price_id not in self.prices or not self.prices[price_id]["active"]:
+            message = f"No such price: '{price_id}'"
+            error = {
+                "type": "invalid_request_error",
+                "code": "resource_missing",
+                "message": message,
+            }
+            return 400, {"error": error}, {}
         status, session, headers = self._made(self.sessions, "cs", "checkout.session", params)
         session.update(
             {
