@@ -29,6 +29,13 @@ class PlanAdmin(ModelAdmin):
         "is_public",
     )
     ordering = ("sort", "price")
+    # Set by the sync below from what Stripe answered, never by hand.
+    readonly_fields = (
+        "stripe_product_id",
+        "stripe_price_id",
+        "stripe_price_amount",
+        "stripe_price_currency",
+    )
     actions = ["stripe_prices_sync"]
 
     @admin.action(description=_("Bring the Stripe prices in step with these plans"))

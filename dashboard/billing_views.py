@@ -71,11 +71,13 @@ class PlanCard:
 
 
 def _plan_cards(
-    merchant: Merchant, current: Plan, state: str, live: Subscription | None, buying: bool
+    current: Plan, state: str, live: Subscription | None, buying: bool
 ) -> list[PlanCard]:
     paying = state in (Merchant.Billing.ACTIVE, Merchant.Billing.PAST_DUE)
     cards = []
     for plan in Plan.objects.filter(is_public=True).order_by("sort", "price"):
+        if plan.is_trial and state != Merchant.Billing.TRIALING:
+            continue  # the trial is offered once, at signup
         billed = None if plan.is_trial else plan_billed_amount(plan)
         is_current = plan.pk == current.pk and (paying or state == Merchant.Billing.TRIALING)
         action = ""
@@ -134,7 +136,7 @@ def subscription(request: HttpRequest) -> TemplateResponse:
         "lapse_reason": lapse_reason(merchant) if state == Merchant.Billing.READ_ONLY else "",
         "has_customer": StripeCustomer.objects.filter(merchant=merchant).exists(),
         "open_invoice": invoice_open(merchant),
-        "cards": _plan_cards(merchant, plan, state, live, buying=configured),
+        "cards": _plan_cards(plan, state, live, buying=configured),
         "invoices": [
             {
                 "invoice": invoice,

@@ -62,6 +62,7 @@ SCHEMA = "cafe_aroma"
 # channels people know by their brand, each language's own name and code in the menu,
 # and a key's name as the keyboard prints it.
 ALLOWED_WORDS = {"JOD", "USD", "SMS", "WhatsApp", "QR", "PDF", "CSV", "LDAP", "English", "en", "ar"}
+ALLOWED_WORDS |= {"Stripe"}
 ALLOWED_WORDS |= {"esc", "Control", "Command"}
 # Routes that are no page: they answer a file, a redirect or JSON, or only POST.
 NOT_PAGES = {
@@ -75,6 +76,10 @@ NOT_PAGES = {
     "counter_earn",
     "counter_voucher",
     "join_poster_pdf",
+    "subscription_choose",
+    "subscription_done",
+    "subscription_changed",
+    "subscription_portal",
 }
 # Pages reached only signed out (the signed-in owner is sent on from them).
 SIGNED_OUT = {
