@@ -57,6 +57,7 @@ class FakeStripe:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)  # set by a test
     # Idempotency-Key -> the answer given: a replay gets the same object, as at Stripe.
     replays: dict[str, Reply] = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -122,6 +123,8 @@ class FakeStripe:
                 subscription_id in self.subscriptions
             ):
                 return 200, self.subscriptions[subscription_id], {}
+            case "GET", ["v1", "invoices", invoice_id] if invoice_id in self.invoices:
+                return 200, self.invoices[invoice_id], {}
             case "POST", ["v1", "billing_portal", "sessions"]:
                 made = self._made(self.portals, "bps", "billing_portal.session", params)
                 made[1]["url"] = f"{self.url}/portal/{made[1]['id']}"
