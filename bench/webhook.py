@@ -13,7 +13,7 @@ stub standing in for Stripe's API (tests/stub_server.py):
   applied to the merchant;
 * replay: the same events again once processed (found by id, nothing stored, nothing
   queued);
-* the re-read alone: `stripe_api.subscription_retrieve` against the stub, the part of
+* the re-read alone: `stripe_api.subscription_fetch` against the stub, the part of
   processing that is Stripe's (on the real API add its round trip).
 Prints events per second, the median and p95 of each step.
 """
@@ -87,7 +87,7 @@ def main() -> None:
         from django.test import Client
 
         from billing.models import StripeCustomer, StripeEvent
-        from billing.stripe_api import subscription_retrieve
+        from billing.stripe_api import subscription_fetch
         from billing.tasks import stripe_event_process
         from loyalty.celery import app
         from tenants.services import merchant_create
@@ -137,7 +137,7 @@ def main() -> None:
             fetched = []
             for _ in range(EVENTS):
                 started = time.perf_counter()
-                subscription_retrieve("sub_bench")
+                subscription_fetch("sub_bench")
                 fetched.append(time.perf_counter() - started)
         finally:
             with app.connection_for_write() as connection:

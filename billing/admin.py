@@ -1,11 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from loyalty.admin_sites import platform_site
+from loyalty.errors import DomainError
 
 from .models import MessageUsage, Plan, StripeEvent
+from .stripe_api import billing_configured
+from .stripe_prices import plan_prices_sync
 
 
 @admin.register(Plan, site=platform_site)
@@ -23,6 +29,43 @@ class PlanAdmin(ModelAdmin):
         "is_public",
     )
     ordering = ("sort", "price")
+    # Set by the sync below from what Stripe answered, never by hand.
+    readonly_fields = (
+        "stripe_product_id",
+        "stripe_price_id",
+        "stripe_price_amount",
+        "stripe_price_currency",
+    )
+    actions = ["stripe_prices_sync"]
+
+    @admin.action(description=_("Bring the Stripe prices in step with these plans"))
+    def stripe_prices_sync(self, request: HttpRequest, queryset: QuerySet[Plan]) -> None:
+        if not billing_configured():
+            self.message_user(
+                request,
+                gettext("Online billing is not configured: set STRIPE_SECRET_KEY first."),
+                messages.ERROR,
+            )
+            return
+        try:
+            report = plan_prices_sync(plans=queryset)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        for line in report.created:
+            self.message_user(request, gettext("New Stripe price: %s") % line, messages.SUCCESS)
+        for line in report.replaced:
+            self.message_user(
+                request,
+                gettext("New Stripe price, the old one archived: %s") % line,
+                messages.SUCCESS,
+            )
+        for line in report.skipped:
+            self.message_user(request, gettext("Not sold online: %s") % line, messages.WARNING)
+        if not report.changed and not report.skipped:
+            self.message_user(
+                request, gettext("The Stripe prices were already in step."), messages.INFO
+            )
 
     @admin.display(description=_("code"), ordering="code")
     def plan_code(self, plan: Plan) -> str:

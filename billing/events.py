@@ -129,7 +129,7 @@ def _subscription_latest(
         return None, event.created
     asked_at = timezone.now()
     try:
-        return stripe_api.subscription_retrieve(subscription_id), asked_at
+        return stripe_api.subscription_fetch(subscription_id), asked_at
     except stripe.InvalidRequestError as error:
         if error.http_status != 404:
             raise

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tenants.models import Merchant
 
-from .models import MessageUsage, Plan
+from .models import Invoice, MessageUsage, Plan, Subscription
 
 
 def plan_trial() -> Plan:
@@ -51,6 +51,11 @@ class Usage:
     def over(self) -> bool:
         return self.limit is not None and self.used >= self.limit
 
+    @property
+    def near(self) -> bool:
+        """Reached, or 80% used: time to offer a bigger plan."""
+        return self.limit is not None and self.used * 5 >= self.limit * 4
+
 
 def usage_of(merchant: Merchant) -> list[Usage]:
     """What the merchant uses of its plan's limits (call inside its schema)."""
@@ -67,3 +72,31 @@ def usage_of(merchant: Merchant) -> list[Usage]:
         Usage(_("Rewards"), Reward.objects.filter(is_active=True).count(), plan.max_rewards),
         Usage(_("Text messages this month"), texts_used(merchant), plan.sms_per_month),
     ]
+
+
+# A subscription in these states can be changed in the Portal; after them a plan is
+# bought again through Checkout.
+SUBSCRIPTION_ENDED = ("canceled", "incomplete_expired")
+
+
+def subscription_live(merchant: Merchant) -> Subscription | None:
+    """The merchant's subscription while it can still be changed, else None."""
+    stored = Subscription.objects.filter(merchant=merchant).select_related("plan").first()
+    if stored is None or stored.status in SUBSCRIPTION_ENDED:
+        return None
+    return stored
+
+
+def invoices_recent(merchant: Merchant, count: int = 12) -> list[Invoice]:
+    """The merchant's latest invoices, newest first (its billing history)."""
+    return list(Invoice.objects.filter(merchant=merchant).order_by("-created")[:count])
+
+
+def invoice_open(merchant: Merchant) -> Invoice | None:
+    """The latest invoice still waiting for payment, if Stripe gave it a page."""
+    return (
+        Invoice.objects.filter(merchant=merchant, status=Invoice.Status.OPEN)
+        .exclude(hosted_invoice_url="")
+        .order_by("-created")
+        .first()
+    )

@@ -469,24 +469,6 @@ def counter_voucher(request: HttpRequest) -> JsonResponse:
     )
 
 
-def subscription(request: HttpRequest) -> TemplateResponse:
-    """The merchant's plan, what it uses of the plan's limits, and the plans there are."""
-    from billing.models import Plan
-    from billing.selectors import plan_of, usage_of
-
-    require(request, "billing.manage")
-    merchant = merchant_current()
-    context = {
-        **merchant_site.each_context(request),
-        "merchant": merchant,
-        "plan": plan_of(merchant),
-        "usage": usage_of(merchant),
-        "plans": Plan.objects.filter(is_public=True),
-        "title": _("Subscription"),
-    }
-    return TemplateResponse(request, "dashboard/subscription.html", context)
-
-
 @require_POST
 def owner_email_check_again(request: HttpRequest) -> HttpResponse:
     """The banner's "send again": a new link to the owner's email, once a minute."""

@@ -131,7 +131,7 @@ class MerchantAdminSite(UnfoldAdminSite):
     def extra_urls(self) -> list[Any]:
         from django.urls import path
 
-        from dashboard import views
+        from dashboard import billing_views, views
 
         return [
             path("counter/", self.admin_view(views.counter), name="counter"),
@@ -146,7 +146,27 @@ class MerchantAdminSite(UnfoldAdminSite):
             path("counter/voucher", self.admin_view(views.counter_voucher), name="counter_voucher"),
             path("poster/", self.admin_view(views.poster), name="join_poster"),
             path("poster.pdf", self.admin_view(views.poster_pdf), name="join_poster_pdf"),
-            path("subscription/", self.admin_view(views.subscription), name="subscription"),
+            path("subscription/", self.admin_view(billing_views.subscription), name="subscription"),
+            path(
+                "subscription/choose/",
+                self.admin_view(billing_views.subscription_choose),
+                name="subscription_choose",
+            ),
+            path(
+                "subscription/done/",
+                self.admin_view(billing_views.subscription_done),
+                name="subscription_done",
+            ),
+            path(
+                "subscription/changed/",
+                self.admin_view(billing_views.subscription_changed),
+                name="subscription_changed",
+            ),
+            path(
+                "subscription/portal/",
+                self.admin_view(billing_views.subscription_portal),
+                name="subscription_portal",
+            ),
             path("profile/", self.admin_view(views.profile), name="profile"),
             path(
                 "email-check/send/",
@@ -166,6 +186,10 @@ class MerchantAdminSite(UnfoldAdminSite):
             context["owner_email"] = merchant.contact_email
             # Kept whole, left to right, inside an Arabic sentence.
             context["owner_email_isolated"] = format_html("<bdi>{}</bdi>", merchant.contact_email)
+            # The trial's countdown, a payment due or a lapsed plan, on every page.
+            from dashboard.billing_views import billing_banner
+
+            context["billing_banner"] = billing_banner(request, merchant)
         return context
 
 

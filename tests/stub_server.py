@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 
@@ -55,15 +55,18 @@ def stub_server(
                 self.command, self.path, dict(self.headers), self.rfile.read(length)
             )
             stub.requests.append(recorded)
-            status, reply = stub.status, stub.reply
+            status, reply = stub.status, cast(Any, stub.reply)
             headers: dict[str, str] = {}
             if stub.responder is not None:
                 status, reply, headers = stub.responder(recorded)
-            body = json.dumps(reply).encode()
+            # A string is a page (a provider's hosted page a browser opens); the rest JSON.
+            page = isinstance(reply, str)
+            body = (reply if page else json.dumps(reply)).encode()
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
+            kind = "text/html; charset=utf-8" if page else "application/json"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -88,6 +88,10 @@ NOT_PAGES = {
     "counter_earn",
     "counter_voucher",
     "join_poster_pdf",
+    "subscription_choose",
+    "subscription_done",
+    "subscription_changed",
+    "subscription_portal",
 }
 # Pages reached only signed out (the signed-in owner is sent on from them).
 SIGNED_OUT = {
