@@ -27,7 +27,7 @@ from points.models import Membership
 from points.selectors import membership_by_phone, points_settings
 from tenants.roles import can
 from tenants.selectors import merchant_current
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 from .membership import membership_join
 
@@ -59,6 +59,7 @@ def membership_enrol_code_send(*, phone: str, actor: User) -> EnrolStarted:
     if existing is not None:
         return EnrolStarted(phone=phone, membership=existing)
     # A join costs a welcome bonus and a message: no text from an unconfirmed shop.
+    merchant_writable_require()
     merchant_email_verified_require()
     customer = Customer.objects.filter(phone=phone).first()
     if customer is not None and not customer.is_active:
@@ -111,6 +112,7 @@ def membership_enrol(
     existing = membership_by_phone(phone)
     if existing is not None:
         return existing
+    merchant_writable_require()
     merchant_email_verified_require()
     made: list[Membership] = []
 
