@@ -82,7 +82,9 @@ def plan_limit_require(limit: str, *, merchant: Merchant | None = None, adding: 
     if limit not in LIMITS:
         raise ValueError(f"unknown plan limit {limit!r}")
     merchant = merchant or merchant_current()
-    if _allowed(plan_of(merchant), limit) is None:
+    # The plan as stored now (the request's merchant may come from the host cache).
+    stored = Merchant.objects.select_related("plan").get(pk=merchant.pk)
+    if _allowed(plan_of(stored), limit) is None:
         return
     with transaction.atomic():
         locked = (

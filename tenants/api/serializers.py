@@ -55,6 +55,6 @@ class StaffInvitationIn(StrictSerializer):
 class StaffMemberOut(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
-    name = serializers.CharField(source="get_full_name")
+    name = serializers.CharField()
     role = serializers.ChoiceField(choices=[role.value for role in ROLES])
     invited = serializers.BooleanField(help_text="True until they choose a password.")
