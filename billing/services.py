@@ -107,7 +107,8 @@ def expiries_resume(
     The expiry jobs skip a read-only merchant; when it is writable again, every points
     lot not yet expired and every open redemption (pending or approved) has its expiry
     moved later by the length of the pause (`since` to `until`; lots by whole days,
-    rounded up), and the lots are warned of again before their new date."""
+    rounded up), and the lots are warned of again before their new date. Tier reviews
+    not yet held move by the same days."""
     from django_tenants.utils import schema_context
 
     from points.services import lots_extend

@@ -210,9 +210,10 @@ def merchant_writable_require(merchant: Merchant | None = None) -> None:
     redemption_create, redemption_approve, redemption_reject, redemption_use,
     broadcast_send, staff_invite and staff_invite_send. Not by redemption_cancel:
     a member may still take back a pending redemption and have the points returned.
-    The daily jobs that expire, warn or pay bonuses skip a read-only merchant
-    (points.services.jobs, rewards.services.redemptions_expire), and paying again moves
-    the expiries later by the pause (billing.services.expiries_resume). The merchant
+    The daily jobs that expire, warn, pay bonuses or review tiers skip a read-only
+    merchant (points.services.jobs, rewards.services.redemptions_expire), and paying
+    again moves the expiries and tier reviews later by the pause
+    (billing.services.expiries_resume). The merchant
     dashboard is read-only too (dashboard.gates). `merchant`: the current one by
     default."""
     from .selectors import merchant_current

@@ -201,6 +201,7 @@ def test_nothing_expires_while_read_only_and_paying_again_moves_expiries_by_the_
     PointsLot.objects.filter(pk=before.pk).update(expires_on=datetime.date(2026, 6, 5))
     Redemption.objects.filter(pk=pending.pk).update(expires_at=NOW - datetime.timedelta(days=1))
     Redemption.objects.filter(pk=approved.pk).update(expires_at=NOW + datetime.timedelta(days=3))
+    Membership.objects.filter(pk=member.pk).update(tier_review_on=datetime.date(2026, 6, 14))
 
     merchant = _trial_ended(merchant_a.merchant.pk, days_ago=5)  # since 10 June, 09:00
     with time_machine.travel(NOW, tick=False):
@@ -216,6 +217,7 @@ def test_nothing_expires_while_read_only_and_paying_again_moves_expiries_by_the_
         assert points_expire() == 1
 
     assert PointsLot.objects.get(pk=during.pk).expires_on == datetime.date(2026, 6, 29)
+    assert Membership.objects.get(pk=member.pk).tier_review_on == datetime.date(2026, 6, 30)
     assert PointsLot.objects.get(pk=before.pk).remaining == 0
     pause = datetime.timedelta(days=15, hours=1)
     assert (

@@ -3,9 +3,9 @@ so one failure never undoes the others and locks stay short. Each job can run tw
 the same day without doing anything twice.
 
 A read-only merchant (its subscription lapsed) is skipped by the jobs that expire,
-warn or pay bonuses: nothing is earned while it is read-only, and its customers lose
-no points to the pause (`billing.services.expiries_resume` moves the expiries later
-when it pays again)."""
+warn, pay bonuses or review tiers: nothing is earned while it is read-only, and its
+customers lose no points and no tier to the pause (`billing.services.expiries_resume`
+moves the expiries and the tier reviews later when it pays again)."""
 
 import calendar
 import datetime
@@ -75,13 +75,18 @@ def points_expire(*, at: datetime.datetime | None = None) -> int:
 
 def lots_extend(*, since: datetime.datetime, by: datetime.timedelta) -> int:
     """Move later, by `by` (in whole days, rounded up), the expiry of every lot with
-    points left that had not expired before `since`; each is warned of again before its
-    new date. Returns the lots moved. See `billing.services.expiries_resume`."""
-    days = by.days + (1 if by % datetime.timedelta(days=1) else 0)
-    if days <= 0:
+    points left that had not expired before `since` (each is warned of again before its
+    new date), and every tier review not yet held by then. Returns the lots moved. See
+    `billing.services.expiries_resume`."""
+    days = datetime.timedelta(days=by.days + (1 if by % datetime.timedelta(days=1) else 0))
+    if not days:
         return 0
-    return PointsLot.objects.filter(remaining__gt=0, expires_on__gte=local_date(since)).update(
-        expires_on=F("expires_on") + datetime.timedelta(days=days), expiry_warned=False
+    first = local_date(since)
+    Membership.objects.filter(tier_review_on__gte=first).update(
+        tier_review_on=F("tier_review_on") + days
+    )
+    return PointsLot.objects.filter(remaining__gt=0, expires_on__gte=first).update(
+        expires_on=F("expires_on") + days, expiry_warned=False
     )
 
 
@@ -199,12 +204,13 @@ def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
 
 def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
     """At each member's review date, set the tier their window earns (down as well as up);
-    in the days before it, warn members who have not yet done enough to keep theirs."""
+    in the days before it, warn members who have not yet done enough to keep theirs.
+    Not while the merchant is read-only: members could not visit to keep their tier."""
     at = at or timezone.now()
     today = local_date(at)
     settings = points_settings()
     result = {"reviewed": 0, "downgraded": 0, "warned": 0}
-    if not settings.tier_window_months:
+    if not settings.tier_window_months or merchant_current().is_read_only:
         return result
     tiers = tiers_ordered()
     due = Membership.objects.filter(tier_review_on__lte=today).values_list("pk", flat=True)
