@@ -165,8 +165,20 @@ def test_the_dashboard_of_a_lapsed_merchant_shows_everything_and_changes_nothing
         )
         assert _error(scan) == (403, "merchant_inactive")
 
-        # The way out stays open: the subscription page, and signing out.
+        # The way out stays open: the subscription page, the language, the password,
+        # and signing out.
         assert owner.get("/admin/subscription/").status_code == 200
+        language = owner.post("/i18n/setlang/", {"language": "ar", "next": "/admin/"})
+        assert (language.status_code, language["Location"]) == (302, "/admin/")
+        changed = owner.post(
+            "/admin/password_change/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "a-new-pass-2026!",
+                "new_password2": "a-new-pass-2026!",
+            },
+        )
+        assert (changed.status_code, changed["Location"]) == (302, "/admin/password_change/done/")
         assert owner.post("/admin/logout/").status_code == 200
 
 
