@@ -1,10 +1,11 @@
 """The plan's limits, enforced by the services that add what a plan counts.
 
-Callers: membership_join (members), staff_create and staff_invite (staff; the owner
-made at provisioning is the first account, inside every plan), reward_save (active
-rewards: a new one, or one offered again), broadcast_send (texts left this month and
-WhatsApp, for a broadcast on those channels) and the dashboard's channel choices
-(WhatsApp, when the owner ticks it). The relay still skips a text once the month's
+Callers: membership_join (members; enrolment takes the lock first, plan_limit_lock),
+staff_create and staff_invite (staff; the owner made at provisioning is the first
+account, inside every plan), reward_save (active rewards: a new one, or one offered
+again), broadcast_send (texts left this month and WhatsApp, for a broadcast on those
+channels) and the dashboard's channel choices (WhatsApp, when the owner ticks it).
+The relay still skips a text once the month's
 allowance is used up: a broadcast sent with a few texts left reaches as many members
 by text as the allowance has room for, and the rest by their other channels.
 """
@@ -67,6 +68,33 @@ def _message(limit: str, plan: Plan, allowed: int) -> str:
     return _("Your %(plan)s plan does not include WhatsApp messages. Upgrade to use them.") % names
 
 
+def _plan_locked(limit: str, merchant: Merchant | None) -> tuple[Merchant, Plan] | None:
+    """The merchant's row, locked until the transaction ends, and its plan, when the
+    plan limits `limit` (None, and no lock, when it does not)."""
+    from tenants.selectors import merchant_current
+
+    if limit not in LIMITS:
+        raise ValueError(f"unknown plan limit {limit!r}")
+    merchant = merchant or merchant_current()
+    # The plan as stored now (the request's merchant may come from the host cache).
+    stored = Merchant.objects.select_related("plan").get(pk=merchant.pk)
+    if _allowed(plan_of(stored), limit) is None:
+        return None
+    locked = (
+        Merchant.objects.select_related("plan").select_for_update(of=("self",)).get(pk=merchant.pk)
+    )
+    plan = plan_of(locked)
+    return (locked, plan) if _allowed(plan, limit) is not None else None
+
+
+def plan_limit_lock(limit: str, *, merchant: Merchant | None = None) -> None:
+    """Take the lock `plan_limit_require` takes, early, inside the caller's transaction:
+    a caller that locks other rows before adding (enrolment locks the customer) takes
+    this one first, so every path takes the locks in one order and none waits for
+    another in a circle."""
+    _plan_locked(limit, merchant)
+
+
 def plan_limit_require(limit: str, *, merchant: Merchant | None = None, adding: int = 1) -> None:
     """Refuse with `plan_limit_reached` when `adding` more of `limit` (one of LIMITS)
     would pass the merchant's plan (the current merchant by default; call inside its
@@ -77,25 +105,13 @@ def plan_limit_require(limit: str, *, merchant: Merchant | None = None, adding: 
     locked until that transaction ends, so of two joins at the same moment for the last
     place, the second counts after the first has committed and is refused. A plan
     without this limit takes no lock."""
-    from tenants.selectors import merchant_current
-
-    if limit not in LIMITS:
-        raise ValueError(f"unknown plan limit {limit!r}")
-    merchant = merchant or merchant_current()
-    # The plan as stored now (the request's merchant may come from the host cache).
-    stored = Merchant.objects.select_related("plan").get(pk=merchant.pk)
-    if _allowed(plan_of(stored), limit) is None:
-        return
     with transaction.atomic():
-        locked = (
-            Merchant.objects.select_related("plan")
-            .select_for_update(of=("self",))
-            .get(pk=merchant.pk)
-        )
-        plan = plan_of(locked)
-        allowed = _allowed(plan, limit)
-        if allowed is None:
+        found = _plan_locked(limit, merchant)
+        if found is None:
             return
+        locked, plan = found
+        allowed = _allowed(plan, limit)
+        assert allowed is not None
         used = _USED[limit](locked)
         if used + adding > allowed:
             raise DomainError(

@@ -14,7 +14,7 @@ from loyalty.errors import DomainError
 from messaging.models import EventSetting, Outbox
 from notifications.models import Broadcast
 from notifications.services import broadcast_send
-from points.models import Membership
+from points.models import Membership, PointsSettings
 from points.services import membership_join
 from points.tests.factories import customer_make
 from rewards.models import Reward
@@ -238,3 +238,24 @@ def test_of_two_joins_at_once_for_the_last_place_one_is_refused(busy_merchant) -
         outcomes = sorted(r if isinstance(r, str) else "joined" for r in results)
         assert outcomes == ["joined", "plan_limit_reached"]
         assert Membership.objects.count() == members + 1
+
+
+def test_the_counter_enrols_nobody_past_the_members_limit(merchant_a, programme) -> None:
+    programme.member()
+    PointsSettings.objects.update(enrol_without_code=True)
+    _on_plan(merchant_a.merchant.pk, max_members=1)
+    owner = _owner_dashboard(merchant_a)
+
+    enrolled = owner.post(
+        "/admin/counter/enrol/confirm",
+        {"phone": "0799993002", "without_code": True},
+        content_type="application/json",
+    )
+
+    assert enrolled.status_code == 403
+    assert enrolled.json()["error"] == {
+        "code": "plan_limit_reached",
+        "message": "Your Tiny plan allows 1 members. Upgrade to add more.",
+        "fields": {"limit": "members", "allowed": 1, "plan": "tiny", "used": 1},
+    }
+    assert Membership.objects.count() == 1

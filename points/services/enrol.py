@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from billing.limits import plan_limit_lock
 from customers.models import Customer, OtpChallenge
 from customers.services import customer_get_or_create, otp_request, otp_verify, phone_normalize
 from loyalty.errors import DomainError, NotAllowed
@@ -117,6 +118,9 @@ def membership_enrol(
     made: list[Membership] = []
 
     def join(verified: str) -> None:
+        # The plan's members limit locks the merchant's row before the customer's
+        # (membership_join counts under it): the order every join takes them in.
+        plan_limit_lock("members")
         customer = customer_get_or_create(phone=verified, name=name.strip()[:120])
         # One enrolment of a customer at a time: a twin request waits here, then finds
         # the membership (and writes no second audit line).
