@@ -75,6 +75,8 @@ def read_only_refusal(request: HttpRequest) -> HttpResponse | None:
     name = (match.url_name or "") if match else ""
     if name in OPEN_VIEWS or name.startswith(OPEN_PREFIXES):
         return None
+    if request.path.startswith(reverse("merchant_admin:subscription")):
+        return None  # /admin/subscription/...: choosing a plan and paying
     try:
         merchant_writable_require()
     except DomainError as refused:

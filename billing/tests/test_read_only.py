@@ -168,6 +168,7 @@ def test_the_dashboard_of_a_lapsed_merchant_shows_everything_and_changes_nothing
         # The way out stays open: the subscription page, the language, the password,
         # and signing out.
         assert owner.get("/admin/subscription/").status_code == 200
+        assert owner.post("/admin/subscription/").status_code == 200  # not refused
         language = owner.post("/i18n/setlang/", {"language": "ar", "next": "/admin/"})
         assert (language.status_code, language["Location"]) == (302, "/admin/")
         changed = owner.post(
