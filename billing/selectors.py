@@ -57,19 +57,36 @@ class Usage:
         return self.limit is not None and self.used * 5 >= self.limit * 4
 
 
+def members_used() -> int:
+    """Members of the current merchant (every membership: a blocked one still counts)."""
+    from points.models import Membership
+
+    return Membership.objects.count()
+
+
+def staff_used() -> int:
+    """Staff accounts of the current merchant that can sign in, the owner included."""
+    from django.contrib.auth.models import User
+
+    return User.objects.filter(is_active=True).count()
+
+
+def rewards_used() -> int:
+    """Rewards of the current merchant offered now (an inactive one does not count)."""
+    from rewards.models import Reward
+
+    return Reward.objects.filter(is_active=True).count()
+
+
 def usage_of(merchant: Merchant) -> list[Usage]:
     """What the merchant uses of its plan's limits (call inside its schema)."""
-    from django.contrib.auth.models import User
     from django.utils.translation import gettext as _
-
-    from points.models import Membership
-    from rewards.models import Reward
 
     plan = plan_of(merchant)
     return [
-        Usage(_("Members"), Membership.objects.count(), plan.max_members),
-        Usage(_("Staff"), User.objects.filter(is_active=True).count(), plan.max_staff),
-        Usage(_("Rewards"), Reward.objects.filter(is_active=True).count(), plan.max_rewards),
+        Usage(_("Members"), members_used(), plan.max_members),
+        Usage(_("Staff"), staff_used(), plan.max_staff),
+        Usage(_("Rewards"), rewards_used(), plan.max_rewards),
         Usage(_("Text messages this month"), texts_used(merchant), plan.sms_per_month),
     ]
 

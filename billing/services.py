@@ -81,7 +81,11 @@ def merchant_billing_set(
     merchant: Merchant, state: str, *, at: datetime.datetime, reason: str = ""
 ) -> None:
     """Move a (locked) merchant to `state`: the dates the grace period and the
-    read-only banner count from are kept while the state lasts and cleared after."""
+    read-only banner count from are kept while the state lasts and cleared after.
+    Leaving read-only gives the customers back the time it lasted (`expiries_resume`)."""
+    began = merchant.read_only_began(at)
+    if began is not None and state != Merchant.Billing.READ_ONLY:
+        expiries_resume(merchant=merchant, since=began, until=at)
     merchant.billing_status = state
     if state == Merchant.Billing.PAST_DUE:
         merchant.past_due_since = merchant.past_due_since or at
@@ -93,6 +97,29 @@ def merchant_billing_set(
     else:
         merchant.read_only_since = None
         merchant.read_only_reason = ""
+
+
+def expiries_resume(
+    *, merchant: Merchant, since: datetime.datetime, until: datetime.datetime
+) -> None:
+    """The clock of expiries stops while a merchant is read-only: its customers could
+    not spend their points or use their vouchers, so they lose nothing to the pause.
+    The expiry jobs skip a read-only merchant; when it is writable again, every points
+    lot not yet expired and every open redemption (pending or approved) has its expiry
+    moved later by the length of the pause (`since` to `until`; lots by whole days,
+    rounded up), and the lots are warned of again before their new date. Tier reviews
+    not yet held move by the same days."""
+    from django_tenants.utils import schema_context
+
+    from points.services import lots_extend
+    from rewards.services import redemptions_extend
+
+    paused = until - since
+    if paused <= datetime.timedelta(0):
+        return
+    with schema_context(merchant.schema_name):
+        lots_extend(since=since, by=paused)
+        redemptions_extend(since=since, by=paused)
 
 
 def subscription_apply(

@@ -53,6 +53,7 @@ from tenants import services as tenant_services
 from tenants.roles import ROLE_LABELS, ROLES, Role, can, role_of
 from tenants.selectors import merchant_current, merchant_url
 
+from .gates import plan_limit_check
 from .permissions import RoleAdmin, require, staff_user
 from .services import setup_step_done
 
@@ -474,7 +475,8 @@ class RewardForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["value"].required = False
+        if "value" in self.fields:  # not on a page shown read-only
+            self.fields["value"].required = False
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -483,6 +485,10 @@ class RewardForm(forms.ModelForm):
             cleaned["value"] = Decimal("0")
         elif cleaned.get("value") is None and "value" not in self.errors:
             cleaned["value"] = Decimal("0")  # refused by the type's own rule, by field
+        if cleaned.get("is_active") and (
+            self.instance.pk is None or "is_active" in self.changed_data
+        ):
+            plan_limit_check(self, "rewards")
         return cleaned
 
 
@@ -504,6 +510,9 @@ class RewardAdmin(RoleAdmin):
     search_fields = ("name", "name_ar")
     # Alpine.js, in unfold's change form: the value row shows for discounts only.
     conditional_fields = {"value": "kind != 'free_item'"}
+
+    def save_model(self, request: HttpRequest, obj: Reward, form: Any, change: bool) -> None:
+        rewards_services.reward_save(reward=obj)
 
     @display(description=_("Reward"), ordering="name")
     def reward(self, obj: Reward) -> str:
@@ -1030,6 +1039,10 @@ class StaffForm(forms.ModelForm):
                 tenant_services.merchant_email_verified_require()
             except DomainError as refused:
                 self.add_error(None, refused.message)
+        if self.instance.pk is None or (
+            cleaned.get("is_active") and "is_active" in self.changed_data
+        ):
+            plan_limit_check(self, "staff")  # a new account, or one that can sign in again
         return cleaned
 
 

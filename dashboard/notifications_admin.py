@@ -26,6 +26,7 @@ from notifications import services
 from notifications.models import Broadcast
 from notifications.selectors import broadcast_reach
 
+from .gates import plan_limit_check, refusal_message
 from .permissions import RoleAdmin, require, staff_user
 
 # What the preview fills the placeholders with.
@@ -47,7 +48,18 @@ SAMPLE = {
 }
 
 
-class EventSettingForm(forms.ModelForm):
+class WhatsappInPlan(forms.ModelForm):
+    """WhatsApp, when the owner ticks it, must be in the merchant's plan: refused as it
+    is saved (`plan_limit_reached`, limit "whatsapp"), with the way to upgrade."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("whatsapp") and "whatsapp" in self.changed_data:
+            plan_limit_check(self, "whatsapp", "whatsapp")
+        return cleaned
+
+
+class EventSettingForm(WhatsappInPlan):
     class Meta:
         model = EventSetting
         fields = ("push", "email", "sms", "whatsapp", "title_en", "body_en", "title_ar", "body_ar")
@@ -82,6 +94,10 @@ class EventSettingAdmin(RoleAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # The channels ticked in the list are checked against the plan too.
+        return super().get_changelist_form(request, form=WhatsappInPlan, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EventSetting]:
         # A broadcast brings its own channels and wording.
@@ -185,7 +201,7 @@ class DeliveryAdmin(MessageTextMixin, RoleAdmin):
         messages.success(request, _("%(count)s message(s) queued again.") % {"count": count})
 
 
-class BroadcastForm(forms.ModelForm):
+class BroadcastForm(WhatsappInPlan):
     class Meta:
         model = Broadcast
         fields = (
@@ -347,5 +363,5 @@ class BroadcastAdmin(RoleAdmin):
                 _("Sending to %(count)s member(s).") % {"count": broadcast.audience_size},
             )
         except DomainError as error:
-            messages.error(request, error.message)
+            messages.error(request, refusal_message(error))
         return back

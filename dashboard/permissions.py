@@ -14,10 +14,13 @@ from django.http import HttpRequest
 from loyalty.forms import UnfoldWidgetsAdmin
 from tenants.roles import can
 
+from .gates import merchant_read_only
+
 
 class RoleAdmin(UnfoldWidgetsAdmin):
     """A model admin whose pages follow the role matrix. Read-only unless
-    `edit_permission` is set; nothing is deleted from the dashboard."""
+    `edit_permission` is set, and for everyone while the merchant's subscription has
+    lapsed (dashboard.gates); nothing is deleted from the dashboard."""
 
     view_permission = "members.view"
     edit_permission: str | None = None
@@ -30,7 +33,11 @@ class RoleAdmin(UnfoldWidgetsAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         permission = self.edit_permission
-        return permission is not None and can(request.user, permission)
+        return (
+            permission is not None
+            and can(request.user, permission)
+            and not merchant_read_only(request)
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.has_change_permission(request)

@@ -53,6 +53,7 @@ from tenants.services import (
     staff_password_reset_request,
 )
 
+from .gates import merchant_read_only
 from .permissions import require, staff_user
 from .reports import report_home, setup_checklist
 from .services import setup_step_done
@@ -301,6 +302,9 @@ def counter(request: HttpRequest) -> TemplateResponse:
         "attempt": uuid.uuid4().hex,
         "can_enrol": can(request.user, "members.enrol"),
         "enrol_without_code": points_settings().enrol_without_code,
+        # A lapsed subscription: the page says so once, instead of refusing each scan.
+        "read_only": merchant_read_only(request),
+        "can_renew": can(request.user, "billing.manage"),
         # The page's own words, in the staff member's language.
         "texts": {
             "failed": _("Something went wrong. Try again."),

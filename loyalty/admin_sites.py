@@ -128,6 +128,19 @@ class MerchantAdminSite(UnfoldAdminSite):
 
     index_template = "dashboard/index.html"
 
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        """Every page of the site, behind the read-only gate of a lapsed subscription
+        (dashboard.gates): a refused POST is answered before the view runs."""
+        from functools import wraps
+
+        from dashboard.gates import read_only_refusal
+
+        @wraps(view)
+        def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            return read_only_refusal(request) or view(request, *args, **kwargs)
+
+        return super().admin_view(gated, cacheable)
+
     def extra_urls(self) -> list[Any]:
         from django.urls import path
 

@@ -66,6 +66,7 @@ CODES: dict[str, ErrorCode] = {
     "invalid_redemption_state": ErrorCode(409, "The redemption is no longer in that state."),
     "broadcast_already_sent": ErrorCode(409, "The broadcast was already sent."),
     "phone_taken": ErrorCode(409, "Another account has this phone number."),
+    "staff_email_taken": ErrorCode(409, "A staff member here already signs in with this email."),
     "setting_invalid": ErrorCode(409, "A programme setting cannot be used: fix it first."),
     # 422: fits the schema, refused by a rule
     "too_many_decimals": ErrorCode(422, "More decimals than the currency has."),

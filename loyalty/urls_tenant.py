@@ -22,6 +22,7 @@ api_v1 = [
     *notifications_api.customer,
     *points_api.staff,
     *rewards_api.staff,
+    *tenants_api.staff,
 ]
 
 urlpatterns = [

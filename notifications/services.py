@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.limits import plan_limit_require
 from loyalty.db import connection
 from loyalty.errors import Conflict, DomainError, NotFound
 from messaging.models import Delivery, Event, Kind, Outbox
@@ -16,7 +17,7 @@ from messaging.outbox import relay_kick_on_commit
 from messaging.texts import template_validate
 from points.models import Membership
 from tenants.selectors import merchant_current
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 from .models import Broadcast, InboxItem
 from .selectors import broadcast_members
@@ -81,8 +82,14 @@ def broadcast_validate(broadcast: Broadcast) -> None:
 
 def broadcast_send(*, broadcast_id: int) -> Broadcast:
     """Queue the broadcast for every member of its segment, in one statement: either
-    all of the audience is queued or none of it. Sending twice queues nothing more."""
-    merchant_email_verified_require(merchant_current())
+    all of the audience is queued or none of it. Sending twice queues nothing more.
+
+    On WhatsApp, the plan must include it; by SMS or WhatsApp, the month's texts must
+    not be used up (`plan_limit_reached`). With a few texts left it goes out: the
+    relay sends texts while the allowance lasts, and skips the rest."""
+    merchant = merchant_current()
+    merchant_writable_require(merchant)
+    merchant_email_verified_require(merchant)
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast_id)
         if broadcast.status != Broadcast.Status.DRAFT:
@@ -91,6 +98,10 @@ def broadcast_send(*, broadcast_id: int) -> Broadcast:
             broadcast_validate(broadcast)
         except ValidationError as invalid:
             raise DomainError("broadcast_invalid", " ".join(invalid.messages)) from invalid
+        if broadcast.whatsapp:
+            plan_limit_require("whatsapp", merchant=merchant)
+        if broadcast.sms or broadcast.whatsapp:
+            plan_limit_require("texts", merchant=merchant)
         now = timezone.now()
         audience_sql, audience_params = (
             broadcast_audience(broadcast).values("pk").query.sql_with_params()

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing.limits import plan_limit_require
 from loyalty.errors import Conflict, DomainError, NotAllowed, NotFound
 from messaging.models import Event
 from messaging.outbox import outbox_add
@@ -21,11 +22,33 @@ from points.models import LedgerEntry, Membership
 from points.selectors import points_settings
 from points.services.earn import member_active
 from tenants.roles import Role, has_role
+from tenants.selectors import merchant_current
+from tenants.services import merchant_writable_require
 
 from .models import Redemption, Reward
 
 VOUCHER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 VOUCHER_LENGTH = 8  # 31^8: about 850 billion codes
+
+
+def reward_offered_anew(reward: Reward) -> bool:
+    """Whether saving `reward` adds an active reward: a new one offered at once, or an
+    inactive one offered again (what the plan's rewards limit counts)."""
+    if not reward.is_active:
+        return False
+    if reward.pk is None:
+        return True
+    return not Reward.objects.filter(pk=reward.pk, is_active=True).exists()
+
+
+def reward_save(*, reward: Reward) -> Reward:
+    """Create or change a reward; one more active reward than the plan allows is
+    refused (`plan_limit_reached`) and nothing is saved."""
+    with transaction.atomic():
+        if reward_offered_anew(reward):
+            plan_limit_require("rewards")  # the merchant's row stays locked until commit
+        reward.save()
+    return reward
 
 
 def _voucher_code() -> str:
@@ -76,6 +99,7 @@ def redemption_create(
 ) -> Redemption:
     """Redeem a reward: checks, then the pending redemption, the debit and the stock
     change in one transaction. Returns the redemption (with its voucher code)."""
+    merchant_writable_require()
     at = at or timezone.now()
     with transaction.atomic():
         claim = idempotency_claim(
@@ -120,6 +144,15 @@ def redemption_create(
         )
         claim.finish({"redemption": redemption.pk})
     return redemption
+
+
+def redemptions_extend(*, since: datetime.datetime, by: datetime.timedelta) -> int:
+    """Move later, by `by`, the expiry of every open redemption (pending or approved)
+    that had not expired before `since`. Returns how many. See
+    `billing.services.expiries_resume`."""
+    return Redemption.objects.filter(status__in=Redemption.OPEN, expires_at__gte=since).update(
+        expires_at=F("expires_at") + by
+    )
 
 
 def _lock(redemption_id: int) -> tuple[Membership, Reward, Redemption]:
@@ -182,6 +215,7 @@ def _close_with_refund(
 def redemption_approve(
     *, redemption_id: int, actor: User, at: datetime.datetime | None = None
 ) -> Redemption:
+    merchant_writable_require()
     _staff(actor)
     at = at or timezone.now()
     with transaction.atomic():
@@ -214,6 +248,7 @@ def redemption_reject(
     decided on (pending, or approved to withdraw an approval): if another decision
     changed it meanwhile, this one is refused, so of an approve and a reject sent at
     the same moment exactly one wins."""
+    merchant_writable_require()
     _staff(actor)
     at = at or timezone.now()
     if seen_status not in Redemption.OPEN:
@@ -245,6 +280,7 @@ def redemption_reject(
 def redemption_use(
     *, redemption_id: int, actor: User, at: datetime.datetime | None = None
 ) -> Redemption:
+    merchant_writable_require()
     _staff(actor)
     at = at or timezone.now()
     with transaction.atomic():
@@ -279,8 +315,12 @@ def redemption_cancel(
 
 
 def redemptions_expire(*, at: datetime.datetime | None = None) -> int:
-    """Expire pending redemptions not approved in time, refunding points and stock."""
+    """Expire pending redemptions not approved in time, refunding points and stock.
+    Not while the merchant is read-only: its staff cannot approve them, and when it
+    pays again `redemptions_extend` gives them the time back."""
     at = at or timezone.now()
+    if merchant_current().is_read_only:
+        return 0
     stale = Redemption.objects.filter(
         status=Redemption.Status.PENDING, expires_at__lte=at
     ).values_list("pk", flat=True)

@@ -137,6 +137,18 @@ class Merchant(TenantMixin):
             return self.Billing.READ_ONLY
         return state
 
+    def read_only_began(self, now: "datetime.datetime | None" = None) -> "datetime.datetime | None":
+        """When the read-only time the merchant is in at `now` began (None: not read-only):
+        the recorded moment, or the trial's or the grace period's end that the clock
+        has passed before the job recording it ran."""
+        if self.billing_state(now) != self.Billing.READ_ONLY:
+            return None
+        if self.billing_status == self.Billing.TRIALING:
+            return self.trial_ends_at
+        if self.billing_status == self.Billing.PAST_DUE:
+            return self.grace_ends_at
+        return self.read_only_since
+
     @property
     def grace_ends_at(self) -> "datetime.datetime | None":
         if self.past_due_since is None:

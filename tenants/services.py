@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from billing.limits import plan_limit_require
 from billing.selectors import plan_trial
 from loyalty.clientip import address_key
-from loyalty.errors import DomainError, NotAllowed
+from loyalty.errors import Conflict, DomainError, NotAllowed
 from loyalty.ratelimit import hit
 from messaging.models import Event
 from messaging.outbox import outbox_add
@@ -99,7 +100,11 @@ def merchant_create(
         with schema_context(merchant.schema_name):
             roles_ensure()
             owner = staff_create(
-                email=owner_email, role=Role.OWNER, password=owner_password, name=owner_name
+                email=owner_email,
+                role=Role.OWNER,
+                password=owner_password,
+                name=owner_name,
+                first=True,
             )
         with schema_context(get_public_schema_name()):
             # The welcome mail is queued in the public schema's outbox, in this
@@ -200,9 +205,17 @@ def merchant_email_verified_require(merchant: Merchant | None = None) -> None:
 def merchant_writable_require(merchant: Merchant | None = None) -> None:
     """The one gate of a lapsed subscription: a read-only merchant's balances, history
     and vouchers stay readable, and nothing new is earned, redeemed, sent or invited
-    until it pays. Called first by points_earn, points_adjust, bonus_award,
-    membership_join, redemption_request, redemption_approve, redemption_use,
-    broadcast_send and staff_invite_send. `merchant`: the current one by default."""
+    until it pays. Called first by points_earn, points_adjust, points_void,
+    bonus_award, membership_join, membership_enrol_code_send, membership_enrol,
+    redemption_create, redemption_approve, redemption_reject, redemption_use,
+    broadcast_send, staff_invite and staff_invite_send. Not by redemption_cancel:
+    a member may still take back a pending redemption and have the points returned.
+    The daily jobs that expire, warn, pay bonuses or review tiers skip a read-only
+    merchant (points.services.jobs, rewards.services.redemptions_expire), and paying
+    again moves the expiries and tier reviews later by the pause
+    (billing.services.expiries_resume). The merchant
+    dashboard is read-only too (dashboard.gates). `merchant`: the current one by
+    default."""
     from .selectors import merchant_current
 
     if (merchant or merchant_current()).is_read_only:
@@ -267,12 +280,18 @@ def roles_ensure() -> None:
         Group.objects.get_or_create(name=role.value)
 
 
-def staff_create(*, email: str, role: Role, password: str | None, name: str = "") -> User:
-    """A staff account in the current merchant schema, with its role."""
+def staff_create(
+    *, email: str, role: Role, password: str | None, name: str = "", first: bool = False
+) -> User:
+    """A staff account in the current merchant schema, with its role, within the plan's
+    staff limit (`plan_limit_reached`). `first`: the owner made with the merchant, the
+    account every plan includes (not counted against the limit)."""
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email).lower()
     first_name, _sep, last_name = name.partition(" ")
     with transaction.atomic():
+        if not first:
+            plan_limit_require("staff")  # the merchant's row stays locked until commit
         user = user_model.objects.create_user(
             username=email,
             email=email,
@@ -294,7 +313,17 @@ def staff_invite(
     *, email: str, role: Role, name: str, inviter: str, base_url: str, language: str = "en"
 ) -> User:
     """Create a staff account without a password and mail its owner a link to choose
-    one (valid PASSWORD_RESET_TIMEOUT; used once: setting the password ends it)."""
+    one (valid PASSWORD_RESET_TIMEOUT; used once: setting the password ends it).
+    Refused for an email already in use here (`staff_email_taken`), past the plan's
+    staff limit (`plan_limit_reached`), for a read-only or unconfirmed merchant."""
+    taken = get_user_model().objects.filter(username__iexact=email.strip()).exists()
+    if taken:
+        raise Conflict(
+            "staff_email_taken",
+            _("This email already belongs to a staff member."),
+            fields={"email": [_("This email already belongs to a staff member.")]},
+        )
+    merchant_writable_require()
     with transaction.atomic():
         user = staff_create(email=email, role=role, password=None, name=name)
         staff_invite_send(
@@ -319,6 +348,7 @@ def staff_password_link(*, user: User, base_url: str) -> str:
 def staff_invite_send(
     *, user: User, role: Role, inviter: str, base_url: str, language: str = "en"
 ) -> None:
+    merchant_writable_require()
     merchant_email_verified_require()
     outbox_add(
         event=Event.STAFF_INVITE,

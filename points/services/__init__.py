@@ -6,6 +6,7 @@ from .earn import points_earn
 from .enrol import EnrolStarted, membership_enrol, membership_enrol_code_send
 from .jobs import (
     birthday_bonuses_pay,
+    lots_extend,
     points_expire,
     points_warn_expiring,
     tiers_requalify,
@@ -17,6 +18,7 @@ __all__ = [
     "EnrolStarted",
     "birthday_bonuses_pay",
     "bonus_award",
+    "lots_extend",
     "membership_enrol",
     "membership_enrol_code_send",
     "membership_join",

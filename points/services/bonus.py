@@ -3,7 +3,7 @@ import datetime
 from points.ledger import entry_record, lot_expiry
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import local_date
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 _SENTENCES = {
     LedgerEntry.BonusKind.WELCOME: ("Welcome bonus", "مكافأة الترحيب"),
@@ -23,6 +23,7 @@ def bonus_award(
     note: str = "",
 ) -> LedgerEntry:
     """Credit a bonus to a membership the caller has locked."""
+    merchant_writable_require()
     merchant_email_verified_require()
     label, label_ar = _SENTENCES[LedgerEntry.BonusKind(bonus_kind)]
     return entry_record(

@@ -10,7 +10,7 @@ from points.ledger import entry_record, lot_expiry, memberships_lock
 from points.models import LedgerEntry, LotConsumption, PointsLot
 from points.selectors import local_date, points_settings
 from tenants.roles import Role, has_role
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 MAX_ADJUSTMENT = 1_000_000
 
@@ -30,6 +30,7 @@ def points_void(
     expired are not taken twice. The visit and the spend are removed too. Returns the
     void entry.
     """
+    merchant_writable_require()
     at = at or timezone.now()
     with transaction.atomic():
         claim = idempotency_claim(
@@ -91,6 +92,7 @@ def points_adjust(
     at: datetime.datetime | None = None,
 ) -> LedgerEntry:
     """A manager's correction, with a reason; never takes the balance below zero."""
+    merchant_writable_require()
     merchant_email_verified_require()
     at = at or timezone.now()
     reason = (reason or "").strip()

@@ -15,7 +15,7 @@ from points.selectors import campaign_best, earned_today, local_date, points_set
 from points.validation import entry_points_check, points_settings_usable, tier_usable
 from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
@@ -41,6 +41,7 @@ def points_earn(
     re-checks the tier, and writes the "points earned" message. Returns the earn entry.
     """
     merchant = merchant_current()
+    merchant_writable_require(merchant)
     merchant_email_verified_require(merchant)
     currency = merchant.currency
     value = amount_parse(amount, currency)

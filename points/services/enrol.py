@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from billing.limits import plan_limit_lock
 from customers.models import Customer, OtpChallenge
 from customers.services import customer_get_or_create, otp_request, otp_verify, phone_normalize
 from loyalty.errors import DomainError, NotAllowed
@@ -27,7 +28,7 @@ from points.models import Membership
 from points.selectors import membership_by_phone, points_settings
 from tenants.roles import can
 from tenants.selectors import merchant_current
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 from .membership import membership_join
 
@@ -59,6 +60,7 @@ def membership_enrol_code_send(*, phone: str, actor: User) -> EnrolStarted:
     if existing is not None:
         return EnrolStarted(phone=phone, membership=existing)
     # A join costs a welcome bonus and a message: no text from an unconfirmed shop.
+    merchant_writable_require()
     merchant_email_verified_require()
     customer = Customer.objects.filter(phone=phone).first()
     if customer is not None and not customer.is_active:
@@ -111,10 +113,14 @@ def membership_enrol(
     existing = membership_by_phone(phone)
     if existing is not None:
         return existing
+    merchant_writable_require()
     merchant_email_verified_require()
     made: list[Membership] = []
 
     def join(verified: str) -> None:
+        # The plan's members limit locks the merchant's row before the customer's
+        # (membership_join counts under it): the order every join takes them in.
+        plan_limit_lock("members")
         customer = customer_get_or_create(phone=verified, name=name.strip()[:120])
         # One enrolment of a customer at a time: a twin request waits here, then finds
         # the membership (and writes no second audit line).

@@ -1,6 +1,11 @@
 """Daily jobs, run per merchant (see `points.tasks`). Each member is its own transaction,
 so one failure never undoes the others and locks stay short. Each job can run twice on
-the same day without doing anything twice."""
+the same day without doing anything twice.
+
+A read-only merchant (its subscription lapsed) is skipped by the jobs that expire,
+warn, pay bonuses or review tiers: nothing is earned while it is read-only, and its
+customers lose no points and no tier to the pause (`billing.services.expiries_resume`
+moves the expiries and the tier reviews later when it pays again)."""
 
 import calendar
 import datetime
@@ -31,8 +36,11 @@ from .tiers import tier_recheck
 
 
 def points_expire(*, at: datetime.datetime | None = None) -> int:
-    """Expire what is left of every lot whose date has come. Returns members touched."""
+    """Expire what is left of every lot whose date has come. Returns members touched.
+    A read-only merchant's points do not expire (the module's docstring says why)."""
     at = at or timezone.now()
+    if merchant_current().is_read_only:
+        return 0
     today = local_date(at)
     due = (
         PointsLot.objects.filter(remaining__gt=0, expires_on__lte=today)
@@ -65,6 +73,23 @@ def points_expire(*, at: datetime.datetime | None = None) -> int:
     return count
 
 
+def lots_extend(*, since: datetime.datetime, by: datetime.timedelta) -> int:
+    """Move later, by `by` (in whole days, rounded up), the expiry of every lot with
+    points left that had not expired before `since` (each is warned of again before its
+    new date), and every tier review not yet held by then. Returns the lots moved. See
+    `billing.services.expiries_resume`."""
+    days = datetime.timedelta(days=by.days + (1 if by % datetime.timedelta(days=1) else 0))
+    if not days:
+        return 0
+    first = local_date(since)
+    Membership.objects.filter(tier_review_on__gte=first).update(
+        tier_review_on=F("tier_review_on") + days
+    )
+    return PointsLot.objects.filter(remaining__gt=0, expires_on__gte=first).update(
+        expires_on=F("expires_on") + days, expiry_warned=False
+    )
+
+
 REMINDER_HOUR = 10
 
 
@@ -76,8 +101,11 @@ def _reminder_time(at: datetime.datetime) -> datetime.datetime:
 
 
 def points_warn_expiring(*, at: datetime.datetime | None = None, days: int = 7) -> int:
-    """Tell members whose points expire within `days` days, once per lot."""
+    """Tell members whose points expire within `days` days, once per lot (not while the
+    merchant is read-only: the date will move)."""
     at = at or timezone.now()
+    if merchant_current().is_read_only:
+        return 0
     today = local_date(at)
     horizon = today + datetime.timedelta(days=days)
     lots = PointsLot.objects.filter(
@@ -143,8 +171,9 @@ def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
     """Pay the birthday bonus once for each member's birthday, on the day or, when a
     run was missed, within the week after."""
     at = at or timezone.now()
-    if not merchant_current().email_verified:
-        return 0  # no bonus and no message from a shop whose owner is not confirmed
+    merchant = merchant_current()
+    if not merchant.email_verified or merchant.is_read_only:
+        return 0  # no bonus and no message from an unconfirmed or a read-only shop
     settings = points_settings()
     paid = 0
     for membership_id, year in _recent_birthdays(local_date(at)).items():
@@ -175,12 +204,13 @@ def birthday_bonuses_pay(*, at: datetime.datetime | None = None) -> int:
 
 def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
     """At each member's review date, set the tier their window earns (down as well as up);
-    in the days before it, warn members who have not yet done enough to keep theirs."""
+    in the days before it, warn members who have not yet done enough to keep theirs.
+    Not while the merchant is read-only: members could not visit to keep their tier."""
     at = at or timezone.now()
     today = local_date(at)
     settings = points_settings()
     result = {"reviewed": 0, "downgraded": 0, "warned": 0}
-    if not settings.tier_window_months:
+    if not settings.tier_window_months or merchant_current().is_read_only:
         return result
     tiers = tiers_ordered()
     due = Membership.objects.filter(tier_review_on__lte=today).values_list("pk", flat=True)

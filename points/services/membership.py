@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.limits import plan_limit_require
 from customers.models import Customer
 from customers.services import merchant_link
 from loyalty.errors import DomainError
@@ -14,7 +15,7 @@ from messaging.outbox import outbox_add
 from points.models import LedgerEntry, Membership
 from points.selectors import points_settings, tier_for_metric, tiers_ordered
 from tenants.selectors import merchant_current
-from tenants.services import merchant_email_verified_require
+from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
@@ -47,13 +48,15 @@ def membership_join(
     """Make the customer a member (or return the existing membership, unchanged).
 
     A new member gets the entry tier, the welcome bonus and a welcome message; a valid
-    referral code links the referrer, whose bonus is paid on the first purchase.
+    referral code links the referrer, whose bonus is paid on the first purchase. A new
+    member past the plan's limit is refused (`plan_limit_reached`).
     """
     at = at or timezone.now()
     existing = Membership.objects.filter(customer=customer).first()
     if existing is not None:
         return existing
     # A join costs a welcome bonus and a welcome message: none from an unconfirmed shop.
+    merchant_writable_require()
     merchant_email_verified_require()
     if not customer.is_active:
         raise DomainError("customer_inactive", "This account is closed.")
@@ -78,6 +81,7 @@ def _create(customer: Customer, referrer: Membership | None, at: datetime.dateti
     settings = points_settings()
     tiers = tiers_ordered()
     with transaction.atomic():
+        plan_limit_require("members")  # the merchant's row stays locked until commit
         membership = Membership.objects.create(
             customer=customer,
             member_number=_unique("member_number", _member_number),

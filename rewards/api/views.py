@@ -89,6 +89,7 @@ class RedeemView(CustomerAPIView):
             RedemptionOut,
             201,
             e422=REDEEM_ERRORS,
+            e403="merchant_inactive",
             e404="not_found, reward_not_found",
             e409="idempotency_key_reused",
         ),
@@ -206,7 +207,7 @@ class DecisionView(StaffAPIView):
 
 DECISION_RESPONSES = responses(
     StaffRedemptionOut,
-    e403="not_allowed",
+    e403="not_allowed, merchant_inactive",
     e404="redemption_not_found",
     e409="invalid_redemption_state",
 )

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
+from loyalty.api.base import StrictSerializer
 from loyalty.api.pagination import PageQuery
 from tenants.models import Merchant
+from tenants.roles import ROLES
 from tenants.selectors import merchant_url
 
 
@@ -42,3 +44,17 @@ class MerchantSearchQuery(PageQuery):
     )
     category = serializers.ChoiceField(choices=Merchant.Category.choices, required=False)
     city = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class StaffInvitationIn(StrictSerializer):
+    email = serializers.EmailField(max_length=150)
+    role = serializers.ChoiceField(choices=[role.value for role in ROLES])
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class StaffMemberOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=[role.value for role in ROLES])
+    invited = serializers.BooleanField(help_text="True until they choose a password.")
