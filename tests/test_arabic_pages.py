@@ -63,6 +63,7 @@ SCHEMA = "cafe_aroma"
 # and a key's name as the keyboard prints it.
 ALLOWED_WORDS = {"JOD", "USD", "SMS", "WhatsApp", "QR", "PDF", "CSV", "LDAP", "English", "en", "ar"}
 ALLOWED_WORDS |= {"esc", "Control", "Command"}
+ALLOWED_WORDS |= {"Stripe"}  # the payment provider, named as merchants see it on their card
 # Routes that are no page: they answer a file, a redirect or JSON, or only POST.
 NOT_PAGES = {
     "logout",
