@@ -92,7 +92,12 @@ class Merchant(TenantMixin):
     read_only_reason = models.CharField(_("why read-only"), max_length=20, blank=True)
     # The language the owner signed up in: their mails about the account (trial
     # reminders, the dashboard turning read-only) are written in it. Empty: unknown.
-    owner_language = models.CharField(_("owner's language"), max_length=2, blank=True)
+    owner_language = models.CharField(
+        _("owner's language"),
+        max_length=2,
+        blank=True,
+        choices=[("en", "English"), ("ar", "العربية")],
+    )
     # When the owner proved the contact email theirs. A merchant from self-serve signup
     # cannot award points or send messages until then (tenants.services).
     email_verified_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)

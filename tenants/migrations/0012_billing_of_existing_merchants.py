@@ -41,7 +41,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="merchant",
             name="owner_language",
-            field=models.CharField(blank=True, max_length=2, verbose_name="owner's language"),
+            field=models.CharField(
+                blank=True,
+                choices=[("en", "English"), ("ar", "العربية")],
+                max_length=2,
+                verbose_name="owner's language",
+            ),
         ),
         migrations.CreateModel(
             name="TrialReminder",
