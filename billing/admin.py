@@ -8,8 +8,10 @@ from unfold.admin import ModelAdmin
 
 from loyalty.admin_sites import platform_site
 from loyalty.errors import DomainError
+from loyalty.formatting import money_text
 
-from .models import MessageUsage, Plan, StripeEvent
+from .models import Invoice, MessageUsage, Plan, StripeEvent, Subscription
+from .money import stripe_decimal
 from .stripe_api import billing_configured
 from .stripe_prices import plan_prices_sync
 
@@ -109,6 +111,10 @@ class StripeEventAdmin(ModelAdmin):
         "payload",
     )
 
+
+class ReadOnlyAdmin(ModelAdmin):
+    """Stripe's records as the webhook stored them: read here, changed only by Stripe."""
+
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
 
@@ -117,3 +123,54 @@ class StripeEventAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(Subscription, site=platform_site)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "merchant",
+        "status",
+        "plan",
+        "amount",
+        "current_period_end",
+        "cancel_at_period_end",
+        "started_at",
+    )
+    list_filter = ("status", "plan", "cancel_at_period_end")
+    list_select_related = ("merchant", "plan")
+    search_fields = ("stripe_subscription_id", "merchant__name", "merchant__slug")
+    ordering = ("-updated_at",)
+
+    @admin.display(description=_("monthly amount"), ordering="monthly_amount")
+    def amount(self, subscription: Subscription) -> str:
+        return money_text(
+            stripe_decimal(subscription.monthly_amount, subscription.currency or "JOD"),
+            subscription.currency or "JOD",
+        )
+
+
+@admin.register(Invoice, site=platform_site)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "__str__",
+        "merchant",
+        "created",
+        "due",
+        "paid",
+        "status",
+        "paid_at",
+        "payment_failed_at",
+        "attempt_count",
+    )
+    list_filter = ("status", ("payment_failed_at", admin.EmptyFieldListFilter))
+    list_select_related = ("merchant",)
+    search_fields = ("number", "stripe_invoice_id", "merchant__name", "merchant__slug")
+    ordering = ("-created",)
+
+    @admin.display(description=_("amount due"), ordering="amount_due")
+    def due(self, invoice: Invoice) -> str:
+        return money_text(stripe_decimal(invoice.amount_due, invoice.currency), invoice.currency)
+
+    @admin.display(description=_("amount paid"), ordering="amount_paid")
+    def paid(self, invoice: Invoice) -> str:
+        return money_text(stripe_decimal(invoice.amount_paid, invoice.currency), invoice.currency)

@@ -1,9 +1,11 @@
-"""Celery tasks of billing. They work in the public schema, where every billing table
-is, so they take the row's id and no schema name."""
+"""Celery tasks of billing: Stripe's events and the beat job of the billing clock
+(billing.clock). They work in the public schema, where every billing table is, so they
+take the row's id and no schema name."""
 
 import stripe
 from celery import shared_task
 
+from .clock import billing_clock_run
 from .events import stripe_event_process as process
 
 
@@ -21,3 +23,10 @@ def stripe_event_process(event_pk: int) -> str:
     day in all), after which Stripe's own redelivery of the event queues it again."""
     event = process(event_pk=event_pk)
     return event.error or "ok"
+
+
+@shared_task(name="billing.tasks.billing_clock")
+def billing_clock() -> dict[str, int]:
+    """Trials and grace periods that ended turn read-only; owners are reminded before
+    their trial ends (`billing.clock.billing_clock_run`)."""
+    return billing_clock_run()

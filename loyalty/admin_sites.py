@@ -90,9 +90,12 @@ class PlatformAdminSite(UnfoldAdminSite):
     index_template = "platform/index.html"
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        from billing.selectors import billing_overview
+        from tenants.models import Merchant
         from tenants.stats import platform_overview
 
         overview = platform_overview()
+        billing = billing_overview()
         labels = {
             "active_merchants": _("Active merchants"),
             "suspended_merchants": _("Suspended"),
@@ -106,6 +109,10 @@ class PlatformAdminSite(UnfoldAdminSite):
             "points_chart": json.dumps(overview.points_per_day),
             # Axis figures in Latin digits, as every other figure on the page.
             "chart_options": json.dumps({"locale": "en", "maintainAspectRatio": False}),
+            "billing": billing,
+            "billing_states": [
+                (state, label, billing.states[state]) for state, label in Merchant.Billing.choices
+            ],
             **(extra_context or {}),
         }
         return super().index(request, context)

@@ -59,6 +59,8 @@ class Event(models.TextChoices):
     STAFF_INVITE = "staff_invite", _("Staff invitation")
     OWNER_EMAIL_CHECK = "owner_email_check", _("Owner's email address check")
     STAFF_PASSWORD_RESET = "staff_password_reset", _("Staff password reset")
+    TRIAL_ENDING = "trial_ending", _("Trial ending soon (to the owner)")
+    MERCHANT_READ_ONLY = "merchant_read_only", _("Dashboard read-only (to the owner)")
 
 
 class Kind(models.TextChoices):

@@ -47,6 +47,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Event.OWNER_EMAIL_CHECK: ("secret_url", "days"),
     # `secret_url` is a secret: a set-password link that signs its holder in.
     Event.STAFF_PASSWORD_RESET: ("secret_url", "days"),
+    # `ends_on`: the trial's last day, written in the owner's language and time zone.
+    Event.TRIAL_ENDING: ("ends_on", "subscription_url"),
+    # `why`: the trial ended, or the payment could not be taken.
+    Event.MERCHANT_READ_ONLY: ("why", "subscription_url"),
 }
 COMMON_FIELDS = ("merchant", "name")
 
@@ -172,6 +176,34 @@ DEFAULTS: dict[str, dict[str, Text]] = {
             "أهلاً بك، {merchant}",
             "لوحة التحكم جاهزة على {dashboard_url}. "
             "سجّل الدخول بالبريد {owner_email} واتبع قائمة الإعداد.",
+        ),
+    },
+    Event.TRIAL_ENDING: {
+        "en": Text(
+            "Your free trial of {merchant} ends on {ends_on}",
+            "The free trial of {merchant} ends on {ends_on}. Choose a plan to keep awarding "
+            "points and sending messages:\n{subscription_url}\n"
+            "Your customers keep their points either way.",
+        ),
+        "ar": Text(
+            "تنتهي التجربة المجانية لـ {merchant} في {ends_on}",
+            "تنتهي التجربة المجانية لـ {merchant} في {ends_on}. اختر خطة لتواصل منح النقاط "
+            "وإرسال الرسائل:\n{subscription_url}\n"
+            "يحتفظ عملاؤك بنقاطهم في كل الأحوال.",
+        ),
+    },
+    Event.MERCHANT_READ_ONLY: {
+        "en": Text(
+            "{merchant} is now read-only",
+            "{why} Your dashboard is read-only: no points can be earned or redeemed and no "
+            "messages are sent. Your customers keep their points, history and vouchers. "
+            "Choose a plan or update your payment to start again at once:\n{subscription_url}",
+        ),
+        "ar": Text(
+            "أصبحت لوحة {merchant} للقراءة فقط",
+            "{why} أصبحت لوحة التحكم للقراءة فقط: لا يمكن ربح النقاط أو استبدالها ولا تُرسل "
+            "الرسائل. يحتفظ عملاؤك بنقاطهم وسجلهم وقسائمهم. اختر خطة أو حدّث وسيلة الدفع "
+            "لتعود فوراً:\n{subscription_url}",
         ),
     },
 }

@@ -7,13 +7,17 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
+from billing.models import Invoice
+from billing.money import stripe_decimal
+from billing.selectors import billing_state_q
 from loyalty.admin_sites import platform_site
 from loyalty.forms import UnfoldForm
 
@@ -63,6 +67,29 @@ class DomainInline(TabularInline):
     extra = 0
 
 
+# Why a merchant is read-only (Merchant.read_only_reason), as the platform reads it.
+READ_ONLY_REASONS = {
+    "trial_ended": _("the trial ended"),
+    "canceled": _("canceled"),
+    "unpaid": _("not paid"),
+}
+
+
+class BillingFilter(admin.SimpleListFilter):
+    """Merchants by billing state, with the clock applied (as the dashboard counts)."""
+
+    title = _("Billing")
+    parameter_name = "billing"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return Merchant.Billing.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Merchant]) -> QuerySet[Merchant]:
+        if self.value() in Merchant.Billing.values:
+            return queryset.filter(billing_state_q(str(self.value()), now=timezone.now()))
+        return queryset
+
+
 @admin.register(Merchant, site=platform_site)
 class MerchantAdmin(ModelAdmin):
     list_display = (
@@ -72,13 +99,14 @@ class MerchantAdmin(ModelAdmin):
         "city",
         "status",
         "plan",
+        "billing",
         "members",
         "points_30_days",
         "last_active",
         "trial_ends_at",
         "created_at",
     )
-    list_filter = ("status", "plan", "category", "city")
+    list_filter = ("status", BillingFilter, "plan", "category", "city")
     search_fields = ("name", "name_ar", "slug", "contact_email")
     # Suspension goes through the list's actions (a reason, a confirmation, who and when).
     readonly_fields = (
@@ -89,8 +117,45 @@ class MerchantAdmin(ModelAdmin):
         "suspended_at",
         "suspended_by",
         "created_at",
+        "billing_history",
     )
     exclude = ("schema_name",)
+
+    @admin.display(description=_("Billing"))
+    def billing(self, merchant: Merchant) -> str:
+        return str(Merchant.Billing(merchant.billing_state()).label)
+
+    @admin.display(description=_("Billing history"))
+    def billing_history(self, merchant: Merchant) -> str:
+        """The billing state, the Stripe subscription, the invoices and the last Stripe
+        events of the merchant, as the webhook recorded them."""
+        from billing.models import StripeEvent, Subscription
+
+        subscription = Subscription.objects.filter(merchant=merchant).select_related("plan").first()
+        invoices = Invoice.objects.filter(merchant=merchant).order_by("-created", "-pk")[:24]
+        return render_to_string(
+            "platform/merchant_billing.html",
+            {
+                "merchant": merchant,
+                "state": Merchant.Billing(merchant.billing_state()).label,
+                "reason": READ_ONLY_REASONS.get(merchant.read_only_reason, ""),
+                "subscription": subscription,
+                "subscription_amount": (
+                    stripe_decimal(subscription.monthly_amount, subscription.currency)
+                    if subscription and subscription.currency
+                    else None
+                ),
+                "invoices": [
+                    (
+                        invoice,
+                        stripe_decimal(invoice.amount_due, invoice.currency),
+                        stripe_decimal(invoice.amount_paid, invoice.currency),
+                    )
+                    for invoice in invoices
+                ],
+                "events": StripeEvent.objects.filter(merchant=merchant).order_by("-created")[:10],
+            },
+        )
 
     @admin.display(description=_("schema"))
     def schema(self, merchant: Merchant) -> str:

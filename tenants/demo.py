@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
 from billing.models import Plan
+from billing.services import merchant_billing_set
 from points.demo import demo_customers, history_seed, programme_seed
 
 from .models import Merchant
@@ -86,8 +87,36 @@ DEMO_MERCHANTS = (
 )
 
 
-# Each demo merchant is on a different plan, so the platform's MRR has something to add.
+# Each demo merchant is on a different plan: two pay (given their plan by the platform,
+# without Stripe: the demo bills nothing, so they add nothing to the MRR Stripe bills),
+# one is trialing.
 DEMO_PLANS = {"cafe-aroma": "growth", "fresh-fitness": "starter", "bella-salon": "trial"}
+# The trialing merchant's trial ends this many days after the seed, so its banner and
+# reminder show.
+DEMO_TRIAL_DAYS_LEFT = 3
+
+
+def billing_seed(merchant: Merchant, *, created: bool) -> str | None:
+    """Put the demo merchant on its plan, in the billing state the plan implies: a paid
+    plan is paying, the trial plan trialing (ending DEMO_TRIAL_DAYS_LEFT after the
+    merchant was seeded). Returns what changed, if anything: a trial that ran out since
+    the seed is left as the clock made it."""
+    plan = Plan.objects.get(code=DEMO_PLANS[merchant.slug])
+    state = Merchant.Billing.TRIALING if plan.is_trial else Merchant.Billing.ACTIVE
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        if (
+            merchant.plan_id == plan.pk
+            and not created
+            and (plan.is_trial or merchant.billing_status == state)
+        ):
+            return None
+        merchant.plan = plan
+        merchant_billing_set(merchant, state, at=timezone.now())
+        if plan.is_trial and created:
+            merchant.trial_ends_at = timezone.now() + datetime.timedelta(days=DEMO_TRIAL_DAYS_LEFT)
+        merchant.save()
+    return f"{merchant.slug} billing: {plan.code}, {merchant.get_billing_status_display()}"
 
 
 def notifications_seed(slug: str) -> None:
@@ -132,6 +161,7 @@ def demo_seed() -> list[str]:
     for demo in DEMO_MERCHANTS:
         owner = next(s for s in demo.staff if s.role == Role.OWNER)
         merchant = Merchant.objects.filter(slug=demo.slug).first()
+        new = merchant is None
         if merchant is None:
             merchant = merchant_create(
                 name=demo.name,
@@ -145,9 +175,9 @@ def demo_seed() -> list[str]:
                 contact_phone=demo.phone,
             ).merchant
             created.append(f"merchant {demo.slug}")
-        plan = Plan.objects.get(code=DEMO_PLANS[demo.slug])
-        if merchant.plan_id != plan.pk:
-            Merchant.objects.filter(pk=merchant.pk).update(plan=plan)
+        billing = billing_seed(merchant, created=new)
+        if billing:
+            created.append(billing)
         with schema_context(merchant.schema_name), transaction.atomic():
             for person in demo.staff:
                 if not users.filter(username=person.email).exists():

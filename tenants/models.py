@@ -90,6 +90,14 @@ class Merchant(TenantMixin):
     # When the dashboard turned read-only, and why (trial_ended, canceled, unpaid).
     read_only_since = models.DateTimeField(_("read-only since"), null=True, blank=True)
     read_only_reason = models.CharField(_("why read-only"), max_length=20, blank=True)
+    # The language the owner signed up in: their mails about the account (trial
+    # reminders, the dashboard turning read-only) are written in it. Empty: unknown.
+    owner_language = models.CharField(
+        _("owner's language"),
+        max_length=2,
+        blank=True,
+        choices=[("en", "English"), ("ar", "العربية")],
+    )
     # When the owner proved the contact email theirs. A merchant from self-serve signup
     # cannot award points or send messages until then (tenants.services).
     email_verified_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
@@ -158,6 +166,34 @@ class Merchant(TenantMixin):
     @property
     def is_read_only(self) -> bool:
         return self.billing_state() == self.Billing.READ_ONLY
+
+
+class TrialReminder(models.Model):
+    """A reminder that the trial ends in `days` days, mailed to the owner: one per
+    trial end and number of days, so the hourly job mails each exactly once (a trial
+    the platform extends gets its own reminders)."""
+
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="trial_reminders",
+        verbose_name=_("merchant"),
+    )
+    trial_ends_at = models.DateTimeField(_("trial ends"))
+    days = models.PositiveSmallIntegerField(_("days before the end"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("trial reminder")
+        verbose_name_plural = _("trial reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "trial_ends_at", "days"], name="trial_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.days} days before {self.trial_ends_at:%Y-%m-%d}"
 
 
 class Domain(DomainMixin):

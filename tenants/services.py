@@ -93,6 +93,8 @@ def merchant_create(
             contact_phone=contact_phone,
             trial_ends_at=timezone.now() + datetime.timedelta(days=settings.TRIAL_DAYS),
             plan=plan_trial(),
+            billing_status=Merchant.Billing.TRIALING,
+            owner_language=language if language in ("en", "ar") else "",
             email_verified_at=timezone.now() if email_verified else None,
         )
         method = schema_build(schema_name=merchant.schema_name)

@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import dateformat, timezone
@@ -13,6 +14,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from billing.selectors import mrr
 from loyalty.db import connection
+from loyalty.formatting import money_text
 
 from .models import Merchant, MerchantDailyStats
 
@@ -83,7 +85,7 @@ def platform_overview(*, days: int = 30) -> PlatformOverview:
         "members": latest.aggregate(n=Coalesce(Sum("members"), 0))["n"],
         "points_issued_today": (daily.get(today) or {}).get("issued") or 0,
         "messages_sent_today": (daily.get(today) or {}).get("messages") or 0,
-        "mrr": f"{mrr()} JOD",
+        "mrr": mrr_text(),
     }
     chart = {
         "labels": [dateformat.format(d, "j M") for d in labels],  # in the reader's language
@@ -101,6 +103,14 @@ def platform_overview(*, days: int = 30) -> PlatformOverview:
         ],
     }
     return PlatformOverview(kpis, chart)
+
+
+def mrr_text() -> str:
+    """MRR in the reader's language, one amount per currency Stripe bills in."""
+    amounts = mrr()
+    if not amounts:
+        return money_text(0, settings.BILLING_CURRENCY)
+    return " + ".join(money_text(amount, currency) for currency, amount in amounts.items())
 
 
 def merchants_with_figures() -> Any:

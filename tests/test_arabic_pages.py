@@ -76,6 +76,7 @@ ALLOWED_WORDS = {
     "ar",
 }
 ALLOWED_WORDS |= {"esc", "Control", "Command"}
+ALLOWED_WORDS |= {"Stripe"}  # the payment provider, named as merchants see it on their card
 # Routes that are no page: they answer a file, a redirect or JSON, or only POST.
 NOT_PAGES = {
     "logout",

@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 from points.models import Campaign, LedgerEntry, Membership, Tier
 from points.reconcile import reconcile
 from rewards.models import Redemption, Reward
+from tenants.demo import DEMO_PLANS, DEMO_TRIAL_DAYS_LEFT
 from tenants.models import Merchant
 from tests.fixtures import DEMO_SCHEMAS
 
@@ -30,6 +31,22 @@ def test_seed_demo_creates_the_three_merchants_with_their_staff(demo) -> None:
         with schema_context(schema):
             roles = sorted(User.objects.values_list("groups__name", flat=True))
             assert roles == ["cashier", "manager", "owner"]
+
+
+def test_the_demo_merchants_billing_matches_their_plans(demo) -> None:
+    merchants = Merchant.objects.filter(slug__in=DEMO_PLANS).select_related("plan")
+    billing = {m.slug: (m.plan.code, m.billing_status) for m in merchants}
+    assert billing == {
+        "cafe-aroma": ("growth", "active"),
+        "fresh-fitness": ("starter", "active"),
+        "bella-salon": ("trial", "trialing"),
+    }
+    bella = merchants.get(slug="bella-salon")
+    # Its trial ends a few days after the seed, so the trial banner and reminder show.
+    assert bella.trial_ends_at is not None
+    left = bella.trial_ends_at - bella.created_at
+    assert datetime.timedelta(days=DEMO_TRIAL_DAYS_LEFT) <= left
+    assert left < datetime.timedelta(days=DEMO_TRIAL_DAYS_LEFT, minutes=10)
 
 
 @pytest.mark.parametrize("schema", DEMO_SCHEMAS)

@@ -4,8 +4,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from billing.models import MessageUsage, Plan
+from billing.models import MessageUsage, Plan, Subscription
 from billing.selectors import mrr, plan_of, texts_used
 from billing.services import texts_count
 from tenants.models import Merchant
@@ -32,11 +33,34 @@ def test_texts_are_counted_per_merchant_and_month(merchant_a, merchant_b) -> Non
     assert MessageUsage.objects.filter(merchant_id=merchant_a.merchant.pk).count() == 2
 
 
-def test_mrr_adds_the_plans_of_active_paying_merchants(merchant_a, merchant_b) -> None:
+def test_mrr_adds_what_stripe_bills_the_merchants_paying_per_currency(
+    merchant_a, merchant_b
+) -> None:
     before = mrr()
-    Merchant.objects.filter(pk=merchant_a.merchant.pk).update(plan=Plan.objects.get(code="growth"))
-    Merchant.objects.filter(pk=merchant_b.merchant.pk).update(
-        plan=Plan.objects.get(code="starter"), status=Merchant.Status.SUSPENDED
+    Subscription.objects.create(
+        merchant=merchant_a.merchant,
+        stripe_subscription_id="sub_mrr_a",
+        status="active",
+        monthly_amount=35000,
+        currency="JOD",
     )
-    both_were = 2 * Plan.objects.get(code="pro").price  # the fixtures' merchants pay Pro
-    assert mrr() == before - both_were + Decimal("35.000")
+    Subscription.objects.create(
+        merchant=merchant_b.merchant,
+        stripe_subscription_id="sub_mrr_b",
+        status="past_due",
+        monthly_amount=2900,
+        currency="USD",
+    )
+    Merchant.objects.filter(pk=merchant_b.merchant.pk).update(
+        billing_status=Merchant.Billing.PAST_DUE, past_due_since=timezone.now()
+    )
+
+    after = mrr()
+
+    assert after["JOD"] - before.get("JOD", 0) == Decimal("35.000")
+    assert after["USD"] - before.get("USD", 0) == Decimal("29.00")
+    # A merchant read-only no longer counts, whatever Stripe still says.
+    Merchant.objects.filter(pk=merchant_a.merchant.pk).update(
+        billing_status=Merchant.Billing.READ_ONLY
+    )
+    assert mrr().get("JOD", Decimal(0)) == before.get("JOD", Decimal(0))

@@ -187,6 +187,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Outbox rows and deliveries that no on-commit kick reached (a worker died, a retry
     # came due): found with one query over every schema, relayed per schema.
     "notify-sweep": {"task": "messaging.tasks.relay_sweep", "schedule": 30},
+    # Trials and grace periods that ran out turn read-only; trial reminders go out.
+    "billing-clock": {"task": "billing.tasks.billing_clock", "schedule": 3600},
 }
 
 # --- identity ------------------------------------------------------------------

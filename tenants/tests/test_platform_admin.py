@@ -87,6 +87,12 @@ def test_a_platform_admin_creates_a_merchant_whose_owner_is_mailed_a_link(admin_
     merchant = Merchant.objects.get(slug="olive-spa")
     page = created.content.decode()
     assert "We mailed owner@olive.jo a link to choose a password and sign in." in page
+    # On the free trial, as a merchant that signs up itself; its owner reads English.
+    trial = Merchant.objects.filter(pk=merchant.pk, plan__code="trial")
+    assert trial.values_list("billing_status", "owner_language").get() == ("trialing", "en")
+    assert merchant.trial_ends_at is not None
+    length = merchant.trial_ends_at - merchant.created_at
+    assert abs(length - datetime.timedelta(days=settings.TRIAL_DAYS)).total_seconds() < 5
     with schema_context(merchant.schema_name):
         owner = User.objects.get(username="owner@olive.jo")
         assert not owner.has_usable_password()
