@@ -30,6 +30,7 @@ LAPSE_FIELDS = ["billing_status", "past_due_since", "read_only_since", "read_onl
 WHY = {
     "trial_ended": ("Your free trial has ended.", "انتهت تجربتك المجانية."),
     "unpaid": ("We could not take your payment.", "لم نتمكن من تحصيل دفعتك."),
+    "canceled": ("Your subscription was canceled.", "أُلغي اشتراكك."),
 }
 
 
@@ -70,7 +71,7 @@ def merchant_lapse(*, merchant_id: int, now: datetime.datetime) -> Merchant | No
         merchant_billing_set(merchant, Merchant.Billing.READ_ONLY, at=ended, reason=reason)
         merchant.save(update_fields=LAPSE_FIELDS)
         if merchant.email_verified:
-            _read_only_mail(merchant, reason)
+            read_only_mail(merchant, reason)
     return merchant
 
 
@@ -82,8 +83,9 @@ def _subscription_url(merchant: Merchant) -> str:
     return f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}/admin/subscription/"
 
 
-def _read_only_mail(merchant: Merchant, reason: str) -> None:
-    english, arabic = WHY[reason]
+def read_only_mail(merchant: Merchant, reason: str) -> None:
+    """Tell the owner the dashboard turned read-only, why, and how to restore it."""
+    english, arabic = WHY.get(reason, WHY["unpaid"])
     since = merchant.read_only_since or timezone.now()
     with schema_context(get_public_schema_name()):
         outbox_add(

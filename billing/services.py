@@ -173,8 +173,14 @@ def subscription_apply(
         state = STRIPE_STATES.get(subscription.status)
         if state is not None:
             reason = "canceled" if subscription.status == "canceled" else "unpaid"
+            was_read_only = merchant.billing_status == Merchant.Billing.READ_ONLY
             merchant_billing_set(merchant, state, at=seen_at, reason=reason)
             if plan is not None and state != Merchant.Billing.READ_ONLY:
                 merchant.plan = plan
             merchant.save(update_fields=_BILLING_FIELDS)
+            if state == Merchant.Billing.READ_ONLY and not was_read_only:
+                from .clock import read_only_mail
+
+                if merchant.email_verified:
+                    read_only_mail(merchant, merchant.read_only_reason)
     return subscription

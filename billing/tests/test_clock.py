@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from billing.clock import billing_clock_run, merchant_lapse, trial_reminder_send
 from billing.models import Plan
+from billing.services import subscription_apply
 from billing.tasks import billing_clock
 from messaging.models import Outbox
 from messaging.texts import render
@@ -236,3 +237,50 @@ def test_two_jobs_at_once_lapse_and_remind_once() -> None:
             Merchant.objects.filter(pk__in=[ending, ended]).delete()
 
         committed(remove)
+
+
+def test_a_canceled_subscription_turns_read_only_and_the_owner_is_told_once() -> None:
+    shop = merchant(
+        "plum-bar", plan=Plan.objects.get(code="growth"), billing_status=Merchant.Billing.ACTIVE
+    )
+    canceled = {
+        "id": "sub_plum",
+        "status": "canceled",
+        "customer": "cus_plum",
+        "canceled_at": int((NOW - HOUR).timestamp()),
+        "items": {
+            "data": [
+                {
+                    "quantity": 1,
+                    "price": {
+                        "id": "price_growth",
+                        "unit_amount": 35000,
+                        "currency": "jod",
+                        "recurring": {"interval": "month"},
+                    },
+                }
+            ]
+        },
+    }
+
+    subscription_apply(merchant_id=shop.pk, data=canceled, seen_at=NOW)
+    subscription_apply(merchant_id=shop.pk, data=canceled, seen_at=NOW + HOUR)
+
+    shop.refresh_from_db()
+    assert (shop.billing_status, shop.read_only_reason, shop.read_only_since) == (
+        "read_only",
+        "canceled",
+        NOW,
+    )
+    assert mails(shop) == [
+        (
+            "merchant_read_only",
+            "owner@plum-bar.jo",
+            "en",
+            "Plum Bar is now read-only",
+            "Your subscription was canceled. Your dashboard is read-only: no points can be "
+            "earned or redeemed and no messages are sent. Your customers keep their points, "
+            "history and vouchers. Choose a plan or update your payment to start again at "
+            "once:\nhttp://plum-bar.localhost/admin/subscription/",
+        )
+    ]

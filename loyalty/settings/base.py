@@ -425,6 +425,10 @@ UNFOLD = {
                 "items": [
                     _platform_item("Plans", "sell", "billing_plan_changelist"),
                     _platform_item(
+                        "Subscriptions", "autorenew", "billing_subscription_changelist"
+                    ),
+                    _platform_item("Invoices", "receipt_long", "billing_invoice_changelist"),
+                    _platform_item(
                         "Text messages per month", "sms", "billing_messageusage_changelist"
                     ),
                     _platform_item("Stripe events", "webhook", "billing_stripeevent_changelist"),
