@@ -17,6 +17,7 @@ from billing.stripe_prices import plan_prices_sync
 from tenants.models import Merchant
 from tenants.roles import Role
 from tenants.services import staff_create
+from tests.api import api, customer_sign_in, staff_sign_in
 from tests.fixtures import PASSWORD, HostClient
 from tests.stripe_stub import FakeStripe, fake_stripe
 
@@ -282,3 +283,33 @@ def test_a_stripe_refusal_is_shown_and_nothing_is_stored(merchant_a, stripe) -> 
     assert "The payment provider refused the request" in page
     merchant = Merchant.objects.get(pk=merchant_a.merchant.pk)
     assert merchant.billing_status == Merchant.Billing.TRIALING
+
+
+def test_a_lapsed_trial_pays_through_checkout_and_earns_again_at_once(
+    merchant_a, programme, stripe
+) -> None:
+    customer = api(merchant_a.host, customer_sign_in("+962799992101")["access"])
+    cashier = api(
+        merchant_a.host, staff_sign_in(merchant_a.host, programme.cashier.email, "x")["access"]
+    )
+    member_id = customer.post("/api/v1/join", {}, format="json").json()["id"]
+    earn = {"member_id": member_id, "amount": "30.000"}
+    assert cashier.post("/api/v1/staff/earn", earn, format="json").status_code == 201
+    merchant = trialing(merchant_a, ends=NOW - datetime.timedelta(days=3))
+    assert merchant.is_read_only
+    refused = cashier.post("/api/v1/staff/earn", earn, format="json")
+    assert refused.json()["error"]["code"] == "merchant_inactive"
+
+    client = owner(merchant_a)
+    assert choose(client, "starter").status_code == 303
+    [session] = stripe.sent("POST", "/v1/checkout/sessions")
+    assert "trial_end" not in session["subscription_data"]  # the trial is over
+    [session_id] = stripe.sessions
+    client.get(stripe.pay(session_id).removeprefix(BASE))
+
+    merchant.refresh_from_db()
+    assert (merchant.billing_state(), merchant.plan.code) == ("active", "starter")
+    again = cashier.post("/api/v1/staff/earn", earn, format="json")
+    assert again.status_code == 201
+    assert again.json()["entry"]["balance_after"] == 600
+    assert customer.get("/api/v1/membership").json()["current_points"] == 600
