@@ -24,12 +24,18 @@ pytestmark = pytest.mark.django_db
 
 TEXT = {
     "en": {
+        "due": "Your last payment failed. Pay by",
+        "lapsed": "Your plan has lapsed: the dashboard is read-only",
+        "paused": "The loyalty programme is paused",
         "trial": "Your free trial ends in 10 days",
         "keep": "Choose a plan now and keep your trial days",
         "thanks": "Thank you: you are on the Growth plan.",
         "plan": "Your plan: Growth",
     },
     "ar": {
+        "due": "لم تنجح دفعتك الأخيرة",
+        "lapsed": "انتهت خطتك",
+        "paused": "برنامج الولاء متوقف",
         "trial": "تنتهي فترتك التجريبية المجانية خلال 10 أيام",
         "keep": "اختر خطة الآن واحتفظ بأيام تجربتك",
         "thanks": "شكراً لك: أنت الآن على خطة النمو.",
@@ -57,6 +63,26 @@ def stripe(django_db_setup: None, django_db_blocker: Any) -> Iterator[FakeStripe
             ).merchant
             merchant.trial_ends_at = timezone.now() + datetime.timedelta(days=10)
             merchant.save()
+            # A merchant whose payment failed two days ago (grace running), and one
+            # whose trial ended unpaid (read-only by the clock alone).
+            due = merchant_create(
+                name=f"Billing Due {lang}",
+                slug=f"billing-due-{lang}",
+                owner_email=owner_of(f"due-{lang}"),
+                owner_password=PASSWORD,
+            ).merchant
+            due.plan = Plan.objects.get(code="starter")
+            due.billing_status = Merchant.Billing.PAST_DUE
+            due.past_due_since = timezone.now() - datetime.timedelta(days=2)
+            due.save()
+            lapsed = merchant_create(
+                name=f"Billing Lapsed {lang}",
+                slug=f"billing-lapsed-{lang}",
+                owner_email=owner_of(f"lapsed-{lang}"),
+                owner_password=PASSWORD,
+            ).merchant
+            lapsed.trial_ends_at = timezone.now() - datetime.timedelta(days=1)
+            lapsed.save()
         yield fake
         # Other tests meet the plans as the migrations made them.
         Plan.objects.update(
@@ -113,3 +139,33 @@ def test_an_owner_on_a_trial_pays_for_growth_and_comes_back_active(
 
     page.goto(f"{base}/admin/")
     assert page.locator("[data-testid=billing-banner]").count() == 0
+
+
+@pytest.mark.parametrize(("lang", "viewport"), WALKS_CROSS)
+def test_a_payment_due_and_a_lapsed_plan_as_the_owner_sees_them(
+    stripe, live_url, walk, lang, viewport
+) -> None:
+    person = walk(lang, viewport)
+    page, text = person.page, person.text
+    due = live_url.format(host=f"billing-due-{lang}.localhost")
+    person.sign_in(due, owner_of(f"due-{lang}"), PASSWORD)
+    page.wait_for_url(f"{due}/admin/")
+    banner = page.locator("[data-testid=billing-banner][data-state=past_due]")
+    assert text["due"] in banner.inner_text()
+    person.shot("payment-due", full_page=False)
+
+    lapsed = live_url.format(host=f"billing-lapsed-{lang}.localhost")
+    person.sign_in(lapsed, owner_of(f"lapsed-{lang}"), PASSWORD)
+    page.wait_for_url(f"{lapsed}/admin/")
+    banner = page.locator("[data-testid=billing-banner][data-state=read_only]")
+    assert text["lapsed"] in banner.inner_text()
+    person.shot("read-only-home", full_page=False)
+
+    page.goto(f"{lapsed}/admin/counter/")
+    assert text["paused"] in page.inner_text("[data-testid=counter-read-only]")
+    assert not page.locator("#find-card").is_visible()
+    person.shot("read-only-counter", full_page=False)
+
+    page.goto(f"{lapsed}/admin/rewards/reward/")
+    assert page.locator("a[href$='/admin/rewards/reward/add/']").count() == 0
+    person.shot("read-only-rewards", full_page=False)
