@@ -91,8 +91,21 @@ class MessageUsageAdmin(ModelAdmin):
         return False
 
 
+class ReadOnlyAdmin(ModelAdmin):
+    """Stripe's records as the webhook stored them: read here, changed only by Stripe."""
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(StripeEvent, site=platform_site)
-class StripeEventAdmin(ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     """What Stripe told the platform, read-only: an event with an error is one to look
     at (an unknown customer, or Stripe's API failing while it was processed)."""
 
@@ -110,19 +123,6 @@ class StripeEventAdmin(ModelAdmin):
         "error",
         "payload",
     )
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    """Stripe's records as the webhook stored them: read here, changed only by Stripe."""
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Subscription, site=platform_site)
