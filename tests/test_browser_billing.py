@@ -48,39 +48,33 @@ def owner_of(lang: str) -> str:
     return f"owner@billing-walk-{lang}.test"
 
 
+def shop(slug: str, owner_email: str) -> Merchant:
+    """A new merchant on a free trial, named after its address."""
+    name = slug.replace("-", " ").capitalize()
+    return merchant_create(
+        name=name, slug=slug, owner_email=owner_email, owner_password=PASSWORD
+    ).merchant
+
+
 @pytest.fixture(scope="module")
 def stripe(django_db_setup: None, django_db_blocker: Any) -> Iterator[FakeStripe]:
-    """The fake Stripe for the served app, with the paid plans' prices made on it, and a
-    merchant on a free trial for each walk (all committed: the served app reads them)."""
+    """The fake Stripe for the served app, with the paid plans' prices made on it, and
+    for each language a merchant on a free trial, one whose payment is due and one
+    read-only (all committed: the served app reads them)."""
     with django_db_blocker.unblock(), fake_stripe(now=int(timezone.now().timestamp())) as fake:
         plan_prices_sync()
         for lang in ("en", "ar"):
-            merchant = merchant_create(
-                name=f"Billing Walk {lang}",
-                slug=f"billing-walk-{lang}",
-                owner_email=owner_of(lang),
-                owner_password=PASSWORD,
-            ).merchant
+            merchant = shop(f"billing-walk-{lang}", owner_of(lang))
             merchant.trial_ends_at = timezone.now() + datetime.timedelta(days=10)
             merchant.save()
             # A merchant whose payment failed two days ago (grace running), and one
             # whose trial ended unpaid (read-only by the clock alone).
-            due = merchant_create(
-                name=f"Billing Due {lang}",
-                slug=f"billing-due-{lang}",
-                owner_email=owner_of(f"due-{lang}"),
-                owner_password=PASSWORD,
-            ).merchant
+            due = shop(f"billing-due-{lang}", owner_of(f"due-{lang}"))
             due.plan = Plan.objects.get(code="starter")
             due.billing_status = Merchant.Billing.PAST_DUE
             due.past_due_since = timezone.now() - datetime.timedelta(days=2)
             due.save()
-            lapsed = merchant_create(
-                name=f"Billing Lapsed {lang}",
-                slug=f"billing-lapsed-{lang}",
-                owner_email=owner_of(f"lapsed-{lang}"),
-                owner_password=PASSWORD,
-            ).merchant
+            lapsed = shop(f"billing-lapsed-{lang}", owner_of(f"lapsed-{lang}"))
             lapsed.trial_ends_at = timezone.now() - datetime.timedelta(days=1)
             lapsed.save()
         yield fake
