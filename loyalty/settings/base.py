@@ -424,9 +424,7 @@ UNFOLD = {
                 "title": _("Billing"),
                 "items": [
                     _platform_item("Plans", "sell", "billing_plan_changelist"),
-                    _platform_item(
-                        "Subscriptions", "autorenew", "billing_subscription_changelist"
-                    ),
+                    _platform_item("Subscriptions", "autorenew", "billing_subscription_changelist"),
                     _platform_item("Invoices", "receipt_long", "billing_invoice_changelist"),
                     _platform_item(
                         "Text messages per month", "sms", "billing_messageusage_changelist"
