@@ -308,6 +308,7 @@ def test_a_lapsed_trial_pays_through_checkout_and_earns_again_at_once(
     client.get(stripe.pay(session_id).removeprefix(BASE))
 
     merchant.refresh_from_db()
+    assert merchant.plan is not None
     assert (merchant.billing_state(), merchant.plan.code) == ("active", "starter")
     again = cashier.post("/api/v1/staff/earn", earn, format="json")
     assert again.status_code == 201
