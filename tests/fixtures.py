@@ -60,12 +60,16 @@ def _provision(django_db_blocker: pytest.FixtureRequest, slug: str, name: str) -
                 name=name, slug=slug, owner_email=email, owner_password=PASSWORD, city="Amman"
             ).merchant
         )
-        # A paying merchant on the plan without limits, so that no test meets the end
-        # of a trial or a plan's limit unless it sets them up (billing tests do).
-        merchant.plan = Plan.objects.get(code="pro")
-        merchant.billing_status = Merchant.Billing.ACTIVE
-        merchant.save(update_fields=["plan", "billing_status"])
+        paying_on_pro(merchant)
     return TestMerchant(merchant, email)
+
+
+def paying_on_pro(merchant: Merchant) -> None:
+    """A paying merchant on the plan without limits, so that no test meets the end of a
+    trial or a plan's limit unless it sets them up (billing tests do)."""
+    merchant.plan = Plan.objects.get(code="pro")
+    merchant.billing_status = Merchant.Billing.ACTIVE
+    merchant.save(update_fields=["plan", "billing_status"])
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +134,7 @@ def busy_merchant(django_db_setup: None, django_db_blocker: Any) -> tuple[str, P
         merchant = merchant_create(
             name="Busy Bakery", slug="busy-bakery", owner_email="owner@busy.test"
         ).merchant
+        paying_on_pro(merchant)
         with schema_context(merchant.schema_name):
             return merchant.schema_name, programme_create()
 
