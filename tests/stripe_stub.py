@@ -9,6 +9,7 @@ shape, so a call nobody expected fails loudly.
 
 import html
 import itertools
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class FakeStripe:
     # Idempotency-Key -> the answer given: a replay gets the same object, as at Stripe.
     replays: dict[str, Reply] = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    run: str = field(default_factory=lambda: secrets.token_hex(4))
 
     @property
     def url(self) -> str:
@@ -81,7 +83,9 @@ class FakeStripe:
         ]
 
     def _id(self, prefix: str) -> str:
-        return f"{prefix}_test{next(self.counter):04d}"
+        # Unique across fakes too: a browser walk commits its customers, and a later
+        # fake must not hand out the same id to another merchant.
+        return f"{prefix}_test{self.run}{next(self.counter):04d}"
 
     # --- answers per path ---------------------------------------------------------
 

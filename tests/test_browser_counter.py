@@ -26,7 +26,7 @@ from tenants.selectors import merchant_host
 from tenants.services import merchant_create, staff_create
 from tests.api import last_code
 from tests.browser import WALKS, Walk
-from tests.fixtures import PASSWORD
+from tests.fixtures import PASSWORD, paying_on_pro
 from tests.threads import committed
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,7 @@ def counter_shop(live_url: str, django_db_blocker: Any) -> dict[str, Any]:
                 owner_password=PASSWORD,
             ).merchant
         )
+        paying_on_pro(merchant)
         with schema_context(merchant.schema_name):
             programme = programme_create()
             staff_create(email="cashier@corner-cafe.test", role=Role.CASHIER, password=PASSWORD)

@@ -19,7 +19,7 @@ from rewards.services import redemption_approve, redemption_create
 from tenants.roles import Role
 from tenants.services import merchant_create, staff_invite
 from tests.browser import WALKS, WALKS_CROSS, Walk
-from tests.fixtures import PASSWORD
+from tests.fixtures import PASSWORD, paying_on_pro
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,7 @@ def shop(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, An
         merchant = merchant_create(
             name="Owner Walk Café", slug="owner-walk", owner_email=OWNER, owner_password=PASSWORD
         ).merchant
+        paying_on_pro(merchant)
         with schema_context(merchant.schema_name):
             programme: Programme = programme_create()
             members = [
