@@ -133,7 +133,7 @@ def subscription(request: HttpRequest) -> TemplateResponse:
             _days_left(merchant.trial_ends_at, now) if merchant.trial_ends_at else None
         ),
         "trial_carried": trial_carried(merchant, now),
-        "lapse_reason": lapse_reason(merchant) if state == Merchant.Billing.READ_ONLY else "",
+        "lapse_reason": merchant.read_only_why() if state == Merchant.Billing.READ_ONLY else "",
         "has_customer": StripeCustomer.objects.filter(merchant=merchant).exists(),
         "open_invoice": invoice_open(merchant),
         "cards": _plan_cards(plan, state, live, buying=configured),
@@ -250,14 +250,6 @@ def subscription_portal(request: HttpRequest) -> HttpResponse:
     return _see_other(url)
 
 
-def lapse_reason(merchant: Merchant) -> str:
-    """Why the dashboard is read-only: trial_ended, canceled or unpaid (the clock may
-    have ended a trial or a grace period before the job recorded it)."""
-    if merchant.read_only_reason:
-        return merchant.read_only_reason
-    return "trial_ended" if merchant.billing_status == Merchant.Billing.TRIALING else "unpaid"
-
-
 def billing_banner(request: HttpRequest, merchant: Merchant) -> dict[str, Any] | None:
     """What the banner at the top of every dashboard page says about billing, or None
     while the merchant pays. The clock applies: a trial that ended shows read-only."""
@@ -273,7 +265,7 @@ def billing_banner(request: HttpRequest, merchant: Merchant) -> dict[str, Any] |
         "page": PAGE,
     }
     if state == Merchant.Billing.READ_ONLY:
-        banner["reason"] = lapse_reason(merchant)
+        banner["reason"] = merchant.read_only_why()
     elif state == Merchant.Billing.TRIALING:
         if merchant.trial_ends_at is None:
             return None

@@ -157,6 +157,14 @@ class Merchant(TenantMixin):
             return self.grace_ends_at
         return self.read_only_since
 
+    def read_only_why(self) -> str:
+        """Why a read-only merchant is read-only: the recorded reason (trial_ended,
+        canceled, unpaid), or what the clock passed (the trial's or the grace period's
+        end) before the job recording it ran."""
+        if self.read_only_reason:
+            return self.read_only_reason
+        return "trial_ended" if self.billing_status == self.Billing.TRIALING else "unpaid"
+
     @property
     def grace_ends_at(self) -> "datetime.datetime | None":
         if self.past_due_since is None:
