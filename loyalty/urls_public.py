@@ -11,12 +11,14 @@ from loyalty.admin_sites import platform_site
 from loyalty.api import schema as _schema_extensions  # noqa: F401  (auth schemes)
 from tenants import signup
 from tenants.api import urls as tenants_api
+from webcard import urls as webcard_urls
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("signup/", signup.signup, name="signup"),
     path("signup/check", signup.slug_check, name="signup-check"),
     path("signup/verify/<str:token>/", signup.email_verify, name="signup-verify"),
+    path("card/", include(webcard_urls.root)),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),

@@ -14,6 +14,7 @@ from points.api import urls as points_api
 from rewards.api import urls as rewards_api
 from tenants import signup
 from tenants.api import urls as tenants_api
+from webcard import urls as webcard_urls
 
 api_v1 = [
     *tenants_api.merchant_host,
@@ -28,6 +29,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.merchant_home, name="merchant-home"),
     path("join/<str:code>", views.join_landing, name="join"),
+    path("card/", include(webcard_urls.merchant)),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("readyz", health.readyz, name="readyz"),

@@ -21,11 +21,14 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
+from django.db import transaction
 
+from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from tenants.selectors import merchant_timezone
 
 from .models import LedgerEntry, LotConsumption, Membership, PointsLot, PointsSettings
+from .signals import balance_changed
 
 Kind = LedgerEntry.Kind
 EARNED_KINDS = (Kind.EARN, Kind.BONUS, Kind.VOID)
@@ -138,6 +141,11 @@ def entry_record(
         membership.total_spend += sign * (amount or Decimal("0"))
         update += ["total_visits", "total_spend"]
     membership.save(update_fields=update)
+    if balance_changed.has_listeners():
+        schema, member = connection.schema_name, membership.pk
+        transaction.on_commit(
+            lambda: balance_changed.send(Membership, schema=schema, membership_id=member)
+        )
     return entry
 
 

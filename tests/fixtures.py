@@ -245,3 +245,18 @@ def live_url(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def card_client() -> Any:
+    """`card_client(host, customer)`: a client on `host` signed in to the web card as
+    `customer` (a session row and its cookie, as the sign-in leaves them)."""
+    from webcard.sessions import COOKIE, session_create
+
+    def make(host: str, customer: Any) -> HostClient:
+        merchant = Merchant.objects.filter(domains__domain=host).first()
+        client = HostClient(host)
+        client.cookies[COOKIE] = session_create(customer=customer, merchant=merchant)
+        return client
+
+    return make

@@ -35,6 +35,7 @@ SHARED_APPS = [
     "tenants",
     "customers",
     "billing",
+    "webcard",
     "unfold",
     "unfold.contrib.filters",
     "django.contrib.contenttypes",
@@ -348,6 +349,10 @@ OTP_SENDS_PER_COUNTRY_PER_HOUR = env.int("OTP_SENDS_PER_COUNTRY_PER_HOUR", defau
 OTP_DEVICE_DAYS = env.int("OTP_DEVICE_DAYS", default=365)
 # A card QR token is valid this long; the app shows a fresh one every minute.
 CARD_TOKEN_SECONDS = 90
+# The web card's sign-in (webcard/sessions.py): kept this many days from its last use;
+# its cookie is sent over HTTPS only when CARD_COOKIE_SECURE (on in production).
+CARD_SESSION_DAYS = env.int("CARD_SESSION_DAYS", default=365)
+CARD_COOKIE_SECURE = env.bool("CARD_COOKIE_SECURE", default=False)
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")

@@ -6,8 +6,12 @@ from .base import CACHES, env
 DEBUG = False
 DEMO_MODE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# A prefix of its own so a test run never reads keys another run (or `make run`) wrote.
-CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="loyalty-test")
+# A prefix of its own so a test run never reads keys another run (or `make run`) wrote;
+# under pytest-xdist each worker process (and the Celery workers it starts, which
+# inherit its environment) has its own, since each has its own database.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="loyalty-test") + env(
+    "PYTEST_XDIST_WORKER", default=""
+)
 CACHES["platform"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"] + "-platform"
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},

@@ -1,0 +1,10 @@
+"""Signals of the points app.
+
+`balance_changed` is sent after the commit of every transaction that changed a
+membership's balance (`ledger.entry_record`), with `schema` and `membership_id`:
+what shows the balance outside the product (wallet passes) listens to it.
+"""
+
+from django.dispatch import Signal
+
+balance_changed = Signal()
