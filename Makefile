@@ -25,13 +25,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python devstack.py run
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on a test database of
+# its own; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) browser
-	TEST_NOW=$(TEST_NOW) $(BIN)/python devstack.py exec -- $(BIN)/pytest $(PYTEST_ARGS)
+	TEST_NOW=$(TEST_NOW) $(BIN)/python devstack.py exec -- $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-dates: $(STAMP) browser
 	@for at in $(DATES); do \
 	  echo "== make test at $$at"; \
-	  TEST_NOW=$$at $(BIN)/python devstack.py exec -- $(BIN)/pytest -q $(PYTEST_ARGS) || exit 1; \
+	  TEST_NOW=$$at $(BIN)/python devstack.py exec -- $(BIN)/pytest -n $(TEST_WORKERS) -q $(PYTEST_ARGS) || exit 1; \
 	done
 
 browser:

@@ -1,5 +1,7 @@
 """The test suite (`make test`): real PostgreSQL and Redis, faster password hashing."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import CACHES, env
 
@@ -9,8 +11,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A prefix of its own so a test run never reads keys another run (or `make run`) wrote;
 # under pytest-xdist each worker process (and the Celery workers it starts, which
 # inherit its environment) has its own, since each has its own database.
-CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="loyalty-test") + env(
-    "PYTEST_XDIST_WORKER", default=""
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="loyalty-test") + os.environ.get(
+    "PYTEST_XDIST_WORKER", ""
 )
 CACHES["platform"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"] + "-platform"
 STORAGES = {
