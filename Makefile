@@ -30,12 +30,12 @@ run: $(STAMP)
 TEST_WORKERS ?= 2
 
 test: $(STAMP) browser
-	TEST_NOW=$(TEST_NOW) $(BIN)/python devstack.py exec -- $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	TEST_NOW=$(TEST_NOW) $(BIN)/python devstack.py exec -- $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-dates: $(STAMP) browser
 	@for at in $(DATES); do \
 	  echo "== make test at $$at"; \
-	  TEST_NOW=$$at $(BIN)/python devstack.py exec -- $(BIN)/pytest -n $(TEST_WORKERS) -q $(PYTEST_ARGS) || exit 1; \
+	  TEST_NOW=$$at $(BIN)/python devstack.py exec -- $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -q $(PYTEST_ARGS) || exit 1; \
 	done
 
 browser:

@@ -6,8 +6,14 @@ pytest_plugins = ["tests.fixtures", "tests.browser"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `last` run after all others (they check what the others left)."""
+    """Tests marked `last` run after all others (they check what the others left).
+
+    Under pytest-xdist (`--dist loadgroup`), the tests that use the seeded demo
+    merchants all run in one worker, so the demo (a minute of seeding) is seeded once."""
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+    for item in items:
+        if "demo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.hookimpl(hookwrapper=True)
