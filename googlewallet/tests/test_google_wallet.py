@@ -13,12 +13,13 @@ import pytest
 import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from googlewallet import services
-from googlewallet.client import SAVE_URL, WalletUnavailable
+from googlewallet.client import SAVE_URL, WalletUnavailable, credentials
 from googlewallet.models import WalletObject
 from googlewallet.tasks import object_sync
 from loyalty.celery import app
@@ -385,6 +386,16 @@ def test_another_merchants_member_gets_no_object_here(
     assert from_there.status_code == 302
     assert from_there["Location"].startswith("/card/signin?")
     assert google.stub.requests == []
+
+
+def test_the_key_may_be_given_as_its_json_instead_of_a_path(google) -> None:
+    key = json.loads(Path(settings.GOOGLE_WALLET_CREDENTIALS).read_text())
+
+    with override_settings(GOOGLE_WALLET_CREDENTIALS=json.dumps(key)):
+        signing = credentials()
+
+    assert (signing.service_account_email, signing.signer.key_id) == (EMAIL, "key-2026")
+    assert signing._token_uri == f"{google.stub.url}/token"
 
 
 def test_without_settings_there_is_no_button_and_no_page(
