@@ -71,7 +71,7 @@ def stub_server(
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _handle
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -4,6 +4,8 @@ the sign-in cookie."""
 
 from django.urls import path
 
+from googlewallet import views as googlewallet
+
 from . import views
 
 signin = [
@@ -12,6 +14,10 @@ signin = [
     path("signout", views.signout, name="card-signout"),
 ]
 
-merchant = [path("", views.home, name="card-home"), *signin]
+merchant = [
+    path("", views.home, name="card-home"),
+    *signin,
+    path("wallet/google", googlewallet.save, name="card-wallet-google"),
+]
 
 root = [path("", views.home, name="card-home"), *signin]

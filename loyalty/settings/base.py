@@ -68,6 +68,7 @@ TENANT_APPS = [
     "dashboard",
     "rewards",
     "notifications",
+    "googlewallet",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -371,6 +372,12 @@ EMAIL_FROM = env("EMAIL_FROM", default="no-reply@loyalty.jo")
 # A Firebase service-account key: a path to its JSON file, or the JSON itself.
 FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env("FCM_API_BASE_URL", default="")
+# "Save to Google Wallet" (googlewallet/client.py): hidden unless both are set.
+GOOGLE_WALLET_ISSUER_ID = env("GOOGLE_WALLET_ISSUER_ID", default="")
+GOOGLE_WALLET_CREDENTIALS = env("GOOGLE_WALLET_CREDENTIALS", default="")
+GOOGLE_WALLET_API_BASE = env(
+    "GOOGLE_WALLET_API_BASE", default="https://walletobjects.googleapis.com/walletobjects/v1"
+)
 # Links in e-mails (merchant logos): https in production.
 PUBLIC_SCHEME = env("PUBLIC_SCHEME", default="http")
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)

@@ -1,0 +1,27 @@
+"""The member's loyalty object follows the balance: one patch per balance change."""
+
+import logging
+
+from loyalty.tasks import merchant_task
+
+from . import services
+from .client import WalletRefused, WalletUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@merchant_task(
+    autoretry_for=(WalletUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def object_sync(membership_id: int) -> bool:
+    """Patch the member's object (if saved). Google down: retried with back-off; Google
+    refusing: recorded on the row (`last_error`) and not retried."""
+    try:
+        return services.wallet_object_sync(membership_id=membership_id) is not None
+    except WalletRefused:
+        logger.warning("Google Wallet refused the update of member %s", membership_id)
+        return False
