@@ -5,6 +5,7 @@ the sign-in cookie."""
 from django.urls import path
 
 from . import views
+from .pages import account, history, inbox, rewards
 
 signin = [
     path("signin", views.signin, name="card-signin"),
@@ -12,6 +13,26 @@ signin = [
     path("signout", views.signout, name="card-signout"),
 ]
 
-merchant = [path("", views.home, name="card-home"), *signin]
+# Beside the card: history, rewards and vouchers, inbox, settings.
+pages = [
+    path("history", history.history, name="card-history"),
+    path("rewards", rewards.rewards, name="card-rewards"),
+    path("rewards/<int:pk>/redeem", rewards.redeem, name="card-redeem"),
+    path("vouchers", rewards.vouchers, name="card-vouchers"),
+    path("vouchers/<int:pk>", rewards.voucher, name="card-voucher"),
+    path("vouchers/<int:pk>/qr.svg", rewards.voucher_qr, name="card-voucher-qr"),
+    path("vouchers/<int:pk>/state", rewards.voucher_state, name="card-voucher-state"),
+    path("vouchers/<int:pk>/cancel", rewards.voucher_cancel, name="card-voucher-cancel"),
+    path("inbox", inbox.inbox, name="card-inbox"),
+    path("inbox/read-all", inbox.inbox_read_all, name="card-inbox-read-all"),
+    path("inbox/<int:pk>", inbox.inbox_item, name="card-inbox-item"),
+    path("settings", account.account, name="card-settings"),
+    path("settings/notifications", account.preferences, name="card-preferences"),
+    path("settings/export", account.export, name="card-export"),
+    path("settings/delete", account.delete, name="card-delete"),
+    path("settings/signout-all", account.signout_everywhere, name="card-signout-everywhere"),
+]
+
+merchant = [path("", views.home, name="card-home"), *signin, *pages]
 
 root = [path("", views.home, name="card-home"), *signin]
