@@ -5,7 +5,7 @@ the sign-in cookie."""
 from django.urls import path
 
 from . import views
-from .pages import account, history, inbox, rewards
+from .pages import account, history, inbox, memberships, rewards
 
 signin = [
     path("signin", views.signin, name="card-signin"),
@@ -13,7 +13,7 @@ signin = [
     path("signout", views.signout, name="card-signout"),
 ]
 
-# Beside the card: history, rewards and vouchers, inbox, settings.
+# Beside the card: history, rewards and vouchers, inbox, settings, the hand-off.
 pages = [
     path("history", history.history, name="card-history"),
     path("rewards", rewards.rewards, name="card-rewards"),
@@ -31,8 +31,13 @@ pages = [
     path("settings/export", account.export, name="card-export"),
     path("settings/delete", account.delete, name="card-delete"),
     path("settings/signout-all", account.signout_everywhere, name="card-signout-everywhere"),
+    path("handoff/<str:token>", memberships.handoff, name="card-handoff"),
 ]
 
 merchant = [path("", views.home, name="card-home"), *signin, *pages]
 
-root = [path("", views.home, name="card-home"), *signin]
+root = [
+    path("", memberships.memberships, name="card-home"),
+    path("open/<slug:slug>", memberships.open_card, name="card-open"),
+    *signin,
+]
