@@ -100,3 +100,14 @@ def test_the_handoff_token_never_reaches_the_log(merchant_a, programme) -> None:
     line = f'"GET /card/handoff/{token} HTTP/1.1" 302 0'
 
     assert redact_secret_paths(line) == '"GET /card/handoff/[secret] HTTP/1.1" 302 0'
+
+
+def test_a_handoff_for_a_closed_account_signs_nobody_in(merchant_a, programme, host_client):
+    member = member_with(programme, merchant_a.schema)
+    token = handoff_issue(customer=member.customer, merchant_id=merchant_a.merchant.pk)
+    type(member.customer).objects.filter(pk=member.customer_id).update(is_active=False)
+
+    response = host_client(merchant_a.host).get(f"/card/handoff/{token}")
+
+    assert response.status_code == 400 and COOKIE not in response.cookies
+    assert not CardSession.objects.filter(customer=member.customer).exists()

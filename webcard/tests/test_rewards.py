@@ -161,3 +161,19 @@ def test_another_member_never_sees_a_voucher(
     assert stranger.status_code == 302 and stranger["Location"].startswith("/card/signin")
     with schema_context(merchant_a.schema):
         assert Redemption.objects.get(pk=redemption.pk).status == Redemption.Status.PENDING
+
+
+def test_a_form_key_used_for_another_reward_redeems_nothing(
+    merchant_a, programme, card_client
+) -> None:
+    with schema_context(merchant_a.schema):
+        tea = Reward.objects.create(name="Tea", name_ar="شاي", points_cost=50)
+    member = member_with(programme, merchant_a.schema, points=300)
+    client = card_client(merchant_a.host, member.customer)
+    client.post(f"/card/rewards/{programme.free_coffee.pk}/redeem", {"key": "form-1"})
+
+    reused = client.post(f"/card/rewards/{tea.pk}/redeem", {"key": "form-1"})
+
+    assert reused.status_code == 409
+    assert "This form was already used. Open the reward again." in reused.content.decode()
+    assert balance(merchant_a.schema, member) == 200
