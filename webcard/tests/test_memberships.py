@@ -100,6 +100,9 @@ def test_the_handoff_token_never_reaches_the_log(merchant_a, programme) -> None:
     line = f'"GET /card/handoff/{token} HTTP/1.1" 302 0'
 
     assert redact_secret_paths(line) == '"GET /card/handoff/[secret] HTTP/1.1" 302 0'
+    # Django's warning for a refused (400) hand-off names the path too.
+    refused = f"Bad Request: /card/handoff/{token}"
+    assert redact_secret_paths(refused) == "Bad Request: /card/handoff/[secret]"
 
 
 def test_a_handoff_for_a_closed_account_signs_nobody_in(merchant_a, programme, host_client):
