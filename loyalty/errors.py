@@ -105,6 +105,9 @@ CODES: dict[str, ErrorCode] = {
     "out_of_stock": ErrorCode(422, "The reward is out of stock."),
     "broadcast_invalid": ErrorCode(422, "The broadcast cannot be sent as it is."),
     "email_check_invalid": ErrorCode(422, "The email confirmation link is not valid."),
+    "handoff_invalid": ErrorCode(
+        422, "The web card's one-time link is expired, used, tampered or for another host."
+    ),
     # 429, 5xx
     "rate_limited": ErrorCode(
         429, "Too many requests: wait `retry_after` seconds (`limit`, if given, says which)."
