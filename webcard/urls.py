@@ -4,6 +4,8 @@ the sign-in cookie."""
 
 from django.urls import path
 
+from webpush import views as webpush
+
 from . import views
 
 signin = [
@@ -13,5 +15,9 @@ signin = [
 ]
 
 merchant = [path("", views.home, name="card-home"), *signin]
+merchant += [
+    path("push/subscribe", webpush.subscribe, name="card-push-subscribe"),
+    path("push/unsubscribe", webpush.unsubscribe, name="card-push-unsubscribe"),
+]
 
 root = [path("", views.home, name="card-home"), *signin]

@@ -36,6 +36,7 @@ SHARED_APPS = [
     "customers",
     "billing",
     "webcard",
+    "webpush",
     "unfold",
     "unfold.contrib.filters",
     "django.contrib.contenttypes",
@@ -371,6 +372,23 @@ EMAIL_FROM = env("EMAIL_FROM", default="no-reply@loyalty.jo")
 # A Firebase service-account key: a path to its JSON file, or the JSON itself.
 FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env("FCM_API_BASE_URL", default="")
+# Web Push (webpush/): the VAPID key pair (base64url, as `manage.py webpush_keys` prints
+# them) and the contact push services may write to. Without the keys the web card shows
+# no switch and the relay records what it would send.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:support@loyalty.jo")
+# Push services browsers subscribe with (a host or its parent domain): the server posts
+# to no other address.
+WEBPUSH_SERVICE_HOSTS = env.list(
+    "WEBPUSH_SERVICE_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "push.apple.com",
+        "notify.windows.com",
+    ],
+)
 # Links in e-mails (merchant logos): https in production.
 PUBLIC_SCHEME = env("PUBLIC_SCHEME", default="http")
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
