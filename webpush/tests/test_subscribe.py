@@ -232,3 +232,15 @@ def test_the_switch_shows_on_a_merchant_host_with_keys_only(merchant_a) -> None:
     assert render_switch("public").strip() == ""
     with override_settings(VAPID_PUBLIC_KEY=""):
         assert render_switch(merchant_a.schema).strip() == ""
+
+
+def test_closing_the_account_forgets_its_browsers(merchant_a, card_client) -> None:
+    from customers.services import customer_delete
+
+    rana = customer_make()
+    body = {"endpoint": ENDPOINT, "keys": keys()}
+    post(card_client(merchant_a.host, rana), "/card/push/subscribe", body)
+
+    customer_delete(customer=rana)
+
+    assert not PushSubscription.objects.exists()

@@ -281,3 +281,28 @@ def test_without_vapid_keys_web_push_is_recorded_not_sent(programme, merchant_a)
         "recorded",
         "You earned 750 points! Your balance is 750.",
     )
+
+
+def test_a_push_goes_to_the_app_and_the_browser_and_is_sent_when_either_took_it(
+    programme, merchant_a, card_client, vapid
+) -> None:
+    from customers.models import Device
+    from messaging.tests.test_providers import fcm_stub, firebase_credentials
+
+    only_push()
+    member = programme.member(tier=programme.silver)
+    Device.objects.create(customer_id=member.customer_id, token="app-token", platform="android")
+    fcm_down = fcm_stub(
+        lambda request: (503, {"error": {"code": 503, "status": "UNAVAILABLE"}}, {})
+    )
+    with stub_server(responder=fcm_down) as fcm, stub_server(responder=accepted) as push_service:
+        subscribe(card_client, merchant_a.host, member.customer, browser(push_service).subscription)
+        with override_settings(
+            FIREBASE_CREDENTIALS=firebase_credentials(f"{fcm.url}/token"), FCM_API_BASE_URL=fcm.url
+        ):
+            delivery = earn_750_and_relay(programme, member)
+
+    assert len(fcm.to("/messages:send")) >= 1
+    assert len(push_service.requests) == 1
+    assert (delivery.status, delivery.to) == ("sent", "2 device(s)")
+    assert delivery.provider_id == "https://push.example/m/1"
