@@ -403,4 +403,5 @@ def customer_delete(*, customer: Customer) -> None:
         customer.is_active = False
         customer.save()
         customer.devices.all().delete()
+        customer.push_subscriptions.all().delete()
         OtpChallenge.objects.filter(customer=customer).delete()

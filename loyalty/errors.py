@@ -115,6 +115,7 @@ CODES: dict[str, ErrorCode] = {
     "sms_failed": ErrorCode(502, "The SMS provider refused the message."),
     "billing_not_configured": ErrorCode(503, "Online billing is not set up on this platform."),
     "billing_failed": ErrorCode(502, "The payment provider refused the request."),
+    "webpush_not_configured": ErrorCode(503, "Web Push is not set up on this platform."),
 }
 
 

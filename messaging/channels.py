@@ -1,4 +1,5 @@
-"""The four channels, each through its provider's official SDK.
+"""The four channels, each through its provider's official SDK (push: FCM for the apps
+and Web Push for browsers).
 
 A channel without credentials records the message instead (`Result.recorded`).
 Provider failures are sorted into `Transient` (worth retrying: network, 429, 5xx) and
@@ -9,16 +10,20 @@ import json
 import logging
 import urllib.error
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import firebase_admin
+import requests
 from django.conf import settings
 from firebase_admin import credentials
 from firebase_admin import exceptions as firebase_errors
 from firebase_admin import messaging as fcm
+from py_vapid import Vapid
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
+from pywebpush import WebPushException, webpush
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -42,6 +47,9 @@ class Result:
     recorded: bool = False
     # Push tokens FCM reported as no longer registered.
     dead_tokens: list[str] = field(default_factory=list)
+    # Web Push endpoints the push service answered 404 or 410 for, and those it took.
+    dead_endpoints: list[str] = field(default_factory=list)
+    sent_endpoints: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,6 +63,12 @@ class Outgoing:
     sender_name: str = ""
     tokens: list[str] = field(default_factory=list)
     data: dict[str, str] = field(default_factory=dict)
+    # Web Push: the browsers' subscriptions (PushSubscription.toJSON() shape), the page
+    # a tap opens, the text's language and how urgent it is (RFC 8030 Urgency).
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+    language: str = ""
+    urgency: str = "normal"
 
 
 def _retryable_status(status: int | None) -> bool:
@@ -160,7 +174,7 @@ def firebase_app(credentials_value: str, base_url: str) -> firebase_admin.App:
     return app
 
 
-def push(message: Outgoing) -> Result:
+def fcm_push(message: Outgoing) -> Result:
     if not settings.FIREBASE_CREDENTIALS:
         return Result(recorded=True)
     if not message.tokens:
@@ -205,6 +219,131 @@ def push(message: Outgoing) -> Result:
         failure = Permanent(f"FCM: {permanent[0]}")
     failure.dead_tokens = dead  # type: ignore[union-attr]
     raise failure
+
+
+# --- Push: Web Push (VAPID) -----------------------------------------------------------
+
+# How long a push service keeps a message for a browser that is offline.
+WEBPUSH_TTL_SECONDS = 24 * 3600
+
+
+@cache
+def vapid_key(private_key: str) -> Vapid:
+    return Vapid.from_string(private_key)
+
+
+def web_push(message: Outgoing) -> Result:
+    """Encrypt (aes128gcm) and post the message to each of the browser subscriptions,
+    signed with the platform's VAPID key. Subscriptions the push service answers 404 or
+    410 for are gone (`dead_endpoints`)."""
+    if not (settings.VAPID_PUBLIC_KEY and settings.VAPID_PRIVATE_KEY):
+        return Result(recorded=True)
+    payload = json.dumps(
+        {
+            "title": message.title[:200],
+            # A push message holds 4 kB: a long broadcast is cut; the inbox has it all.
+            "body": message.body[:1000],
+            "url": message.url,
+            "lang": message.language,
+            "dir": "rtl" if message.language == "ar" else "ltr",
+        },
+        ensure_ascii=False,
+    )
+    sent: list[str] = []
+    ids: list[str] = []
+    dead: list[str] = []
+    transient: list[str] = []
+    permanent: list[str] = []
+    for subscription in message.subscriptions:
+        endpoint = subscription["endpoint"]
+        try:
+            response = webpush(
+                subscription,
+                data=payload,
+                vapid_private_key=vapid_key(settings.VAPID_PRIVATE_KEY),
+                vapid_claims={"sub": settings.VAPID_SUBJECT},
+                content_encoding="aes128gcm",
+                timeout=settings.NOTIFY_PROVIDER_TIMEOUT,
+                ttl=WEBPUSH_TTL_SECONDS,
+                headers={"Urgency": message.urgency},
+            )
+        except WebPushException as error:
+            status = error.status_code
+            if status in (404, 410):
+                dead.append(endpoint)
+            elif _retryable_status(status):
+                transient.append(f"Web Push {status}")
+            else:
+                reply = getattr(error.response, "text", "")[:200]
+                permanent.append(f"Web Push {status}: {reply}")
+            continue
+        except requests.RequestException as error:  # network, timeout
+            transient.append(f"Web Push: {error.__class__.__name__}")
+            continue
+        sent.append(endpoint)
+        if isinstance(response, requests.Response):
+            ids.append(response.headers.get("Location", ""))
+    if sent:
+        return Result(
+            provider_id=",".join(i for i in ids if i)[:255],
+            dead_endpoints=dead,
+            sent_endpoints=sent,
+        )
+    failure: Transient | Permanent
+    if transient:
+        failure = Transient(transient[0])
+    elif dead and not permanent:
+        failure = Permanent("Web Push: every subscription is gone")
+    else:
+        failure = Permanent(permanent[0] if permanent else "Web Push: no subscription")
+    failure.dead_endpoints = dead  # type: ignore[union-attr]
+    raise failure
+
+
+# --- Push: both ------------------------------------------------------------------------
+
+
+def push(message: Outgoing) -> Result:
+    """A push delivery goes to the customer's app devices (FCM) and to their browsers
+    (Web Push). It is sent when either took it, as a multicast is sent when one device
+    took it; it is retried or dead-lettered only when none did. A part without
+    credentials is recorded."""
+    outcomes: dict[str, Result | Transient | Permanent] = {}
+    if message.tokens or not message.subscriptions:
+        outcomes["FCM"] = _outcome(fcm_push, message)
+    if message.subscriptions:
+        outcomes["Web Push"] = _outcome(web_push, message)
+    dead_tokens = [t for o in outcomes.values() for t in getattr(o, "dead_tokens", [])]
+    dead_endpoints = [e for o in outcomes.values() for e in getattr(o, "dead_endpoints", [])]
+    sent = [o for o in outcomes.values() if isinstance(o, Result) and not o.recorded]
+    failures = [o for o in outcomes.values() if not isinstance(o, Result)]
+    if sent:
+        for name, outcome in outcomes.items():
+            if isinstance(outcome, Result) and outcome.recorded:
+                logger.info("%s part of a push recorded, not sent (no credentials)", name)
+            elif not isinstance(outcome, Result):
+                logger.warning("%s part of a push failed, the other sent: %s", name, outcome)
+        return Result(
+            provider_id=",".join(r.provider_id for r in sent if r.provider_id)[:255],
+            dead_tokens=dead_tokens,
+            dead_endpoints=dead_endpoints,
+            sent_endpoints=[e for r in sent for e in r.sent_endpoints],
+        )
+    if failures:
+        failure = next((f for f in failures if isinstance(f, Transient)), failures[0])
+        failure.dead_tokens = dead_tokens  # type: ignore[union-attr]
+        failure.dead_endpoints = dead_endpoints  # type: ignore[union-attr]
+        raise failure
+    return Result(recorded=True)
+
+
+def _outcome(
+    send: Callable[[Outgoing], Result], message: Outgoing
+) -> Result | Transient | Permanent:
+    try:
+        return send(message)
+    except (Transient, Permanent) as error:
+        return error
 
 
 SENDERS = {"push": push, "email": email, "sms": sms, "whatsapp": whatsapp}

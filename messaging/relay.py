@@ -33,6 +33,8 @@ from billing.services import texts_count
 from customers.models import Customer, Device, NotificationPreference
 from loyalty.db import connection
 from tenants.models import Merchant
+from webpush.selectors import push_subscriptions_of
+from webpush.services import push_subscriptions_gone, push_subscriptions_used
 
 from . import channels
 from .models import Channel, Delivery, Event, EventSetting, Kind, Outbox, SentMessage
@@ -111,6 +113,14 @@ class Sender:
         from tenants.selectors import merchant_host
 
         return f"{settings.PUBLIC_SCHEME}://{merchant_host(self.merchant)}{self.merchant.logo.url}"
+
+    def card_url(self) -> str:
+        """The web card on the merchant's host: where a tap on a push opens."""
+        if not self.merchant:
+            return ""
+        from tenants.selectors import merchant_card_url
+
+        return merchant_card_url(self.merchant)
 
     def offers(self, channel: str) -> bool:
         """Whether the merchant's plan (and the platform) offers this channel."""
@@ -217,6 +227,12 @@ def outbox_fan_out(*, batch: int = 200) -> int:
             "customer_id", "token"
         ):
             tokens.setdefault(customer_id, []).append(token)
+        if sender.merchant:
+            # Browsers subscribed on this merchant's host count as devices too.
+            for subscription in push_subscriptions_of(
+                customer_ids=list(customer_ids), merchant_id=sender.merchant.pk
+            ):
+                tokens.setdefault(subscription.customer_id, []).append(subscription.endpoint)
         members: set[int] = set()
         if sender.merchant:
             members = set(
@@ -368,6 +384,11 @@ def _outgoing(delivery: Delivery, sender: Sender, text: Text) -> channels.Outgoi
     tokens = list(
         Device.objects.filter(customer_id=message.customer_id or 0).values_list("token", flat=True)
     )
+    subscriptions = (
+        push_subscriptions_of(customer_ids=[message.customer_id], merchant_id=sender.merchant.pk)
+        if sender.merchant and message.customer_id
+        else []
+    )
     return channels.Outgoing(
         to=delivery.to,
         title=text.title,
@@ -378,6 +399,13 @@ def _outgoing(delivery: Delivery, sender: Sender, text: Text) -> channels.Outgoi
             "message_id": str(message.pk),
             "merchant": sender.merchant.slug if sender.merchant else "",
         },
+        subscriptions=[
+            {"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}}
+            for s in subscriptions
+        ],
+        url=sender.card_url(),
+        language=language,
+        urgency="normal" if message.kind == Kind.MARKETING else "high",
     )
 
 
@@ -422,6 +450,7 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
         result = channels.SENDERS[delivery.channel](outgoing)
     except (channels.Transient, channels.Permanent) as error:
         _dead_tokens(getattr(error, "dead_tokens", []))
+        _dead_endpoints(getattr(error, "dead_endpoints", []))
         _failed(delivery, error, permanent=isinstance(error, channels.Permanent), now=now)
         return
     except Exception as error:  # a fault of ours: retried, and logged with its trace
@@ -431,6 +460,8 @@ def _deliver(delivery: Delivery, sender: Sender) -> None:
     # Sent: from here on nothing may fail the transaction, or the message would go
     # out again. Every value is cut to its column.
     _dead_tokens(result.dead_tokens)
+    _dead_endpoints(result.dead_endpoints)
+    push_subscriptions_used(endpoints=result.sent_endpoints)
     if _is_text(delivery, sender) and sender.merchant is not None:
         # Every text sent is counted. The allowance was checked before the send
         # without a lock, so two workers sending at the same moment may each send
@@ -495,6 +526,12 @@ def _dead_tokens(tokens: list[str]) -> None:
     if tokens:
         removed, _ = Device.objects.filter(token__in=tokens).delete()
         logger.info("Removed %s push token(s) FCM reports unregistered", removed)
+
+
+def _dead_endpoints(endpoints: list[str]) -> None:
+    if endpoints:
+        removed = push_subscriptions_gone(endpoints=endpoints)
+        logger.info("Removed %s web push subscription(s) the push service reports gone", removed)
 
 
 def deliveries_send(*, seconds: float = 20.0) -> int:

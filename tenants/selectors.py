@@ -43,6 +43,11 @@ def merchant_host(merchant: Merchant) -> str:
     return f"{merchant.slug}.{settings.BASE_DOMAIN}"
 
 
+def merchant_card_url(merchant: Merchant) -> str:
+    """The merchant's web card as a message links to it (no request: PUBLIC_SCHEME)."""
+    return f"{settings.PUBLIC_SCHEME}://{merchant_host(merchant)}/card/"
+
+
 def merchant_url(request: HttpRequest, merchant: Merchant) -> str:
     """The merchant's base URL as seen from this request (same scheme and port)."""
     host = request.get_host()

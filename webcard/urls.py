@@ -5,6 +5,7 @@ the sign-in cookie."""
 from django.urls import path
 
 from googlewallet import views as googlewallet
+from webpush import views as webpush
 
 from . import views
 from .pages import account, history, inbox, memberships, rewards
@@ -41,6 +42,8 @@ merchant = [
     *signin,
     *pages,
     path("wallet/google", googlewallet.save, name="card-wallet-google"),
+    path("push/subscribe", webpush.subscribe, name="card-push-subscribe"),
+    path("push/unsubscribe", webpush.unsubscribe, name="card-push-unsubscribe"),
 ]
 
 root = [

@@ -136,6 +136,30 @@ def test_a_cashier_enrols_a_customer_with_the_code_they_read_out(programme, merc
     assert Membership.objects.filter(customer__phone=PHONE).count() == 1
 
 
+def test_the_counter_texts_the_new_member_the_web_card_link(
+    programme, merchant_a, django_capture_on_commit_callbacks
+) -> None:
+    from messaging.models import SentMessage
+
+    PointsSettings.objects.filter(pk=1).update(enrol_without_code=True)
+    cashier = signed_in(merchant_a, programme.cashier)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        joined = post(cashier, "enrol/confirm", {"phone": PHONE, "without_code": True})
+        again = post(cashier, "enrol/confirm", {"phone": PHONE, "without_code": True})
+
+    assert (joined.status_code, again.status_code) == (200, 200)
+    with schema_context(merchant_a.schema):
+        links = list(SentMessage.objects.filter(to=PHONE).values_list("purpose", "body"))
+    assert links == [
+        (
+            "card_link",
+            "انضممت إلى برنامج نقاط \u2068Alpha Café\u2069. بطاقتك ونقاطك: "
+            f"http://{merchant_a.host}/card/",
+        )
+    ]
+
+
 def test_enrolment_refusals_are_stable_codes(programme, merchant_a) -> None:
     cashier = signed_in(merchant_a, programme.cashier)
 

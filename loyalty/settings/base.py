@@ -36,6 +36,7 @@ SHARED_APPS = [
     "customers",
     "billing",
     "webcard",
+    "webpush",
     "unfold",
     "unfold.contrib.filters",
     "django.contrib.contenttypes",
@@ -377,6 +378,23 @@ GOOGLE_WALLET_ISSUER_ID = env("GOOGLE_WALLET_ISSUER_ID", default="")
 GOOGLE_WALLET_CREDENTIALS = env("GOOGLE_WALLET_CREDENTIALS", default="")
 GOOGLE_WALLET_API_BASE = env(
     "GOOGLE_WALLET_API_BASE", default="https://walletobjects.googleapis.com/walletobjects/v1"
+)
+# Web Push (webpush/): the VAPID key pair (base64url, as `manage.py webpush_keys` prints
+# them) and the contact push services may write to. Without the keys the web card shows
+# no switch and the relay records what it would send.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:support@loyalty.jo")
+# Push services browsers subscribe with (a host or its parent domain): the server posts
+# to no other address.
+WEBPUSH_SERVICE_HOSTS = env.list(
+    "WEBPUSH_SERVICE_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "push.apple.com",
+        "notify.windows.com",
+    ],
 )
 # Links in e-mails (merchant logos): https in production.
 PUBLIC_SCHEME = env("PUBLIC_SCHEME", default="http")

@@ -6,8 +6,12 @@ cashier may enrol without the code.
 The code is a sign-in code of its own purpose (`join`): it enrols, it signs nobody in,
 so the cashier who hears it cannot use it to open the customer's account. Sending it
 keeps every limit of sign-in codes (customers.services.otp_request).
+
+A new member then gets the link to the merchant's web card by SMS, so they see their
+card and balance at once, with nothing to install.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +19,7 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -22,15 +27,20 @@ from billing.limits import plan_limit_lock
 from customers.models import Customer, OtpChallenge
 from customers.services import customer_get_or_create, otp_request, otp_verify, phone_normalize
 from loyalty.errors import DomainError, NotAllowed
+from loyalty.formatting import isolate
 from loyalty.ratelimit import RateLimited, hit, wait_minutes
+from messaging.sms import sms_send
 from points.calculation import digits_latin
 from points.models import Membership
 from points.selectors import membership_by_phone, points_settings
+from tenants.models import Merchant
 from tenants.roles import can
-from tenants.selectors import merchant_current
+from tenants.selectors import merchant_card_url, merchant_current
 from tenants.services import merchant_email_verified_require, merchant_writable_require
 
 from .membership import membership_join
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,12 @@ def membership_enrol(
         if membership is None:
             membership = membership_join(customer=customer)
             _audit(membership, actor, with_code=not without_code)
+            # After the commit: a rolled-back join sends nothing, and no provider is
+            # called while rows are locked.
+            merchant = merchant_current()
+            transaction.on_commit(
+                lambda: card_link_send(customer=customer, merchant=merchant), robust=True
+            )
         made.append(membership)
 
     if without_code:
@@ -151,6 +167,24 @@ def membership_enrol(
             return again
         raise
     return made[0]
+
+
+def card_link_send(*, customer: Customer, merchant: Merchant) -> None:
+    """Text a new member the link to the merchant's web card, in their language. A
+    refusal by the SMS provider is recorded (messaging.SentMessage) and logged; the
+    member is enrolled all the same."""
+    with translation.override(customer.language):
+        name = merchant.name_ar if customer.language == "ar" and merchant.name_ar else merchant.name
+        # The shop's name keeps its direction inside the other language's sentence; the
+        # link stays last and bare, so phones see where it ends.
+        body = _("You joined %(merchant)s's rewards. Your card and points: %(url)s") % {
+            "merchant": isolate(name[:40]) if customer.language == "ar" else name[:40],
+            "url": merchant_card_url(merchant),
+        }
+    try:
+        sms_send(to=customer.phone, body=body, purpose="card_link")
+    except DomainError:
+        logger.warning("The web card link to new member %s was not sent", customer.pk)
 
 
 def _audit(membership: Membership, actor: User, *, with_code: bool) -> None:

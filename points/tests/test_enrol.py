@@ -234,3 +234,58 @@ def test_the_same_code_sent_twice_at_once_makes_one_member(busy_merchant) -> Non
         member = Membership.objects.get(customer__phone=phone)
         assert results == [member.pk, member.pk]
         assert LogEntry.objects.filter(object_id=str(member.pk)).count() == 1
+
+
+def card_links(phone: str) -> list[str]:
+    """The web card links texted to `phone` (the merchant's messages, in its schema)."""
+    return list(
+        SentMessage.objects.filter(to=phone, purpose="card_link").values_list("body", flat=True)
+    )
+
+
+def test_a_new_member_gets_the_web_card_link_in_arabic(
+    programme, django_capture_on_commit_callbacks
+) -> None:
+    code = _sent_code(programme)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_enrol(phone=PHONE, code=code, actor=programme.cashier)
+
+    assert card_links(PHONE) == [
+        "انضممت إلى برنامج نقاط \u2068Alpha Café\u2069. بطاقتك ونقاطك: http://alpha-cafe.localhost/card/"
+    ]
+    assert SentMessage.objects.get(purpose="card_link").status == "recorded"
+
+
+def test_an_english_customer_gets_it_in_english_over_the_public_scheme(
+    programme, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.PUBLIC_SCHEME = "https"
+    PointsSettings.objects.filter(pk=1).update(enrol_without_code=True)
+    customer_make(phone=PHONE, language=Customer.Language.ENGLISH)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_enrol(phone=PHONE, without_code=True, actor=programme.cashier)
+
+    assert card_links(PHONE) == [
+        "You joined Alpha Café's rewards. Your card and points: https://alpha-cafe.localhost/card/"
+    ]
+
+
+def test_a_member_already_gets_no_second_link_and_a_refused_join_none(
+    programme, django_capture_on_commit_callbacks
+) -> None:
+    code = _sent_code(programme)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError):
+        membership_enrol(phone=PHONE, code=wrong, actor=programme.cashier)
+    assert card_links(PHONE) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_enrol(phone=PHONE, code=code, actor=programme.cashier)
+        membership_enrol(phone=PHONE, code=code, actor=programme.cashier)
+        membership_enrol_code_send(phone=PHONE, actor=programme.cashier)
+        membership_enrol(phone=PHONE, without_code=True, actor=programme.cashier)
+
+    assert len(card_links(PHONE)) == 1
