@@ -2,7 +2,7 @@
 domain (the customer's memberships everywhere). Both live under /card/, the path of
 the sign-in cookie."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -12,6 +12,10 @@ signin = [
     path("signout", views.signout, name="card-signout"),
 ]
 
-merchant = [path("", views.home, name="card-home"), *signin]
+merchant = [
+    path("", views.home, name="card-home"),
+    *signin,
+    path("", include("applewallet.urls")),
+]
 
 root = [path("", views.home, name="card-home"), *signin]
