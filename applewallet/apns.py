@@ -1,8 +1,7 @@
-"""Pushes to Apple Wallet over APNs: HTTP/2, authenticated by the Pass Type ID
-certificate, an empty JSON payload with apns-topic the Pass Type ID; the device then
-asks the web service what changed. APNS_BASE points elsewhere in tests (a local stub
-speaking HTTP/2 in clear text: with an http:// base the client uses HTTP/2 with prior
-knowledge)."""
+"""Pushes to Apple Wallet over APNs: HTTP/2 only (APNs speaks nothing else), TLS with
+the Pass Type ID certificate as the client's, an empty JSON payload with apns-topic the
+Pass Type ID; the device then asks the web service what changed. APNS_BASE points at a
+local stub in tests."""
 
 import contextlib
 import os

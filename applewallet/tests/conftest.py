@@ -1,9 +1,12 @@
 """Test certificates (a CA standing in for Apple's WWDR, a pass certificate it signed),
-Apple Wallet switched on with them, and a local APNs stub speaking HTTP/2."""
+Apple Wallet switched on with them, and a local APNs stub: HTTP/2 over TLS (ALPN h2)
+that asks for the client's certificate, as APNs does."""
 
 import contextlib
 import datetime
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +34,8 @@ KEY_PASSWORD = "pass-key-password"
 class Certificates:
     ca_path: Path
     settings: dict[str, str]
+    server_cert_path: Path  # the APNs stub's, for 127.0.0.1, signed by the same CA
+    server_key_path: Path
 
 
 def _name(common_name: str) -> x509.Name:
@@ -38,12 +43,20 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _certificate(
-    subject: str, key: rsa.RSAPrivateKey, issuer: str, issuer_key: rsa.RSAPrivateKey, ca: bool
+    subject: str,
+    key: rsa.RSAPrivateKey,
+    issuer: str,
+    issuer_key: rsa.RSAPrivateKey,
+    ca: bool,
+    ip: str = "",
 ) -> x509.Certificate:
     now = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    builder = x509.CertificateBuilder()
+    if ip:
+        names = [x509.IPAddress(ipaddress.ip_address(ip))]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
+        builder.subject_name(_name(subject))
         .issuer_name(_name(issuer))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -67,6 +80,17 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     ca_path, cert_path = folder / "wwdr.pem", folder / "pass.pem"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    server_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    server = _certificate("127.0.0.1", server_key, "Test WWDR", ca_key, ca=False, ip="127.0.0.1")
+    server_cert_path, server_key_path = folder / "server.pem", folder / "server.key"
+    server_cert_path.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    server_key_path.write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     key_pem = pass_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -82,6 +106,8 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
             "APPLE_PASS_KEY_PASSWORD": KEY_PASSWORD,
             "APPLE_WWDR_CERT": str(ca_path),
         },
+        server_cert_path=server_cert_path,
+        server_key_path=server_key_path,
     )
 
 
@@ -94,14 +120,21 @@ def wallet(certificates: Certificates) -> Iterator[Certificates]:
 
 @dataclass
 class ApnsStub:
-    """APNs on 127.0.0.1 (HTTP/2 in clear text, prior knowledge): records each request;
-    answers 410 Unregistered for the tokens in `gone`, 200 otherwise."""
+    """APNs on 127.0.0.1: records each request with the subject of the client certificate
+    it came with; answers 410 Unregistered for the tokens in `gone`, 200 otherwise."""
 
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
 
-    def serve(self, conn: socket.socket) -> None:
+    def serve(self, raw: socket.socket, tls: ssl.SSLContext) -> None:
+        try:
+            conn = tls.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError):
+            raw.close()
+            return
+        assert conn.selected_alpn_protocol() == "h2"
+        peer = dict(item[0] for item in conn.getpeercert()["subject"])  # type: ignore[index]
         h2 = H2Connection(H2Configuration(client_side=False, header_encoding="utf-8"))
         h2.initiate_connection()
         conn.sendall(h2.data_to_send())
@@ -110,7 +143,11 @@ class ApnsStub:
             while data := conn.recv(65535):
                 for event in h2.receive_data(data):
                     if isinstance(event, RequestReceived):
-                        streams[event.stream_id] = {"headers": dict(event.headers), "body": b""}
+                        streams[event.stream_id] = {
+                            "headers": dict(event.headers),
+                            "body": b"",
+                            "client": peer["commonName"],
+                        }
                     elif isinstance(event, DataReceived):
                         streams[event.stream_id]["body"] += event.data
                         h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
@@ -134,9 +171,16 @@ class ApnsStub:
 
 
 @pytest.fixture
-def apns(wallet: Certificates) -> Iterator[ApnsStub]:
+def apns(wallet: Certificates, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApnsStub]:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(wallet.server_cert_path, wallet.server_key_path)
+    tls.load_verify_locations(wallet.ca_path)
+    tls.verify_mode = ssl.CERT_REQUIRED  # APNs refuses a connection without the pass certificate
+    tls.set_alpn_protocols(["h2"])
+    # The push client trusts the system's CAs; here the system's CA file is the test CA.
+    monkeypatch.setenv("SSL_CERT_FILE", str(wallet.ca_path))
     listener = socket.create_server(("127.0.0.1", 0))
-    stub = ApnsStub(url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    stub = ApnsStub(url=f"https://127.0.0.1:{listener.getsockname()[1]}")
 
     def accept() -> None:
         while True:
@@ -144,7 +188,7 @@ def apns(wallet: Certificates) -> Iterator[ApnsStub]:
                 conn, _ = listener.accept()
             except OSError:
                 return
-            threading.Thread(target=stub.serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=stub.serve, args=(conn, tls), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
     with override_settings(APNS_BASE=stub.url):

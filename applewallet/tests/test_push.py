@@ -40,6 +40,7 @@ def test_an_earn_pushes_the_pass_to_each_device_and_forgets_a_gone_one(
         ("POST", "/3/device/bb22"),
     ]
     assert {r["headers"]["apns-topic"] for r in apns.requests} == {PASS_TYPE_ID}
+    assert {r["client"] for r in apns.requests} == {f"Pass Type ID: {PASS_TYPE_ID}"}
     assert [json.loads(r["body"]) for r in apns.requests] == [{}, {}]
     assert list(Registration.objects.values_list("device_library_id", flat=True)) == ["phone"]
     assert WalletPass.objects.get(pk=wallet_pass.pk).changed_at == AT
