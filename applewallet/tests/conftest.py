@@ -134,7 +134,8 @@ class ApnsStub:
             raw.close()
             return
         assert conn.selected_alpn_protocol() == "h2"
-        peer = dict(item[0] for item in conn.getpeercert()["subject"])  # type: ignore[index]
+        certificate: Any = conn.getpeercert()
+        peer = dict(item[0] for item in certificate["subject"])
         h2 = H2Connection(H2Configuration(client_side=False, header_encoding="utf-8"))
         h2.initiate_connection()
         conn.sendall(h2.data_to_send())
