@@ -30,13 +30,16 @@ class WalletPass(models.Model):
         return self.serial_number
 
 
+DEVICE_ID_MAX = 128
+
+
 class Registration(models.Model):
     """A device that keeps the pass and wants a push when it changes."""
 
     wallet_pass = models.ForeignKey(
         WalletPass, on_delete=models.CASCADE, related_name="registrations"
     )
-    device_library_id = models.CharField(_("device library identifier"), max_length=128)
+    device_library_id = models.CharField(_("device library identifier"), max_length=DEVICE_ID_MAX)
     push_token = models.CharField(_("push token"), max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -24,7 +24,7 @@ from tenants.selectors import merchant_current
 from webcard.views import customer_of, customer_required
 
 from . import config, selectors, services
-from .models import WalletPass
+from .models import DEVICE_ID_MAX, WalletPass
 from .passes import pass_build
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ def registration(request: HttpRequest, device_library_id: str, serial_number: st
     found = _authorised(request, serial_number)
     if isinstance(found, HttpResponse):
         return found
+    if len(device_library_id) > DEVICE_ID_MAX:
+        return HttpResponse(status=400)
     if request.method == "DELETE":
         services.device_unregister(wallet_pass=found, device_library_id=device_library_id)
         return HttpResponse(status=200)

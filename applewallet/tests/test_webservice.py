@@ -92,6 +92,24 @@ def test_the_latest_pass_answers_304_until_it_changes(merchant_a, host_client, m
     assert fresh["Last-Modified"] == "Thu, 03 Dec 2026 10:05:00 GMT"
 
 
+def test_a_registration_without_a_push_token_or_with_a_long_device_id_is_refused(
+    merchant_a, host_client, member_pass
+) -> None:
+    client = host_client(merchant_a.host)
+    empty = client.post(
+        registration_url(member_pass), "{}", content_type="application/json", **auth(member_pass)
+    )
+    long = client.post(
+        registration_url(member_pass, device="d" * 129),
+        json.dumps({"pushToken": "push-1"}),
+        content_type="application/json",
+        **auth(member_pass),
+    )
+
+    assert (empty.status_code, long.status_code) == (400, 400)
+    assert Registration.objects.count() == 0
+
+
 def test_a_device_unregisters(merchant_a, host_client, member_pass) -> None:
     client = host_client(merchant_a.host)
     register(client, member_pass)
