@@ -1,12 +1,16 @@
 """After a commit that moved a member's balance or tier: queue the pass's refresh (the
 request never calls APNs itself)."""
 
+import logging
 from typing import Any
 
 from django_tenants.utils import schema_context
+from kombu.exceptions import OperationalError
 
 from . import config
 from .models import WalletPass
+
+logger = logging.getLogger(__name__)
 
 
 def pass_refresh_queue(sender: Any, *, schema: str, membership_id: int, **kwargs: Any) -> None:
@@ -17,4 +21,10 @@ def pass_refresh_queue(sender: Any, *, schema: str, membership_id: int, **kwargs
             return
     from .tasks import pass_refresh
 
-    pass_refresh.delay(schema, membership_id)
+    try:
+        pass_refresh.delay(schema, membership_id)
+    except OperationalError:
+        # The change is committed and stands; the pass catches up at the member's next one.
+        logger.exception(
+            "Could not queue the Apple Wallet refresh of %s in %s", membership_id, schema
+        )

@@ -7,7 +7,9 @@ import json
 
 import pytest
 import time_machine
+from kombu.exceptions import OperationalError
 
+from applewallet import tasks
 from applewallet.models import Registration, WalletPass
 from applewallet.services import device_register, pass_for_membership
 from points.services import points_earn
@@ -74,3 +76,21 @@ def test_a_tier_review_that_moves_no_points_pushes_too(
     member.refresh_from_db()
     assert member.tier == programme.bronze
     assert [r["headers"][":path"] for r in apns.requests] == ["/3/device/cc33"]
+
+
+def test_an_earn_stands_when_the_queue_is_away(
+    wallet, programme, django_capture_on_commit_callbacks, monkeypatch, caplog
+) -> None:
+    member = programme.member(tier=programme.silver)
+    pass_for_membership(membership=member)
+
+    def broker_away(*args: object) -> None:
+        raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.pass_refresh, "delay", broker_away)
+    with django_capture_on_commit_callbacks(execute=True):
+        points_earn(membership_id=member.pk, amount="50.000", actor=programme.cashier)
+
+    member.refresh_from_db()
+    assert member.current_points == 750
+    assert "Could not queue the Apple Wallet refresh" in caplog.text
