@@ -10,13 +10,16 @@ import zipfile
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tenants.utils import schema_context
+from PIL import Image
 
 from applewallet.models import WalletPass
 from applewallet.services import pass_token
 from points.services import points_earn
+from tenants.models import Merchant
 
 from .conftest import PASS_TYPE_ID, TEAM_ID
 
@@ -206,3 +209,33 @@ def test_a_customer_who_is_not_a_member_here_goes_to_the_card(
         response = card_client(merchant_b.host, member.customer).get("/card/wallet/apple.pkpass")
 
     assert response.status_code == 302 and response["Location"] == "/card/"
+
+
+def test_the_icon_and_logo_are_the_merchants_logo(
+    wallet, merchant_a, programme, card_client, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    upload = io.BytesIO()
+    Image.new("RGB", (400, 100), (200, 30, 40)).save(upload, format="PNG")
+    merchant = Merchant.objects.get(pk=merchant_a.merchant.pk)
+    merchant.logo.save("logo.png", ContentFile(upload.getvalue()))
+    member = programme.member()
+
+    archive = download(card_client, merchant_a, member)
+
+    logo = Image.open(io.BytesIO(archive.read("logo.png")))
+    icon = Image.open(io.BytesIO(archive.read("icon@2x.png")))
+    assert (logo.size, logo.convert("RGB").getpixel((80, 20))) == ((160, 40), (200, 30, 40))
+    assert (icon.size, icon.convert("RGBA").getpixel((29, 29))) == ((58, 58), (200, 30, 40, 255))
+    assert icon.convert("RGBA").getpixel((29, 2)) == (0, 0, 0, 0)  # padded to a square
+
+
+def test_a_light_tier_colour_gets_dark_text(wallet, merchant_a, programme, card_client) -> None:
+    programme.gold.colour = "#f5d76e"
+    programme.gold.save(update_fields=["colour"])
+    member = programme.member(tier=programme.gold)
+
+    content = json.loads(download(card_client, merchant_a, member).read("pass.json"))
+
+    assert content["backgroundColor"] == "rgb(245, 215, 110)"
+    assert content["foregroundColor"] == content["labelColor"] == "rgb(17, 17, 17)"
