@@ -31,7 +31,7 @@ from loyalty.formatting import currency_unit, money_text, points_text
 from loyalty.forms import UnfoldModelForm
 from loyalty.qr import qr_svg
 from loyalty.ratelimit import RateLimited, cooldown, wait_minutes
-from points.card import card_token_read
+from points.card import card_scanned
 from points.models import Membership
 from points.selectors import (
     member_name,
@@ -352,7 +352,11 @@ def counter_lookup(request: HttpRequest) -> JsonResponse:
         data = json_request_body(request)
         membership: Membership | None
         if data.get("token"):
-            membership = card_token_read(str(data["token"]))
+            membership = card_scanned(str(data["token"]))
+            if membership is None:
+                raise NotFound(
+                    "member_not_found", str(_("No member with this number or phone number."))
+                )
         else:
             typed = str(data.get("query") or data.get("member_number") or "")[:40]
             found = member_search(typed)

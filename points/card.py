@@ -1,6 +1,9 @@
 """The member's card QR: a signed token that lives about a minute, so a screenshot is
 useless later. It names the merchant schema and the membership; staff scan it on that
-merchant's host only."""
+merchant's host only. A wallet pass cannot rotate its QR: it carries the member number,
+which the counter accepts as it accepts the number typed by hand (rate-limited)."""
+
+import re
 
 from django.conf import settings
 from django.core import signing
@@ -36,3 +39,17 @@ def card_token_read(token: str) -> Membership:
     if membership is None:
         raise DomainError("qr_invalid", "This is not a card code of this shop.")
     return membership
+
+
+MEMBER_NUMBER = re.compile(r"[0-9]{6,12}")
+
+
+def card_scanned(scanned: str) -> Membership | None:
+    """What the counter's camera read: the card's token (the app, the web card), or the
+    member number of a wallet pass (None when no member has it)."""
+    text = str(scanned).strip()
+    if MEMBER_NUMBER.fullmatch(text):
+        return (
+            Membership.objects.select_related("tier", "customer").filter(member_number=text).first()
+        )
+    return card_token_read(text)

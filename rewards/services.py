@@ -54,6 +54,9 @@ def reward_save(*, reward: Reward) -> Reward:
 def _voucher_code() -> str:
     while True:
         code = "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(VOUCHER_LENGTH))
+        # Never all digits: a scanned all-digit code is a member number (wallet passes).
+        if code.isdigit():
+            continue
         if not Redemption.objects.filter(voucher_code=code).exists():
             return code
 

@@ -2,7 +2,7 @@
 domain (the customer's memberships everywhere). Both live under /card/, the path of
 the sign-in cookie."""
 
-from django.urls import path
+from django.urls import include, path
 
 from googlewallet import views as googlewallet
 from webpush import views as webpush
@@ -44,6 +44,7 @@ merchant = [
     path("wallet/google", googlewallet.save, name="card-wallet-google"),
     path("push/subscribe", webpush.subscribe, name="card-push-subscribe"),
     path("push/unsubscribe", webpush.unsubscribe, name="card-push-unsubscribe"),
+    path("", include("applewallet.urls")),
 ]
 
 root = [

@@ -163,6 +163,22 @@ def test_the_counter_awards_once_per_attempt(demo) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "too_many_decimals"
 
 
+def test_the_counters_camera_reads_a_wallet_pass_member_number(demo) -> None:
+    with schema_context("cafe_aroma"):
+        member = Membership.objects.earliest("pk")
+    client = signed_in("cashier")
+
+    scanned = client.post(
+        "/admin/counter/lookup", {"token": member.member_number}, content_type="application/json"
+    )
+    unknown = client.post(
+        "/admin/counter/lookup", {"token": "1234567"}, content_type="application/json"
+    )
+
+    assert scanned.status_code == 200 and scanned.json()["member"]["id"] == member.pk
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "member_not_found"
+
+
 def test_the_counter_refuses_in_the_one_error_shape_with_its_fields(demo) -> None:
     with schema_context("cafe_aroma"):
         member = Membership.objects.earliest("pk")

@@ -70,6 +70,7 @@ TENANT_APPS = [
     "rewards",
     "notifications",
     "googlewallet",
+    "applewallet",
 ]
 
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -355,6 +356,16 @@ CARD_TOKEN_SECONDS = 90
 # its cookie is sent over HTTPS only when CARD_COOKIE_SECURE (on in production).
 CARD_SESSION_DAYS = env.int("CARD_SESSION_DAYS", default=365)
 CARD_COOKIE_SECURE = env.bool("CARD_COOKIE_SECURE", default=False)
+# Apple Wallet passes (applewallet): the Pass Type ID and its certificate and key (PEM,
+# a path or the PEM itself), Apple's WWDR intermediate certificate, and where APNs is.
+# Without them no pass is offered and the pass web service answers 404.
+APPLE_PASS_TYPE_ID = env("APPLE_PASS_TYPE_ID", default="")
+APPLE_TEAM_ID = env("APPLE_TEAM_ID", default="")
+APPLE_PASS_CERT = env("APPLE_PASS_CERT", default="")
+APPLE_PASS_KEY = env("APPLE_PASS_KEY", default="")
+APPLE_PASS_KEY_PASSWORD = env("APPLE_PASS_KEY_PASSWORD", default="")
+APPLE_WWDR_CERT = env("APPLE_WWDR_CERT", default="")
+APNS_BASE = env("APNS_BASE", default="https://api.push.apple.com")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")

@@ -156,7 +156,10 @@ class StaffLoginIn(StrictSerializer):
 
 
 class ScanTokenIn(StrictSerializer):
-    token = serializers.CharField(max_length=500, help_text="The card QR's content")
+    token = serializers.CharField(
+        max_length=500,
+        help_text="The card QR's content: the card token, or a wallet pass's member number",
+    )
 
 
 class ScanNumberIn(StrictSerializer):

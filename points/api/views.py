@@ -34,7 +34,7 @@ from loyalty.qr import qr_response
 from loyalty.ratelimit import RateLimited
 from notifications.selectors import unread_count
 from points import selectors, services
-from points.card import card_token_make, card_token_read
+from points.card import card_scanned, card_token_make
 from points.models import Membership
 from tenants.roles import can
 from tenants.selectors import merchant_current, merchants_active
@@ -261,7 +261,7 @@ class ScanView(StaffAPIView):
         data = scan_in(request.data)
         membership: Membership | None
         if data.validated_data.get("token"):
-            membership = card_token_read(data.validated_data["token"])
+            membership = card_scanned(data.validated_data["token"])
         else:
             membership = selectors.membership_by_number(data.validated_data["member_number"])
         if membership is None:

@@ -10,12 +10,14 @@ moves the expiries and the tier reviews later when it pays again)."""
 import calendar
 import datetime
 from collections import defaultdict
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
+from loyalty.db import connection
 from messaging.models import Event
 from messaging.outbox import outbox_add
 from points.calculation import plain
@@ -29,6 +31,7 @@ from points.selectors import (
     tier_metric,
     tiers_ordered,
 )
+from points.signals import tier_changed
 from tenants.selectors import merchant_current
 
 from .bonus import bonus_award
@@ -226,6 +229,14 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
             membership.tier_warned_for = None
             membership.save(update_fields=["tier", "tier_review_on", "tier_warned_for"])
             result["reviewed"] += 1
+            if earned != previous and tier_changed.has_listeners():
+                send = partial(
+                    tier_changed.send,
+                    Membership,
+                    schema=connection.schema_name,
+                    membership_id=membership.pk,
+                )
+                transaction.on_commit(send)
             if previous and earned and earned.rank > previous.rank:
                 outbox_add(
                     event=Event.TIER_UPGRADED,

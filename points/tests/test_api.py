@@ -72,6 +72,17 @@ def test_scan_by_member_number_and_find_by_phone(counter) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "member_not_found"
 
 
+def test_a_scanned_member_number_finds_the_member(counter) -> None:
+    """A wallet pass's QR code is the member number: the scan takes it as the token."""
+    _, member, cashier, _ = counter
+
+    scanned = cashier.post("/api/v1/staff/scan", {"token": member["member_number"]}, format="json")
+    unknown = cashier.post("/api/v1/staff/scan", {"token": "1234567"}, format="json")
+
+    assert scanned.status_code == 200 and scanned.json()["id"] == member["id"]
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "member_not_found"
+
+
 def test_member_lookups_are_rate_limited(counter, settings) -> None:
     cashier = counter[2]
     statuses = [

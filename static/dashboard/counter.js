@@ -266,7 +266,10 @@
         }
         if (text) {
           stop();
-          if (/^[A-Z0-9]{8}$/.test(text)) verify(text); else lookup({ token: text });
+          // A wallet pass's QR is the member number (digits); a voucher code has letters.
+          if (/^[0-9]{6,12}$/.test(text)) lookup({ token: text });
+          else if (/^[A-Z0-9]{8}$/.test(text)) verify(text);
+          else lookup({ token: text });
           return;
         }
       }

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AppleWalletConfig(AppConfig):
+    name = "applewallet"
+    verbose_name = "Apple Wallet"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from points.signals import balance_changed, tier_changed
+
+        from .receivers import pass_refresh_queue
+
+        balance_changed.connect(pass_refresh_queue, dispatch_uid="applewallet.balance")
+        tier_changed.connect(pass_refresh_queue, dispatch_uid="applewallet.tier")
