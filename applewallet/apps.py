@@ -7,9 +7,11 @@ class AppleWalletConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from customers.signals import customer_closed
         from points.signals import balance_changed, tier_changed
 
-        from .receivers import pass_refresh_queue
+        from .receivers import pass_refresh_queue, passes_erase
 
         balance_changed.connect(pass_refresh_queue, dispatch_uid="applewallet.balance")
         tier_changed.connect(pass_refresh_queue, dispatch_uid="applewallet.tier")
+        customer_closed.connect(passes_erase, dispatch_uid="applewallet.closed")

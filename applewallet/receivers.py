@@ -28,3 +28,10 @@ def pass_refresh_queue(sender: Any, *, schema: str, membership_id: int, **kwargs
         logger.exception(
             "Could not queue the Apple Wallet refresh of %s in %s", membership_id, schema
         )
+
+
+def passes_erase(sender: Any, *, schema: str, customer_id: int, **kwargs: Any) -> None:
+    """A closed account's passes stop: their rows and the devices registered for them
+    go, so the web service no longer knows the pass and nothing is pushed again."""
+    with schema_context(schema):
+        WalletPass.objects.filter(membership__customer_id=customer_id).delete()

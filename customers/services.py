@@ -24,6 +24,7 @@ from loyalty.ratelimit import cooldown, hit
 from messaging.sms import sms_send
 
 from .models import Customer, Device, MerchantLink, NotificationPreference, OtpChallenge
+from .signals import customer_closed
 
 
 def phone_normalize(raw: str) -> str:
@@ -405,3 +406,5 @@ def customer_delete(*, customer: Customer) -> None:
         customer.devices.all().delete()
         customer.push_subscriptions.all().delete()
         OtpChallenge.objects.filter(customer=customer).delete()
+    for schema in customer.links.values_list("merchant__schema_name", flat=True):
+        customer_closed.send(Customer, schema=schema, customer_id=customer.pk)

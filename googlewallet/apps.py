@@ -10,8 +10,10 @@ class GooglewalletConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from customers.signals import customer_closed
         from points.signals import balance_changed
 
-        from .receivers import balance_changed_sync
+        from .receivers import balance_changed_sync, customer_closed_erase
 
         balance_changed.connect(balance_changed_sync, dispatch_uid="googlewallet-balance")
+        customer_closed.connect(customer_closed_erase, dispatch_uid="googlewallet-closed")

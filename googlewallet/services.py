@@ -182,3 +182,17 @@ def wallet_object_sync(*, membership_id: int) -> WalletObject | None:
         if (now[0], now[1] or "") == sent:
             break
     return wallet
+
+
+def wallet_object_retire(*, membership_id: int) -> None:
+    """The member closed the account: the object keeps no name and turns inactive at
+    Google, and its row goes. Raises client.WalletError as the other calls do."""
+    wallet = WalletObject.objects.filter(membership_id=membership_id).first()
+    if wallet is None:
+        return
+    number = Membership.objects.filter(pk=membership_id).values_list("member_number", flat=True)
+    name = number[0] if number else ""
+    client.call(
+        "PATCH", f"loyaltyObject/{wallet.object_id}", {"state": "INACTIVE", "accountName": name}
+    )
+    wallet.delete()

@@ -25,3 +25,20 @@ def object_sync(membership_id: int) -> bool:
     except WalletRefused:
         logger.warning("Google Wallet refused the update of member %s", membership_id)
         return False
+
+
+@merchant_task(
+    autoretry_for=(WalletUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def object_retire(membership_id: int) -> bool:
+    """A closed account's object: retired at Google, then forgotten here."""
+    try:
+        services.wallet_object_retire(membership_id=membership_id)
+    except WalletRefused:
+        logger.warning("Google Wallet refused to retire the object of member %s", membership_id)
+        return False
+    return True

@@ -191,3 +191,19 @@ def test_two_changes_in_one_second_are_two_seconds_apart(member_pass) -> None:
     assert first is not None and second is not None
     assert first.changed_at == AT + datetime.timedelta(minutes=5)
     assert second.changed_at == AT + datetime.timedelta(minutes=5, seconds=1)
+
+
+def test_closing_the_account_forgets_the_pass_and_the_device(
+    merchant_a, host_client, member_pass
+) -> None:
+    from customers.services import customer_delete
+
+    client = host_client(merchant_a.host)
+    register(client, member_pass)
+    headers = auth(member_pass)
+    url = f"{BASE}/passes/{PASS_TYPE_ID}/{member_pass.serial_number}"
+
+    customer_delete(customer=member_pass.membership.customer)
+
+    assert not WalletPass.objects.exists() and not Registration.objects.exists()
+    assert client.get(url, **headers).status_code == 404

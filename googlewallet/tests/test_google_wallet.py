@@ -429,3 +429,21 @@ def test_unconfigured_balance_changes_queue_nothing(
         points_earn(membership_id=member.pk, amount="50.000", actor=programme.cashier)
 
     assert google.stub.requests == []
+
+
+def test_closing_the_account_retires_the_object_without_the_name(
+    programme, merchant_a, google, eager
+) -> None:
+    from customers.services import customer_delete
+
+    member = member_of(merchant_a.schema, programme, name="Lina Haddad")
+    with schema_context(merchant_a.schema):
+        saved = services.wallet_object_ensure(membership_id=member.pk)
+    google.stub.requests.clear()
+
+    customer_delete(customer=member.customer)
+
+    assert google.calls() == [("PATCH", f"{API}/loyaltyObject/{saved.object_id}")]
+    assert google.api()[0].json == {"state": "INACTIVE", "accountName": member.member_number}
+    with schema_context(merchant_a.schema):
+        assert not WalletObject.objects.filter(membership_id=member.pk).exists()
