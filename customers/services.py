@@ -383,6 +383,24 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             {"platform": d.platform, "created_at": d.created_at.isoformat()}
             for d in customer.devices.all()
         ],
+        "web_push": [
+            {
+                "merchant": s.merchant.slug,
+                "created_at": s.created_at.isoformat(),
+                "last_used_at": s.last_used_at.isoformat(),
+            }
+            for s in customer.push_subscriptions.select_related("merchant")
+        ],
+        "web_card_sign_ins": [
+            {
+                "merchant": s.merchant.slug if s.merchant else None,
+                "browser": s.user_agent,
+                "created_at": s.created_at.isoformat(),
+                "last_seen_at": s.last_seen_at.isoformat(),
+                "signed_out": s.revoked_at is not None,
+            }
+            for s in customer.card_sessions.select_related("merchant")
+        ],
         "memberships": [],
     }
     for link in customer.links.select_related("merchant"):

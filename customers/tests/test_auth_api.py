@@ -225,6 +225,7 @@ def test_devices_export_and_deletion() -> None:
     assert export["devices"] == [
         {"platform": "android", "created_at": export["devices"][0]["created_at"]}
     ]
+    assert (export["web_push"], export["web_card_sign_ins"]) == ([], [])
 
     assert me.delete("/api/v1/me").status_code == 204
     customer = Customer.objects.get(pk=tokens["customer"]["id"])

@@ -100,6 +100,8 @@ def test_export_downloads_everything_held_as_json(merchant_a, programme, card_cl
     assert membership["member_number"] == member.member_number
     assert membership["current_points"] == 250
     assert [(e["kind"], e["points"]) for e in membership["ledger"]] == [("adjust", 250)]
+    [sign_in] = data["web_card_sign_ins"]
+    assert (sign_in["merchant"], sign_in["signed_out"]) == (merchant_a.merchant.slug, False)
 
 
 def test_delete_erases_the_account_and_signs_out_everywhere(
