@@ -4,7 +4,7 @@ the sign-in cookie."""
 
 from django.urls import path
 
-from . import views
+from . import card, views
 
 signin = [
     path("signin", views.signin, name="card-signin"),
@@ -12,6 +12,14 @@ signin = [
     path("signout", views.signout, name="card-signout"),
 ]
 
-merchant = [path("", views.home, name="card-home"), *signin]
+merchant = [
+    path("", card.card, name="card-home"),
+    path("join", card.join, name="card-join"),
+    path("state", card.state, name="card-state"),
+    path("manifest.webmanifest", card.manifest, name="card-manifest"),
+    path("icon-<int:size>.png", card.icon, name="card-icon"),
+    path("sw.js", card.service_worker, name="card-sw"),
+    *signin,
+]
 
 root = [path("", views.home, name="card-home"), *signin]
