@@ -192,9 +192,12 @@ def test_the_card_in_arabic_has_every_word_in_arabic(
         misses.page = "/card/"
         response = client.get("/card/", HTTP_ACCEPT_LANGUAGE="ar")
         misses.page = "/card/ (join)"
-        joining = card_client(merchant_a.host, customer_make(phone="+962791230011")).get(
-            "/card/", HTTP_ACCEPT_LANGUAGE="ar"
-        )
+        stranger = card_client(merchant_a.host, customer_make(phone="+962791230011"))
+        joining = stranger.get("/card/", HTTP_ACCEPT_LANGUAGE="ar")
+        misses.page = "/join/<code>"
+        poster = stranger.get(f"/join/{merchant_a.merchant.join_code}", HTTP_ACCEPT_LANGUAGE="ar")
+        misses.page = "/"
+        shop = stranger.get("/", HTTP_ACCEPT_LANGUAGE="ar")
 
     page, words = html(response), text(response)
     assert '<html lang="ar" dir="rtl">' in page
@@ -204,6 +207,8 @@ def test_the_card_in_arabic_has_every_word_in_arabic(
     assert "500 نقطة تنتهي صلاحيتها قريباً، أولها في 20 ديسمبر 2026." in words
     assert "رسالتان غير مقروءتين" in words
     assert english_in(page, []) == [] and english_in(html(joining), []) == []
+    assert english_in(html(poster), []) == []
+    assert "بطاقة الولاء الخاصة بي" in html(shop)
     assert misses.found == {}
 
 
