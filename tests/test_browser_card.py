@@ -65,6 +65,29 @@ def card_shop(live_url: str, django_db_blocker: Any) -> dict[str, Any]:
     }
 
 
+def drawn_modules(page: Any) -> list[list[bool]]:
+    """The QR as the phone's screen shows it: the centre of each module, dark or not."""
+    import io
+
+    from PIL import Image
+
+    size = int(page.get_attribute("#qr svg", "viewBox").split()[2])
+    shot = Image.open(io.BytesIO(page.locator("#qr svg").screenshot())).convert("L")
+    step = shot.width / size
+    grey = list(shot.getdata())  # one 0-255 value per pixel, row after row
+    centres = [int((i + 0.5) * step) for i in range(size)]
+    return [[grey[y * shot.width + x] < 128 for x in centres] for y in centres]
+
+
+def encoded_modules(data: str) -> list[list[bool]]:
+    import qrcode
+
+    code = qrcode.QRCode(border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
 def balance(page: Any) -> str:
     return page.inner_text("[data-testid=balance]").strip()
 
@@ -131,6 +154,8 @@ def test_from_the_poster_to_the_card_the_points_arrive_live_and_it_works_offline
     assert page.inner_text("[data-testid=member-number]").replace(" ", "") == member.member_number
     assert balance(page) == "0"
     assert words["name"] in page.inner_text(".top")
+    # What the screen shows is the code of the token the page holds, module for module.
+    assert drawn_modules(page) == encoded_modules(page.get_attribute("#qr", "data-token"))
     person.shot("card", full_page=False)
 
     # The cashier scans the QR the card shows and awards 50.000 JOD; the card follows.

@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw
 
 from loyalty.errors import DomainError
 from loyalty.formatting import isolate, local_name, money_text, points_text
-from loyalty.qr import qr_svg
+from loyalty.qr import qr_svg_inline
 from notifications.selectors import unread_count
 from points import selectors, services
 from points.card import card_token_make
@@ -104,7 +104,7 @@ def card_state(membership: Membership, *, with_qr: bool) -> dict[str, Any]:
         token = card_token_make(membership)
         state["qr"] = {
             "token": token,
-            "svg": qr_inline(token),
+            "svg": qr_svg_inline(token),
             "expires_in": settings.CARD_TOKEN_SECONDS,
         }
     return state
@@ -127,13 +127,6 @@ def _to_next_tier(needed: Decimal, basis: str, tier: str) -> str:
             "%(count)s more point for %(tier)s", "%(count)s more points for %(tier)s", count
         )
     return text % {"count": points_text(count), "tier": tier}
-
-
-def qr_inline(data: str) -> str:
-    """The QR as an <svg> element to put inside the page (no XML declaration; the
-    page's stylesheet gives its size)."""
-    svg = qr_svg(data).decode()
-    return svg[svg.index("<svg") :]
 
 
 def _merchant_name(merchant: Merchant) -> str:

@@ -421,3 +421,29 @@ def test_the_app_icon_is_the_logo_on_white_when_there_is_one(
     assert icon.size == (192, 192)
     assert icon.getpixel((96, 96)) == (255, 0, 0)  # the logo in the middle
     assert icon.getpixel((96, 20)) == (255, 255, 255)  # white around it
+
+
+def modules_of(svg: str) -> list[list[bool]]:
+    """The dark modules an inline QR draws, read back from its path."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg)[1])  # type: ignore[index]
+    grid = [[False] * size for _ in range(size)]
+    for x, y, length in re.findall(r"M(\d+) (\d+)h(\d+)", svg):
+        for i in range(int(length)):
+            grid[int(y)][int(x) + i] = True
+    return grid
+
+
+def test_the_inline_qr_draws_exactly_the_modules_of_the_code() -> None:
+    import qrcode
+
+    from loyalty.qr import qr_svg_inline
+
+    data = "eyJzIjoiYWxwaGFfY2FmZSIsIm0iOjQyfQ:1tXyzA:abcdefghijklmnopqrstuvwxyz0123"
+    code = qrcode.QRCode(border=2)
+    code.add_data(data)
+    code.make(fit=True)
+
+    svg = qr_svg_inline(data)
+
+    assert modules_of(svg) == code.get_matrix()
+    assert len(svg) < 5000
