@@ -74,7 +74,7 @@ def drawn_modules(page: Any) -> list[list[bool]]:
     size = int(page.get_attribute("#qr svg", "viewBox").split()[2])
     shot = Image.open(io.BytesIO(page.locator("#qr svg").screenshot())).convert("L")
     step = shot.width / size
-    grey = list(shot.getdata())  # one 0-255 value per pixel, row after row
+    grey = shot.tobytes()  # one 0-255 byte per pixel, row after row
     centres = [int((i + 0.5) * step) for i in range(size)]
     return [[grey[y * shot.width + x] < 128 for x in centres] for y in centres]
 
