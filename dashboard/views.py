@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from unfold.widgets import BASE_INPUT_CLASSES
+from unfold.widgets import BASE_INPUT_CLASSES, UnfoldAdminColorInputWidget
 
 from loyalty.admin_sites import merchant_site
 from loyalty.api.errors import domain_error_response
@@ -603,12 +603,22 @@ class ProfileForm(UnfoldModelForm):
             "contact_email",
             "contact_phone",
             "logo",
+            "brand_color",
             "timezone",
         )
+        widgets = {"brand_color": UnfoldAdminColorInputWidget}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form posted without the colour (an older page, a script) keeps the one set.
+        self.fields["brand_color"].required = False
+
+    def clean_brand_color(self) -> str:
+        return str(self.cleaned_data.get("brand_color") or self.instance.brand_color)
 
 
 def profile(request: HttpRequest) -> HttpResponse:
-    """The business as members and staff see it: names, contact, logo, time zone."""
+    """The business as members and staff see it: names, contact, logo, colour, time zone."""
     require(request, "profile.edit")
     merchant = Merchant.objects.get(pk=merchant_current().pk)
     form = ProfileForm(request.POST or None, request.FILES or None, instance=merchant)

@@ -31,3 +31,31 @@ def qr_response(data: str, image_format: str) -> HttpResponse:
         raise Http404
     response["Cache-Control"] = "no-store"
     return response
+
+
+def qr_svg_inline(data: str) -> str:
+    """The QR as a small <svg> element to put inside a page (the web card, refreshed
+    every minute over a phone's network): each row's runs of dark modules are one
+    stroked line, about a quarter of `qr_svg`'s bytes for the same code. Sized by the
+    page's stylesheet."""
+    code = qrcode.QRCode(border=2)
+    code.add_data(data)
+    code.make(fit=True)
+    rows = code.get_matrix()
+    size = len(rows)
+    runs = []
+    for y, row in enumerate(rows):
+        x = 0
+        while x < size:
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < size and row[x]:
+                x += 1
+            runs.append(f"M{start} {y}h{x - start}")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+        f'shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path stroke="#000" transform="translate(0 .5)" d="{"".join(runs)}"/></svg>'
+    )

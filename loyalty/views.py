@@ -13,6 +13,7 @@ from django_tenants.utils import get_public_schema_name
 
 from loyalty.api.errors import error_response
 from loyalty.db import connection
+from loyalty.formatting import local_name
 from tenants.selectors import merchant_url, merchants_active
 
 
@@ -76,13 +77,16 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
 
 
 def join_landing(request: HttpRequest, code: str) -> HttpResponse:
-    """Where the poster's QR leads a phone camera: the shop and how to join in the app."""
+    """Where the poster's QR leads a phone camera: join on the web card in one tap
+    (signing in first if needed), or open the app. `?ref=` carries a referral code."""
     merchant = request.tenant  # type: ignore[attr-defined]
     valid = code.strip().upper() == merchant.join_code
     context = {
         "merchant": merchant,
+        "name": local_name(merchant.name, merchant.name_ar),
         "valid": valid,
         "code": merchant.join_code,
+        "ref": request.GET.get("ref", "").strip()[:12],
         "host": request.get_host(),
     }
     return render(request, "join.html", context, status=200 if valid else 404)

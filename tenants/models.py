@@ -20,6 +20,14 @@ slug_validator = RegexValidator(
 )
 
 
+brand_color_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$",
+    _("A colour as # and six hexadecimal digits, for example #7c3aed."),
+    code="invalid_brand_color",
+)
+BRAND_COLOR_DEFAULT = "#7c3aed"
+
+
 def join_code_new() -> str:
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
     return "".join(secrets.choice(alphabet) for _ in range(8))
@@ -61,6 +69,14 @@ class Merchant(TenantMixin):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     logo = models.ImageField(
         _("logo"), upload_to="logos/", blank=True, validators=[image_upload_validate]
+    )
+    # The card's header, the installed app's theme and its default icon.
+    brand_color = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default=BRAND_COLOR_DEFAULT,
+        validators=[brand_color_validator],
+        help_text=_("The colour of your customers' card and its app icon."),
     )
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     timezone = models.CharField(_("timezone"), max_length=64, default="Asia/Amman")
@@ -121,6 +137,15 @@ class Merchant(TenantMixin):
         verbose_name_plural = _("merchants")
         ordering = ["name"]
         indexes = [models.Index(fields=["category", "city"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(brand_color__regex=r"^#[0-9a-fA-F]{6}$"),
+                name="merchant_brand_color_hex",
+                violation_error_message=_(
+                    "A colour as # and six hexadecimal digits, for example #7c3aed."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

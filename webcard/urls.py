@@ -7,7 +7,7 @@ from django.urls import include, path
 from googlewallet import views as googlewallet
 from webpush import views as webpush
 
-from . import views
+from . import card, views
 from .pages import account, history, inbox, memberships, rewards
 
 signin = [
@@ -38,7 +38,12 @@ pages = [
 ]
 
 merchant = [
-    path("", views.home, name="card-home"),
+    path("", card.card, name="card-home"),
+    path("join", card.join, name="card-join"),
+    path("state", card.state, name="card-state"),
+    path("manifest.webmanifest", card.manifest, name="card-manifest"),
+    path("icon-<int:size>.png", card.icon, name="card-icon"),
+    path("sw.js", card.service_worker, name="card-sw"),
     *signin,
     *pages,
     path("wallet/google", googlewallet.save, name="card-wallet-google"),

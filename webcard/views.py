@@ -133,9 +133,3 @@ def signout(request: HttpRequest) -> HttpResponse:
     response = redirect("card-signin")
     session_end(request, response)
     return response
-
-
-@customer_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Where a signed-in customer lands (the card and the memberships list replace it)."""
-    return render(request, "card/home.html", {"customer": customer_of(request)})

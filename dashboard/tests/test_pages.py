@@ -361,12 +361,14 @@ def test_the_owner_sets_the_logo_and_the_poster_carries_it(demo) -> None:
             "contact_email": "hello@cafe-aroma.demo",
             "contact_phone": "",
             "timezone": "Asia/Amman",
+            "brand_color": "#0f766e",
             "logo": SimpleUploadedFile("logo.png", png.getvalue(), content_type="image/png"),
         },
     )
     assert saved.status_code == 302
     merchant.refresh_from_db()
     assert merchant.address == "Rainbow Street 12" and merchant.logo.name.endswith(".png")
+    assert merchant.brand_color == "#0f766e"
     assert merchant.logo.url in owner.get("/admin/poster/").content.decode()
     pdf = owner.get("/admin/poster.pdf").content
     assert b"/Subtype /Image" in pdf
