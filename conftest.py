@@ -5,6 +5,7 @@ import pytest
 pytest_plugins = ["tests.fixtures", "tests.browser"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `last` run after all others (they check what the others left).
 

@@ -62,7 +62,7 @@ def test_memberships_show_progress_and_points_expiring_soon(merchant_a, programm
     assert (next_day["expiring_points"], next_day["expiring_first_on"]) == (300, "2027-01-01")
 
 
-def test_staff_refresh_logout_and_member_history(merchant_a, programme) -> None:
+def test_staff_refresh_logout_and_member_history(merchant_a, merchant_b, programme) -> None:
     tokens = staff_sign_in(merchant_a.host, programme.cashier.email, "x")
     customer = api(merchant_a.host, customer_sign_in("+962799990003")["access"])
     member = customer.post("/api/v1/join", {}, format="json").json()
@@ -72,7 +72,7 @@ def test_staff_refresh_logout_and_member_history(merchant_a, programme) -> None:
     rotated = api(merchant_a.host).post(
         "/api/v1/staff/auth/refresh", {"refresh": tokens["refresh"]}, format="json"
     )
-    elsewhere = api("beta-gym.localhost").post(
+    elsewhere = api(merchant_b.host).post(
         "/api/v1/staff/auth/refresh", {"refresh": rotated.json()["refresh"]}, format="json"
     )
     staff = api(merchant_a.host, rotated.json()["access"])

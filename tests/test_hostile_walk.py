@@ -191,6 +191,10 @@ def test_no_route_answers_5xx_to_hostile_input(merchant_a, programme, monkeypatc
             "content_type_id": "1",
             "object_id": "1",
             "pk": "1",
+            "size": "192",
+            "device_library_id": "device-1",
+            "pass_type_id": "pass.jo.loyalty.test",
+            "serial_number": "0" * 32,
             "id": str(owner.pk),
             "path": f"{merchant_a.schema}/nothing.png",
         }
