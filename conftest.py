@@ -13,6 +13,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     merchants all run in one worker, so the demo (a minute of seeding) is seeded once."""
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
     for item in items:
+        # Schemathesis names each API operation's test (`test_x[GET /api/v1/...]`) but
+        # gives them all one node id; xdist schedules by node id, so each gets its own.
+        if not item.nodeid.endswith("::" + item.name):
+            from _pytest.nodeid import coerce_node_id
+
+            item._id = coerce_node_id(item.nodeid.rsplit("::", 1)[0] + "::" + item.name)
         if "demo" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("demo"))
 

@@ -205,6 +205,18 @@ def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[by
 
 
 @pytest.fixture
+def eager() -> Iterator[None]:
+    """Queued tasks run at once in this process (inside the test's transaction)."""
+    from loyalty.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+@pytest.fixture
 def programme(db: None, merchant_a: TestMerchant) -> Iterator[Programme]:
     """The seed's programme inside merchant A's schema; the test runs in that schema."""
     with schema_context(merchant_a.schema):

@@ -23,8 +23,6 @@ from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.events import ConnectionTerminated, DataReceived, RequestReceived, StreamEnded
 
-from loyalty.celery import app
-
 PASS_TYPE_ID = "pass.jo.loyalty.test"
 TEAM_ID = "TEAM123456"
 KEY_PASSWORD = "pass-key-password"
@@ -197,13 +195,3 @@ def apns(wallet: Certificates, monkeypatch: pytest.MonkeyPatch) -> Iterator[Apns
     with contextlib.suppress(OSError):
         listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
     listener.close()
-
-
-@pytest.fixture
-def eager() -> Iterator[None]:
-    """Queued tasks run at once in this process (inside the test's transaction)."""
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False

@@ -70,16 +70,6 @@ def stripe_api() -> Iterator[StripeStub]:
 
 
 @pytest.fixture
-def eager() -> Iterator[None]:
-    """Queued tasks run at once in this process (inside the test's transaction)."""
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
-
-
-@pytest.fixture
 def alpha(merchant_a) -> Merchant:
     """Merchant A, paying for Pro, known to Stripe as cus_alpha."""
     merchant = Merchant.objects.get(pk=merchant_a.merchant.pk)

@@ -22,7 +22,6 @@ from googlewallet import services
 from googlewallet.client import SAVE_URL, WalletUnavailable, credentials
 from googlewallet.models import WalletObject
 from googlewallet.tasks import object_sync
-from loyalty.celery import app
 from points.models import Membership
 from points.services import membership_join, points_earn
 from points.tests.factories import customer_make
@@ -119,16 +118,6 @@ def google(tmp_path: Path) -> Iterator[Google]:
             GOOGLE_WALLET_API_BASE=f"{stub.url}{API}",
         ):
             yield answers
-
-
-@pytest.fixture
-def eager() -> Iterator[None]:
-    """Queued tasks run at once in this process (inside the test's transaction)."""
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-    app.conf.task_eager_propagates = False
 
 
 def member_of(schema: str, programme: Any, **customer: Any) -> Membership:
