@@ -216,3 +216,29 @@ def test_the_card_shows_a_fresh_qr_before_the_shown_one_expires(card_shop, walks
     assert page.is_hidden("#offline")
     with schema_context(card_shop["schema"]):
         assert card_token_read(page.get_attribute("#qr", "data-token")).pk == member.pk
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_card_and_its_rewards_on_a_laptop_screen(card_shop, walks, lang) -> None:
+    """The card is made for a phone; on a laptop it keeps its column, its menu and its
+    language's direction (the screenshots are looked at)."""
+    phone = {"en": "+962787770404", "ar": "+962787770505"}[lang]
+    with schema_context(card_shop["schema"]):
+        member = committed(
+            lambda: membership_join(customer=customer_make(phone=phone, language=lang))
+        )
+        merchant = Merchant.objects.get(schema_name=card_shop["schema"])
+        raw = committed(lambda: session_create(customer=member.customer, merchant=merchant))
+    person = walks(lang, "laptop", "card")
+    person.context.add_cookies(
+        [{"name": COOKIE, "value": raw, "domain": card_shop["host"], "path": "/card/"}]
+    )
+    page = person.page
+
+    page.goto(f"{card_shop['base']}/card/")
+    page.wait_for_selector("#qr svg")
+    assert WORDS[lang]["name"] in page.inner_text(".top")
+    person.shot("card", full_page=False)
+    with page.expect_navigation():
+        page.click(".tabs a[href='/card/rewards']")
+    person.shot("rewards", full_page=False)
