@@ -10,10 +10,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import http_ece
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import override_settings
@@ -90,6 +92,17 @@ def only_push(event: str = "points_earned") -> None:
         for name in ("push", "email", "sms", "whatsapp"):
             setattr(setting, name, setting.event == event and name == "push")
         setting.save()
+
+
+AMMAN = ZoneInfo("Asia/Amman")
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> Iterator[None]:
+    """Every test here lives on a Friday evening in Amman, the clock running on from
+    there: the VAPID token's expiry and the retry's wait are measured from it."""
+    with time_machine.travel(datetime.datetime(2026, 12, 4, 19, 30, tzinfo=AMMAN), tick=True):
+        yield
 
 
 def subscribe(card_client: Any, host: str, customer: Any, subscription: dict[str, Any]) -> Any:
