@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DATES := 2026-12-31T23:30:00+03:00 2027-02-28T12:00:00+03:00 2028-02-29T12:00:00+03:00 \
 	2027-03-01T00:30:00+03:00 2026-12-04T19:30:00+03:00
 
-.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card clean
+.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ bench: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/notify.py
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/webhook.py
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/card.py
+
+# HTTP load on the production server (gunicorn, production settings) against the smallest
+# earn endpoint, with wrk and an open-loop generator (bench/README.md, "HTTP load").
+# BENCH_SECONDS (15) and BENCH_RUNS (3): `BENCH_SECONDS=3 BENCH_RUNS=1 make bench-http`.
+bench-http: $(STAMP)
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python -m bench.httpload
 
 # The web card page's weight and first paint in headless Chromium (bench/README.md).
 bench-card: $(STAMP) browser
