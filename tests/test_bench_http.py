@@ -97,6 +97,10 @@ class _Stub(socketserver.ThreadingTCPServer):
         self.keys: list[str] = []
         self.lock = threading.Lock()
 
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", int(self.server_address[1]))
+
 
 class _Handler(socketserver.StreamRequestHandler):
     server: _Stub
@@ -140,8 +144,7 @@ def test_open_loop_measures_from_the_due_time() -> None:
     due while it is held wait for it, and their latency counts the wait (a closed loop
     would time them from their late send, near zero)."""
     with stub(hold_first=0.1) as server:
-        address = server.server_address
-        result = open_loop(address, _earns("x"), rate=100, seconds=0.2, connections=1)
+        result = open_loop(server.address, _earns("x"), rate=100, seconds=0.2, connections=1)
     assert (result.answered, result.acked, dict(result.codes)) == (20, 20, {"1:201": 20})
     assert result.unanswered == []
     assert len(set(server.keys)) == 20
@@ -154,7 +157,7 @@ def test_open_loop_measures_from_the_due_time() -> None:
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_counts_every_answered_operation() -> None:
     with stub() as server:
-        result = wrk_run(server.server_address, _earns("x"), seconds=1, connections=2)
+        result = wrk_run(server.address, _earns("x"), seconds=1, connections=2)
         time.sleep(0.1)
         received = len(server.keys)
     assert result.acked == result.answered == result.codes["1:201"] > 0

@@ -61,6 +61,8 @@ WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
 PGBENCH_CLIENTS = 4
 PGBENCH_SCALE = int(os.environ.get("BENCH_PGBENCH_SCALE", "10"))
 VERBOSE = os.environ.get("BENCH_VERBOSE", "") == "1"
+# Counted as CaptureQueriesContext counts the earn's: BEGIN, lock, update, insert, COMMIT.
+MINIMAL_STATEMENTS = "5"
 
 
 def say(text: str) -> None:
@@ -367,7 +369,7 @@ def print_report(bench: Bench, tps: list[float], in_process: fx_.InProcess) -> N
             continue
         s = full_statements if p.result.workload == "earn (API)" else ""
         if p.result.workload == "earn (minimal)":
-            s = "3"
+            s = MINIMAL_STATEMENTS
         rows.append([p.run, *_row(p, s)])
     say(table(["run", *HEADERS], rows))
 
@@ -395,7 +397,7 @@ def print_report(bench: Bench, tps: list[float], in_process: fx_.InProcess) -> N
     summary = [
         line("`POST /api/v1/staff/earn`, peak", pick("earn (API)", "peak"), full_statements),
         line(f"the same at {SHARE:.0%} of its peak", pick("earn (API)", "open"), ""),
-        line("the smallest honest earn, peak", pick("earn (minimal)", "peak"), "3"),
+        line("the smallest honest earn, peak", pick("earn (minimal)", "peak"), MINIMAL_STATEMENTS),
         line(f"the same at {SHARE:.0%} of its peak", pick("earn (minimal)", "open"), ""),
         [f"pgbench tpcb-like, {PGBENCH_CLIENTS} clients", f"{span(tps)} tps", *[""] * 6],
     ]
@@ -426,10 +428,24 @@ def print_report(bench: Bench, tps: list[float], in_process: fx_.InProcess) -> N
         f"earn p99 at {SHARE:.0%} of its peak: {span(p99, 1, 'ms')}"
         f" (goal 50 ms or less: {'met' if p99 and max(p99) <= 50 else 'missed'})"
     )
+    floors = [p.result.per_second for p in pick("earn (minimal)", "peak")]
+    floor = statistics.median(floors) if floors else 0.0
+    for workload in ("counter page earn", "scan + earn"):
+        peaks = pick(workload, "peak")
+        opens = pick(workload, "open")
+        if peaks and floor:
+            say(
+                f"{workload}: {peaks[0].result.per_second / floor:.2f}x the minimal earn's"
+                f" median peak; p99 at {SHARE:.0%}: "
+                + (span([p.result.latency_ms[99] for p in opens], 1, "ms") if opens else "-")
+            )
+    if tps and floor:
+        say(f"minimal earn / pgbench tps (median peaks): {floor / statistics.median(tps):.2f}x")
     counts = sorted(set(in_process.statements))
     say(
-        f"statements per earn (in this process, the same stack, {len(in_process.statements)}"
-        f" earns): {', '.join(map(str, counts))}; Redis calls per earn: "
+        f"statements per earn, BEGIN and COMMIT included (in this process, the same stack,"
+        f" {len(in_process.statements)} earns): {', '.join(map(str, counts))};"
+        " Redis calls per earn: "
         + ", ".join(f"{name} {n:g}" for name, n in sorted(in_process.redis.items()))
     )
     if VERBOSE:

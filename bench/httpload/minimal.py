@@ -4,9 +4,10 @@
 
 One Django view, DEBUG off, no middleware, no authentication, no tenant: parse the JSON
 body, then in one transaction lock the member's balance row, update it and insert a
-history row, and answer 201 with the new balance. The same database (tables in a schema
-`minimal` of the bench's database, made by `fixture.minimal_tables_create`), the same pool of
-connections (DATABASE_POOL_SIZE) and the same gunicorn configuration as the full app.
+history row (5 statements with BEGIN and COMMIT), and answer 201 with the new balance.
+The same database (tables in a schema `minimal` of the bench's database, made by
+`fixture.minimal_tables_create`), the same pool of connections (DATABASE_POOL_SIZE) and
+the same gunicorn configuration as the full app.
 """
 
 import json
