@@ -1,7 +1,7 @@
-"""The HTTP load harness's accounting (bench/httpload): percentiles, the open loop's
-schedule and its latency measured from each operation's due time (no coordinated
-omission), wrk's report as the Lua script prints it, against a stub server on loopback
-(no Django, no database)."""
+"""The HTTP load harness (bench/httpload): its accounting (percentiles, the open loop's
+schedule and its latency measured from each operation's due time, so no coordinated
+omission; wrk's report as the Lua script prints it) against a stub server on loopback,
+then the library as a fault test would use it, against the production server."""
 
 import shutil
 import socketserver
@@ -9,8 +9,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from django.conf import settings
+from django_tenants.utils import schema_context
 
 from bench.httpload.load import (
     PLACEHOLDER,
@@ -20,10 +23,22 @@ from bench.httpload.load import (
     _lua_string,
     open_loop,
     percentile,
+    retry_unanswered,
     schedule,
     wrk_parse,
     wrk_run,
 )
+from bench.httpload.server import FULL_APP, GunicornConfig, Server, production_env
+from bench.httpload.workloads import earn_api
+from loyalty.api.tokens import STAFF, tokens_issue
+from loyalty.db import connection
+from points.models import LedgerEntry
+from points.reconcile import reconcile
+from points.tests.factories import programme_create
+from tenants.models import Merchant
+from tenants.selectors import merchant_host
+from tenants.services import merchant_create
+from tests.fixtures import paying_on_pro
 
 
 def test_percentile_is_the_nearest_rank() -> None:
@@ -166,3 +181,61 @@ def test_wrk_counts_every_answered_operation() -> None:
     assert len([u for u in result.unanswered if not u.lost]) <= 2
     assert len([u for u in result.unanswered if u.lost]) == 1
     assert result.answered <= received <= result.answered + len(result.unanswered)
+
+
+# --- the library against the production server, as a fault test would drive it ---------
+
+
+@pytest.fixture(scope="module")
+def load_merchant(django_db_setup: None, django_db_blocker: Any) -> tuple[str, str, list[int], int]:
+    """A merchant of its own (committed, for the server's process): schema, host, 20
+    members and a cashier."""
+    with django_db_blocker.unblock():
+        merchant = (
+            Merchant.objects.filter(slug="load-test").first()
+            or (
+                merchant_create(name="Load Test", slug="load-test", owner_email="owner@load.test")
+            ).merchant
+        )
+        paying_on_pro(merchant)
+        with schema_context(merchant.schema_name):
+            programme = programme_create()
+            members = [programme.member().pk for _ in range(20)]
+        return merchant.schema_name, merchant_host(merchant), members, programme.cashier.pk
+
+
+def _earns_in(schema: str) -> int:
+    with schema_context(schema):
+        return LedgerEntry.objects.filter(kind=LedgerEntry.Kind.EARN).count()
+
+
+@pytest.mark.django_db  # the test database is made only when a test is marked so
+def test_every_earn_acknowledged_under_load_is_one_ledger_entry(
+    load_merchant: tuple[str, str, list[int], int],
+) -> None:
+    """The production server (gunicorn gthread, production settings, pooled connections)
+    on the test database, loaded for a second by wrk and by the open loop: the earns
+    acknowledged, those wrk left unanswered settled by sending them again, equal the
+    ledger's new entries, and the ledger reconciles."""
+    schema, host, members, cashier = load_merchant
+    db = connection.settings_dict
+    socket_dir = db["HOST"] or db.get("OPTIONS", {}).get("host", "")
+    env = {
+        **production_env(settings.SECRET_KEY),
+        "DATABASE_URL": f"postgres://{db['USER']}@/{db['NAME']}?host={socket_dir}",
+    }
+    token = tokens_issue(kind=STAFF, subject_id=cashier, schema=schema)["access"]
+    before = _earns_in(schema)
+    with Server(FULL_APP, env, GunicornConfig(workers=1, threads=4), ready_host=host) as server:
+        workload = earn_api(f"{host}:{server.port}", members, [token])
+        peak = wrk_run(server.address, workload, seconds=1, connections=4)
+        retry_unanswered(server.address, workload, peak)
+        paced = open_loop(server.address, workload, rate=10, seconds=1)
+    # The test's transaction reads what the server committed (read committed).
+    after = _earns_in(schema)
+    with schema_context(schema):
+        drifts = reconcile().drifts
+    assert peak.acked > 0 and paced.acked == 10
+    assert set(peak.codes) == set(paced.codes) == {"1:201"}
+    assert after - before == peak.acknowledged + paced.acknowledged
+    assert drifts == []

@@ -92,7 +92,7 @@ class Phase:
         r = self.result
         found = []
         if r.acked == 0 and self.run != "warm-up":  # workers may still be starting
-            found.append("no operation answered 2xx")
+            found.append(f"no operation answered 2xx within {r.seconds:g} s (BENCH_SECONDS)")
         if r.socket_errors:
             found.append(f"{r.socket_errors} connection errors or timeouts")
         bad = {code: n for code, n in r.codes.items() if not code.split(":")[1].startswith("2")}

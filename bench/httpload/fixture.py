@@ -97,7 +97,7 @@ def fixture_create(
     slug: str,
     progress: Callable[[str], None] = lambda text: None,
 ) -> Fixture:
-    """Migrate, then one merchant on the unlimited plan with the seed's programme (tiers,
+    """Migrate, then one paying merchant on the unlimited plan with the seed's programme (tiers,
     a weekly campaign and a daily cap, so every rule of the earn runs), `staff` cashiers
     for tokens (throttles count per staff member), `counter_staff` cashiers with a
     password for the dashboard, and `members` members."""
@@ -107,6 +107,7 @@ def fixture_create(
     from billing.models import Plan
     from points.models import Campaign, PointsSettings
     from points.tests.factories import programme_create
+    from tenants.models import Merchant
     from tenants.roles import Role
     from tenants.services import merchant_create, staff_create
 
@@ -119,7 +120,8 @@ def fixture_create(
         owner_password=secrets.token_urlsafe(16),
     ).merchant
     merchant.plan = Plan.objects.get(code="pro")
-    merchant.save(update_fields=["plan"])
+    merchant.billing_status = Merchant.Billing.ACTIVE
+    merchant.save(update_fields=["plan", "billing_status"])
     with tenant_context(merchant):
         programme = programme_create()
         PointsSettings.objects.filter(pk=1).update(daily_earn_cap=1_000_000, expiry_months=12)
@@ -222,7 +224,7 @@ def redis_calls(url: str) -> Counter[str]:
     client = _redis_clients.get(url)
     if client is None:
         client = _redis_clients[url] = redis.Redis.from_url(url)
-    stats = client.info("commandstats")
+    stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
     return Counter(
         {
             name.removeprefix("cmdstat_"): int(value["calls"])
@@ -237,7 +239,8 @@ def redis_pid(url: str) -> int | None:
 
     client = redis.Redis.from_url(url)
     try:
-        return int(client.info("server")["process_id"])
+        server: dict[str, Any] = client.info("server")  # type: ignore[assignment]
+        return int(server["process_id"])
     finally:
         client.close()
 

@@ -89,7 +89,7 @@ Op = tuple[Step, ...]
 class Workload:
     name: str
     host: str  # the Host header
-    ops: list[Op]
+    ops: Sequence[Op]
     # Its final step is an earn with its key: an unanswered one may be sent again.
     retry_safe: bool = False
 
