@@ -365,6 +365,7 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
     """Everything the platform holds about the customer, in every merchant joined."""
     from points.selectors import membership_export
 
+    preferences = preferences_of(customer)
     data: dict[str, Any] = {
         "profile": {
             "phone": customer.phone,
@@ -377,7 +378,7 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
             "created_at": customer.created_at.isoformat(),
         },
         "notification_preferences": {
-            field: getattr(preferences_of(customer), field) for field in PREFERENCE_FIELDS
+            field: getattr(preferences, field) for field in PREFERENCE_FIELDS
         },
         "devices": [
             {"platform": d.platform, "created_at": d.created_at.isoformat()}

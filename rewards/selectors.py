@@ -36,7 +36,9 @@ def redemptions_of_member(membership: Membership) -> QuerySet[Redemption]:
 
 def redemptions_queue(*, status: str | None = None) -> QuerySet[Redemption]:
     """Staff's queue: pending first (oldest first), then the rest, newest first."""
-    redemptions = Redemption.objects.select_related("reward", "membership__customer")
+    redemptions = Redemption.objects.select_related(
+        "reward", "membership__customer", "membership__tier"
+    )
     if status:
         return redemptions.filter(status=status).order_by("created_at")
     return redemptions.order_by("-created_at")

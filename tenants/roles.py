@@ -21,13 +21,29 @@ ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.CASHIER:
 _RANK = {Role.CASHIER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
 
+# Where `role_of` keeps the role it read on the user object, like Django's `_perm_cache`:
+# a request asks it again for every member it shows (their phone number's rule).
+_ROLE_READ = "_role_read"
+
+
 def role_of(user: object) -> Role | None:
-    """The highest role a staff user holds in the current merchant, or None."""
+    """The highest role a staff user holds in the current merchant, or None. Read once
+    per user object; `role_forget` after changing the user's groups."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
+    if hasattr(user, _ROLE_READ):
+        return getattr(user, _ROLE_READ)
     names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
     held = [role for role in ROLES if role.value in names]
-    return max(held, key=_RANK.__getitem__) if held else None
+    role = max(held, key=_RANK.__getitem__) if held else None
+    setattr(user, _ROLE_READ, role)
+    return role
+
+
+def role_forget(user: object) -> None:
+    """Make the next `role_of(user)` read the user's groups again."""
+    if hasattr(user, _ROLE_READ):
+        delattr(user, _ROLE_READ)
 
 
 def has_role(user: object, role: Role) -> bool:

@@ -27,7 +27,7 @@ from messaging.texts import WELCOME_WITH_LINK
 
 from .models import Domain, Merchant, slug_validator
 from .provisioning import schema_build
-from .roles import ROLES, Role
+from .roles import ROLES, Role, role_forget
 from .selectors import merchant_host
 
 logger = logging.getLogger(__name__)
@@ -412,6 +412,7 @@ def staff_role_set(*, user: User, role: Role) -> User:
     """Give a staff member exactly one role."""
     with transaction.atomic():
         user.groups.set([Group.objects.get(name=role.value)])
+        role_forget(user)
         user.is_superuser = role == Role.OWNER
         user.save(update_fields=["is_superuser"])
     return user
