@@ -32,15 +32,16 @@ def earn_api(host: str, member_ids: Sequence[int], staff_tokens: Sequence[str]) 
     return Workload("earn (API)", host, ops, retry_safe=True)
 
 
-def earn_minimal(host: str, members: int) -> Workload:
-    """The minimal app's earn, the same body and headers (its key is not read)."""
+def earn_minimal(host: str, members: int, bearer_length: int) -> Workload:
+    """The minimal app's earn: the same body, headers of the same size (a bearer as long
+    as the staff JWT, an Idempotency-Key: neither is read)."""
     ops = [
         (
             json_step(
                 "POST",
                 "/earn",
                 {"member_id": member, "amount": AMOUNT},
-                {**_bearer("-" * 200), "Idempotency-Key": PLACEHOLDER},
+                {**_bearer("-" * bearer_length), "Idempotency-Key": PLACEHOLDER},
             ),
         )
         for member in range(1, members + 1)
