@@ -77,3 +77,7 @@ bench-earn: $(STAMP)
 
 clean:
 	rm -rf .local staticfiles
+
+# Moving one merchant to another database (docs/scaling.md, bench/README.md).
+bench-move: $(STAMP)
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/move.py

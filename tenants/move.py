@@ -135,6 +135,8 @@ class MoveReport:
     prepared: bool = False
     source_dropped: bool = False
     seconds: float = 0.0
+    # step -> seconds: "locks", "prepare", "public rows", "schema", "checks", "commit"
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 def database_settings(name: str) -> dict[str, Any]:
@@ -366,6 +368,17 @@ def _migrations(cur: psycopg.Cursor[Any], schema: str) -> set[tuple[str, str]]:
     return {(app, name) for app, name in cur.fetchall()}
 
 
+class _Clock:
+    def __init__(self, report: MoveReport) -> None:
+        self.report = report
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.report.steps[step] = now - self.last
+        self.last = now
+
+
 def _copy(
     *,
     merchant: Merchant,
@@ -391,6 +404,8 @@ def _copy(
                 sql.SQL(", ").join(sql.Identifier(schema, t) for t in tables)
             )
         )
+        clock = _Clock(report)
+        clock.lap("locks")
         src.execute("SELECT pg_export_snapshot()")
         snapshot = src.fetchone()[0]  # type: ignore[index]
         dst = dst_conn.cursor()
@@ -399,6 +414,7 @@ def _copy(
         if dst.fetchone()[0]:  # type: ignore[index]
             _prepare(src, dst, source, snapshot)
             report.prepared = True
+            clock.lap("prepare")
         if _migrations(src, "public") != _migrations(dst, "public"):
             raise MoveRefused(
                 "The target's platform tables are at other migrations than the source's: "
@@ -411,6 +427,7 @@ def _copy(
         for spec in PUBLIC_TABLES:
             where = _where(spec, merchant.pk, schema, src)
             report.public_rows[spec.table] = _public_copy(src, dst, spec, where)
+        clock.lap("public rows")
 
         dst.execute(_dump(source, snapshot, schema, "--section=pre-data"))
         dst.execute("SELECT pg_catalog.set_config('search_path', 'public', true)")
@@ -431,6 +448,7 @@ def _copy(
         dst.execute(
             "UPDATE public.tenants_merchant SET moving_since = NULL WHERE id = %s", [merchant.pk]
         )
+        clock.lap("schema")
 
         for table in tables:
             query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
@@ -444,10 +462,12 @@ def _copy(
         report.drifts = _reconcile(dst, schema)
         if report.drifts != source_drifts:
             raise MoveRefused("The target does not reconcile as the source does.")
+        clock.lap("checks")
         if before_commit is not None:
             before_commit(dst)
         dst_conn.commit()
         src_conn.rollback()
+        clock.lap("commit")
 
 
 def merchant_move(

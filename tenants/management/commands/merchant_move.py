@@ -59,6 +59,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{table:<36} {before:>9} {after:>9}")
         for figure, (before, after) in report.ledger.items():
             self.stdout.write(f"ledger {figure:<29} {before:>9} {after:>9}")
+        steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.steps.items())
+        self.stdout.write(f"steps: {steps}")
         left = "dropped" if report.source_dropped else "kept (read-only)"
         self.stdout.write(
             self.style.SUCCESS(
