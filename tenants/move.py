@@ -502,8 +502,8 @@ def merchant_move(
         got = guard.execute("SELECT pg_try_advisory_lock(%s, %s)", [MOVE_LOCK, merchant.pk])
         if not got.fetchone()[0]:  # type: ignore[index]
             raise MoveRefused(f"Another move of {merchant.slug} is running.")
-        was_moving = merchant.moving_since
-        if was_moving is None:
+        # Already set: a move that crashed before taking it back; go on from here.
+        if merchant.moving_since is None:
             merchant.moving_since = timezone.now()
             merchant.save(update_fields=["moving_since"])
             time.sleep(settle)
@@ -516,12 +516,13 @@ def merchant_move(
                 before_commit=before_commit,
                 lock_timeout=lock_timeout,
             )
-        except (MoveRefused, psycopg.Error) as error:
-            merchant.moving_since = was_moving
+        except BaseException as error:
+            # No placement: the source is still the merchant's one live copy.
+            merchant.moving_since = None
             merchant.save(update_fields=["moving_since"])
-            if isinstance(error, MoveRefused):
-                raise
-            raise MoveRefused(f"The copy failed and was rolled back: {error}") from error
+            if isinstance(error, psycopg.Error):
+                raise MoveRefused(f"The copy failed and was rolled back: {error}") from error
+            raise
 
     with transaction.atomic():
         MerchantPlacement.objects.create(
