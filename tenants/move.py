@@ -25,7 +25,11 @@ The order, and why:
    dropped). The source's merchant stays read-only: its live copy is the target's.
 
 A failure at any point before 4 leaves the source as it was (the read-only mark is
-taken back) and the target without a trace. A merchant already placed is refused.
+taken back) and the target without a trace. A merchant already placed is refused, and
+an advisory lock on the source keeps to one move of a merchant at a time. Should the
+default database fail in step 4, after the target committed, the merchant stays
+read-only here and the target holds a copy no placement names: drop that schema there
+before moving again (the move refuses a target that has the schema).
 
 Rows other merchants share (a customer who is a member elsewhere too, their devices
 and preferences, a plan) are inserted only when the target does not have them; when
@@ -484,13 +488,6 @@ def merchant_move(
     `before_commit` runs on the target's cursor just before the target commits (tests
     use it to fail at the last moment). Raises MoveRefused, having changed nothing."""
     started = time.perf_counter()
-    merchant = Merchant.objects.get(pk=merchant.pk)  # its flag as stored, not as passed
-    placed = MerchantPlacement.objects.filter(merchant=merchant).first()
-    if placed is not None:
-        raise MoveRefused(
-            f"{merchant.slug} already lives in {placed.database} "
-            f"(moved {placed.moved_at:%Y-%m-%d %H:%M} UTC): nothing to do."
-        )
     target = _connect_args(database_settings(database))
     source = _connect_args(connection.settings_dict)
     if _same_database(source, target):
@@ -502,6 +499,14 @@ def merchant_move(
         got = guard.execute("SELECT pg_try_advisory_lock(%s, %s)", [MOVE_LOCK, merchant.pk])
         if not got.fetchone()[0]:  # type: ignore[index]
             raise MoveRefused(f"Another move of {merchant.slug} is running.")
+        # Read under the lock: a move that just finished has recorded its placement.
+        merchant = Merchant.objects.get(pk=merchant.pk)  # its mark as stored, not as passed
+        placed = MerchantPlacement.objects.filter(merchant=merchant).first()
+        if placed is not None:
+            raise MoveRefused(
+                f"{merchant.slug} already lives in {placed.database} "
+                f"(moved {placed.moved_at:%Y-%m-%d %H:%M} UTC): nothing to do."
+            )
         # Already set: a move that crashed before taking it back; go on from here.
         if merchant.moving_since is None:
             merchant.moving_since = timezone.now()
@@ -523,21 +528,20 @@ def merchant_move(
             if isinstance(error, psycopg.Error):
                 raise MoveRefused(f"The copy failed and was rolled back: {error}") from error
             raise
-
-    with transaction.atomic():
-        MerchantPlacement.objects.create(
-            merchant=merchant,
-            database=database,
-            moved_at=timezone.now(),
-            source_dropped=drop_source,
-        )
-        if drop_source:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    sql.SQL("DROP SCHEMA {} CASCADE")
-                    .format(sql.Identifier(merchant.schema_name))
-                    .as_string(cursor.connection)
-                )
+        with transaction.atomic():
+            MerchantPlacement.objects.create(
+                merchant=merchant,
+                database=database,
+                moved_at=timezone.now(),
+                source_dropped=drop_source,
+            )
+            if drop_source:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        sql.SQL("DROP SCHEMA {} CASCADE")
+                        .format(sql.Identifier(merchant.schema_name))
+                        .as_string(cursor.connection)
+                    )
     report.source_dropped = drop_source
     report.seconds = time.perf_counter() - started
     return report
