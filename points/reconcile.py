@@ -5,8 +5,10 @@ lots, is never negative, equals the last entry's balance_after, and each counter
 equals its ledger sum (see `points.ledger`).
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from loyalty.db import connection
 
@@ -63,42 +65,48 @@ class Report:
 
 
 def reconcile() -> Report:
-    drifts: list[Drift] = []
-    members = entries = 0
     with connection.cursor() as cursor:
         cursor.execute(SQL)
-        for row in cursor.fetchall():
-            (
-                pk,
-                number,
-                current,
-                ledger_sum,
-                lots_left,
-                last_balance,
-                earned,
-                earned_sum,
-                redeemed,
-                redeemed_sum,
-                visits,
-                visits_sum,
-                spend,
-                spend_sum,
-                count,
-            ) = row
-            members += 1
-            entries += count
-            checks = [
-                ("balance = ledger sum", current, ledger_sum),
-                ("balance = points left in lots", current, lots_left),
-                ("balance = last balance_after", current, last_balance),
-                ("total_earned", earned, earned_sum),
-                ("total_redeemed", redeemed, redeemed_sum),
-                ("total_visits", visits, visits_sum),
-                ("total_spend", Decimal(spend), Decimal(spend_sum)),
-            ]
-            for name, stored, expected in checks:
-                if stored != expected:
-                    drifts.append(Drift(pk, number, name, stored, expected))
-            if current < 0:
-                drifts.append(Drift(pk, number, "balance never negative", current, 0))
-    return Report(connection.schema_name, members, entries, drifts)
+        return report_from_rows(connection.schema_name, cursor.fetchall())
+
+
+def report_from_rows(schema: str, rows: Iterable[Sequence[Any]]) -> Report:
+    """The report on the rows `SQL` returned (in any connection: `tenants.move` checks
+    a copy in another database with it)."""
+    drifts: list[Drift] = []
+    members = entries = 0
+    for row in rows:
+        (
+            pk,
+            number,
+            current,
+            ledger_sum,
+            lots_left,
+            last_balance,
+            earned,
+            earned_sum,
+            redeemed,
+            redeemed_sum,
+            visits,
+            visits_sum,
+            spend,
+            spend_sum,
+            count,
+        ) = row
+        members += 1
+        entries += count
+        checks = [
+            ("balance = ledger sum", current, ledger_sum),
+            ("balance = points left in lots", current, lots_left),
+            ("balance = last balance_after", current, last_balance),
+            ("total_earned", earned, earned_sum),
+            ("total_redeemed", redeemed, redeemed_sum),
+            ("total_visits", visits, visits_sum),
+            ("total_spend", Decimal(spend), Decimal(spend_sum)),
+        ]
+        for name, stored, expected in checks:
+            if stored != expected:
+                drifts.append(Drift(pk, number, name, stored, expected))
+        if current < 0:
+            drifts.append(Drift(pk, number, "balance never negative", current, 0))
+    return Report(schema, members, entries, drifts)

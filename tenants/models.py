@@ -117,6 +117,10 @@ class Merchant(TenantMixin):
     # When the owner proved the contact email theirs. A merchant from self-serve signup
     # cannot award points or send messages until then (tenants.services).
     email_verified_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
+    # Set while the merchant is copied to another database (`tenants.move`), and left
+    # set on the copy it left behind: the merchant is read-only here from then on, and
+    # `MerchantPlacement` says where it lives.
+    moving_since = models.DateTimeField(_("moving since"), null=True, blank=True)
     plan = models.ForeignKey(
         "billing.Plan",
         null=True,
@@ -198,7 +202,7 @@ class Merchant(TenantMixin):
 
     @property
     def is_read_only(self) -> bool:
-        return self.billing_state() == self.Billing.READ_ONLY
+        return self.moving_since is not None or self.billing_state() == self.Billing.READ_ONLY
 
 
 class TrialReminder(models.Model):
@@ -238,6 +242,27 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class MerchantPlacement(models.Model):
+    """Which database holds a merchant that moved out of the default one (`tenants.move`):
+    its schema and the public rows it needs. A merchant without a row lives in the
+    default database. The name is a key of `settings.MERCHANT_DATABASES`."""
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="placement", verbose_name=_("merchant")
+    )
+    database = models.CharField(_("database"), max_length=63)
+    moved_at = models.DateTimeField(_("moved at"))
+    # Whether the schema was dropped from the default database after the copy.
+    source_dropped = models.BooleanField(_("source schema dropped"), default=False)
+
+    class Meta:
+        verbose_name = _("merchant placement")
+        verbose_name_plural = _("merchant placements")
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} in {self.database}"
 
 
 class SchemaTemplate(models.Model):

@@ -220,7 +220,16 @@ def merchant_writable_require(merchant: Merchant | None = None) -> None:
     default."""
     from .selectors import merchant_current
 
-    if (merchant or merchant_current()).is_read_only:
+    merchant = merchant or merchant_current()
+    if merchant.moving_since is not None:
+        raise NotAllowed(
+            "merchant_inactive",
+            _(
+                "This shop's loyalty programme is moving to a new server: points and "
+                "vouchers are kept, and nothing can be earned or redeemed for a few minutes."
+            ),
+        )
+    if merchant.is_read_only:
         raise NotAllowed(
             "merchant_inactive",
             # Shown to the cashier and the customer: in the reader's language.

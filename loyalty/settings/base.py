@@ -149,6 +149,10 @@ else:
     # Reconnecting costs more than the request: keep the connection between requests.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Databases a merchant can be moved to (`manage.py merchant_move`, docs/scaling.md):
+# name=postgres URL pairs, "shard1=postgres://u:p@db1/loyalty,shard2=...". The name is
+# what `MerchantPlacement` records; the URL is read only by the move.
+MERCHANT_DATABASES: dict[str, str] = env.dict("MERCHANT_DATABASES", default={})
 
 REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
 CACHE_URL = env("CACHE_URL", default=REDIS_URL)
