@@ -2,14 +2,20 @@
 message exists exactly when its change does."""
 
 import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from django.db import transaction
+from django.db import models, transaction
 
 from loyalty.db import connection
 
 from .models import MARKETING_EVENTS, Kind, Outbox
 from .secrets import seal, secrets_split
+
+
+class Writes(Protocol):
+    """Writes sent later in one statement (`points.ledger.LedgerWrites`)."""
+
+    def insert(self, obj: models.Model) -> None: ...
 
 
 def kind_of(event: str) -> str:
@@ -25,6 +31,7 @@ def outbox_add(
     language: str = "",
     dedupe_key: str | None = None,
     available_at: datetime.datetime | None = None,
+    writes: Writes | None = None,
     **context: Any,
 ) -> Outbox | None:
     """Queue a message about `event` for a member (merchant schema) or an address.
@@ -32,6 +39,8 @@ def outbox_add(
     Returns None when `dedupe_key` was already used: the message is queued once.
     Context keys starting with `secret_` are secrets (links, codes): stored encrypted,
     apart from the context, and shown hidden everywhere (see `messaging.secrets`).
+    With `writes` (and no `dedupe_key`) the row is written with the caller's other
+    writes, in one statement, when the caller flushes them.
     """
     context, secrets = secrets_split(context)
     fields: dict[str, Any] = {
@@ -46,7 +55,10 @@ def outbox_add(
     }
     if available_at is not None:
         fields["available_at"] = available_at
-    if dedupe_key is None:
+    if writes is not None and dedupe_key is None:
+        message = Outbox(**fields)
+        writes.insert(message)
+    elif dedupe_key is None:
         message = Outbox.objects.create(**fields)
     else:
         message, created = Outbox.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils import timezone
 
@@ -30,6 +30,9 @@ from loyalty.db import connection
 from loyalty.errors import Conflict, DomainError
 
 from .models import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from .ledger import LedgerWrites
 
 KEEP_HOURS = 48
 _REPLAY = "_idempotent_replay"
@@ -54,8 +57,13 @@ class Claim:
     record_id: int | None
     replay: dict[str, Any] | None
 
-    def finish(self, result: dict[str, Any]) -> None:
-        if self.record_id is not None:
+    def finish(self, result: dict[str, Any], *, writes: "LedgerWrites | None" = None) -> None:
+        """Store the result; with `writes`, in the caller's statement of writes."""
+        if self.record_id is None:
+            return
+        if writes is not None:
+            writes.save(IdempotencyRecord(pk=self.record_id, result=result), ["result"])
+        else:
             IdempotencyRecord.objects.filter(pk=self.record_id).update(result=result)
 
 

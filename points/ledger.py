@@ -3,7 +3,9 @@
 Every service that moves points locks the memberships it touches with
 `memberships_lock` (by primary key, in ascending order, so two transactions never wait
 on each other in a cycle), then calls `entry_record` for each entry. The membership
-row is updated from the locked values, so no update is ever lost.
+row is updated from the locked values, so no update is ever lost. An entry, its lot
+and the membership's UPDATE are one statement (`LedgerWrites`); the earn gathers all
+its writes, message included, into one.
 
 Counters are caches of ledger sums (`manage.py reconcile` checks them):
     current_points = sum of every entry
@@ -16,12 +18,13 @@ Counters are caches of ledger sums (`manage.py reconcile` checks them):
 import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import cache
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import models, transaction
 
 from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
@@ -85,6 +88,8 @@ def entry_record(
     restore_from: LedgerEntry | None = None,
     also_save: Sequence[str] = (),
     idempotency_key: str | None = None,
+    pk: int | None = None,
+    writes: "LedgerWrites | None" = None,
 ) -> LedgerEntry:
     """Append one entry for a membership locked by the caller and update its counters.
 
@@ -93,11 +98,17 @@ def entry_record(
     in `consume_first` (a void its own earn's lot, an expiry the expired lots) and then
     from the oldest lots. `also_save` names membership fields the caller changed, saved
     in the same UPDATE as the counters.
+
+    The entry, its lot and the membership's UPDATE go to PostgreSQL as one statement,
+    at once; or, for a credit given `writes`, with the rest of the caller's writes when
+    it calls `writes.flush()` (the entry has its primary key then, or `pk` if given,
+    from the caller's `nextval`).
     """
     balance = membership.current_points + points
     if balance < 0:
         raise insufficient(membership.current_points, -points)
-    entry = LedgerEntry.objects.create(
+    entry = LedgerEntry(
+        pk=pk,
         membership=membership,
         kind=kind,
         bonus_kind=bonus_kind,
@@ -114,18 +125,13 @@ def entry_record(
         actor=actor,
         created_at=at,
     )
-    if points > 0 and restore_from is not None:
-        _restore(entry, restore_from, at.astimezone(merchant_timezone()).date())
-    elif points > 0:
-        PointsLot.objects.create(
-            membership=membership,
-            entry=entry,
-            points=points,
-            remaining=points,
-            expires_on=expires_on,
+    lot = None
+    if points > 0 and restore_from is None:
+        lot = PointsLot(
+            membership=membership, points=points, remaining=points, expires_on=expires_on
         )
-    elif points < 0:
-        _consume(entry, -points, consume_first)
+    elif writes is not None and points:
+        raise ValueError("a debit or a restoring credit is written at once, without writes")
 
     membership.current_points = balance
     update = ["current_points", *also_save]
@@ -140,13 +146,141 @@ def entry_record(
         membership.total_visits += sign
         membership.total_spend += sign * (amount or Decimal("0"))
         update += ["total_visits", "total_spend"]
-    membership.save(update_fields=update)
+    batch = writes if writes is not None else LedgerWrites()
+    batch.entry(entry, lot)
+    batch.save(membership, update)
+    if writes is None:
+        batch.flush()
+        if points > 0 and restore_from is not None:
+            _restore(entry, restore_from, at.astimezone(merchant_timezone()).date())
+        elif points < 0:
+            _consume(entry, -points, consume_first)
     if balance_changed.has_listeners():
         schema, member = connection.schema_name, membership.pk
         transaction.on_commit(
             lambda: balance_changed.send(Membership, schema=schema, membership_id=member)
         )
     return entry
+
+
+class LedgerWrites:
+    """The writes of one balance change, sent to PostgreSQL as one statement.
+
+    Ledger entries (each with its lot), row updates (merged by row: the last value of
+    each field wins) and inserts of other rows (outbox messages) are collected, then
+    `flush()` sends them as the data-modifying CTEs of a single statement: one round
+    trip, values prepared by each model field as the ORM prepares them. Entries are
+    inserted in the order they were recorded (each entry's CTE reads the one before),
+    so their ids follow their balances; an entry without a `pk` gets its id then.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[LedgerEntry, PointsLot | None]] = []
+        self._saves: dict[tuple[type[models.Model], Any], tuple[models.Model, set[str]]] = {}
+        self._inserts: list[models.Model] = []
+
+    def entry(self, entry: LedgerEntry, lot: PointsLot | None) -> None:
+        self._entries.append((entry, lot))
+
+    def save(self, obj: models.Model, fields: Iterable[str]) -> None:
+        """Save these fields of `obj` (read from it at flush)."""
+        key = (type(obj), obj.pk)
+        if key in self._saves:
+            self._saves[key][1].update(fields)
+        else:
+            self._saves[key] = (obj, set(fields))
+
+    def insert(self, obj: models.Model) -> None:
+        self._inserts.append(obj)
+
+    def flush(self) -> None:
+        ctes: list[str] = []
+        params: list[Any] = []
+        for n, (entry, lot) in enumerate(self._entries):
+            after = f" FROM e{n - 1}" if n else ""
+            columns, values = _row(entry, params)
+            ctes.append(
+                f"e{n} AS (INSERT INTO {_table(entry)} ({columns}) SELECT {values}{after}"
+                " RETURNING id)"
+            )
+            if lot is not None:
+                columns, values = _row(lot, params, skip=frozenset({"entry"}))
+                ctes.append(
+                    f"l{n} AS (INSERT INTO {_table(lot)} ({columns}, entry_id)"
+                    f" SELECT {values}, id FROM e{n})"
+                )
+        for n, (obj, fields) in enumerate(self._saves.values()):
+            meta = obj._meta
+            sets = []
+            for name in sorted(fields):
+                field = cast("models.Field[Any, Any]", meta.get_field(name))
+                sets.append(f"{_quote(field.column)} = %s")
+                params.append(_value(field, obj))
+            params.append(obj.pk)
+            ctes.append(
+                f"u{n} AS (UPDATE {_table(obj)} SET {', '.join(sets)}"
+                f" WHERE {_quote(meta.pk.column)} = %s)"
+            )
+        for n, obj in enumerate(self._inserts):
+            columns, values = _row(obj, params)
+            ctes.append(f"i{n} AS (INSERT INTO {_table(obj)} ({columns}) SELECT {values})")
+        if not ctes:
+            return
+        ids = ", ".join(f"(SELECT id FROM e{n})" for n in range(len(self._entries))) or "1"
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(ctes)} SELECT {ids}", params)
+            row = cursor.fetchone()
+        for (entry, lot), pk in zip(self._entries, row or (), strict=False):
+            entry.pk = pk
+            entry._state.adding = False
+            if lot is not None:
+                lot.entry = entry
+        for obj in self._inserts:
+            obj._state.adding = False
+        self._entries, self._saves, self._inserts = [], {}, []
+
+
+def _quote(name: str | None) -> str:
+    return connection.ops.quote_name(name or "")
+
+
+def _table(obj: models.Model) -> str:
+    return _quote(obj._meta.db_table)
+
+
+def _value(field: "models.Field[Any, Any]", obj: models.Model, *, add: bool = False) -> Any:
+    return field.get_db_prep_save(field.pre_save(obj, add), connection)
+
+
+@cache
+def _insert_columns(
+    model: type[models.Model], with_pk: bool, skip: frozenset[str]
+) -> tuple[list["models.Field[Any, Any]"], str, str]:
+    """The fields of a new row, their columns and their placeholders (typed, since a
+    SELECT reads them: a NULL would otherwise be text)."""
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in skip and (with_pk or not f.primary_key)
+    ]
+    placeholders = [
+        "%s"
+        if isinstance(f, models.CharField | models.TextField)
+        else f"%s::{f.db_type(connection)}"
+        for f in fields
+    ]
+    columns = ", ".join(_quote(f.column) for f in fields)
+    return fields, columns, ", ".join(placeholders)
+
+
+def _row(
+    obj: models.Model, params: list[Any], skip: frozenset[str] = frozenset()
+) -> tuple[str, str]:
+    """The columns and placeholders of `obj` as a new row (its primary key when set),
+    appending its values to `params` as the ORM prepares them."""
+    fields, columns, placeholders = _insert_columns(type(obj), obj.pk is not None, skip)
+    params.extend(_value(field, obj, add=True) for field in fields)
+    return columns, placeholders
 
 
 def _consume(entry: LedgerEntry, points: int, first: Sequence[PointsLot]) -> None:

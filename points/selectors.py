@@ -2,13 +2,13 @@
 
 import datetime
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, Lead
 from django.utils.translation import gettext as _
 
@@ -142,24 +142,16 @@ def tier_progress(membership: Membership, *, at: datetime.datetime) -> TierProgr
     )
 
 
-def campaign_best(
-    *, at: datetime.datetime, tier: Tier | None, category_id: int | None
+def campaign_pick(
+    candidates: Iterable[Campaign],
+    *,
+    at: datetime.datetime,
+    tier: Tier | None,
+    category_id: int | None,
 ) -> Campaign | None:
-    """The campaign with the highest multiplier in force at `at` for this purchase."""
+    """The first of `candidates` (active campaigns of today, best first, each with
+    `tier_ids` and `category_ids`) that applies to this purchase and can be used."""
     local = at.astimezone(merchant_timezone())
-    today = local.date()
-    candidates = (
-        Campaign.objects.filter(is_active=True)
-        .filter(
-            Q(kind=Campaign.Kind.WEEKLY)
-            | Q(kind=Campaign.Kind.DATES, starts_on__lte=today, ends_on__gte=today)
-        )
-        .annotate(
-            tier_ids=ArrayAgg("tiers__id", distinct=True, default=Value([])),
-            category_ids=ArrayAgg("reward_categories__id", distinct=True, default=Value([])),
-        )
-        .order_by("-multiplier", "pk")
-    )
     for campaign in candidates:
         if campaign_usable(campaign) and _campaign_applies(campaign, local, tier, category_id):
             return campaign

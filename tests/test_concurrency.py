@@ -7,14 +7,16 @@ READ COMMITTED sees what the threads committed. Every test checks that the merch
 still reconciles afterwards.
 """
 
+import datetime
 from collections.abc import Iterator
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django_tenants.utils import schema_context
 
 from loyalty.db import connection
-from points.models import Membership
+from points.models import LedgerEntry, Membership, PointsSettings
 from points.reconcile import reconcile
 from points.services import points_earn
 from points.tests.factories import Programme
@@ -132,3 +134,78 @@ def test_the_same_idempotency_key_sent_twice_at_once_earns_once(busy) -> None:
     assert len({r.pk for r in results}) == 1
     member.refresh_from_db()
     assert (member.current_points, member.total_visits) == (100, 1)
+
+
+@pytest.fixture
+def referrals_paid(busy) -> Iterator[Programme]:
+    """The busy merchant pays 100 points to the member who invites and 50 to the friend."""
+    bonuses = {"referral_bonus_referrer": 100, "referral_bonus_referred": 50}
+    committed(lambda: PointsSettings.objects.filter(pk=1).update(**bonuses))
+    yield busy
+    committed(
+        lambda: PointsSettings.objects.filter(pk=1).update(
+            referral_bonus_referrer=0, referral_bonus_referred=0
+        )
+    )
+
+
+@pytest.mark.parametrize("referrer_first", [True, False], ids=["lower-pk", "higher-pk"])
+def test_first_purchases_of_friends_race_their_referrers_own_earns(
+    referrals_paid, referrer_first
+) -> None:
+    # An earn locks the friend and, on a first purchase, the referrer, whichever primary
+    # key is lower first; the referrer's own earns lock only the referrer. Nothing waits
+    # in a cycle, every referral is paid once. Gold (2x) and Bronze friends stay put.
+    busy = referrals_paid
+
+    def family() -> tuple[Membership, list[Membership]]:
+        referrer = busy.member(tier=busy.gold) if referrer_first else None
+        friends = [busy.member() for _ in range(4)]
+        referrer = referrer or busy.member(tier=busy.gold)
+        Membership.objects.filter(pk__in=[f.pk for f in friends]).update(referred_by=referrer)
+        return referrer, friends
+
+    referrer, friends = committed(family)
+    assert (referrer.pk < friends[0].pk) == referrer_first
+
+    results = run_together(
+        12,
+        connection.schema_name,
+        lambda i: points_earn(
+            membership_id=(referrer if i < 4 else friends[i % 4]).pk, amount="10.000"
+        ),
+    )
+
+    assert all(isinstance(r, LedgerEntry) for r in results), results
+    referrer.refresh_from_db()
+    # 4 purchases x 10 JOD x 10 points x 2 (Gold), and 100 for each of 4 friends
+    assert (referrer.current_points, referrer.total_earned) == (1200, 1200)
+    assert referrer.total_visits == 4
+    for friend in friends:
+        friend.refresh_from_db()
+        # two purchases of 100 points, and 50 once
+        assert (friend.current_points, friend.total_visits) == (250, 2)
+        assert friend.referral_paid
+        bonuses = LedgerEntry.objects.filter(membership=friend, kind=LedgerEntry.Kind.BONUS)
+        assert list(bonuses.values_list("points", flat=True)) == [50]
+
+
+def test_simultaneous_earns_keep_to_the_daily_cap(busy) -> None:
+    # Each earn waits for the one before; the day's total it starts from must include it.
+    committed(lambda: PointsSettings.objects.filter(pk=1).update(daily_earn_cap=250))
+    try:
+        member = committed(lambda: busy.member(tier=busy.gold))
+        noon = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Asia/Amman"))
+
+        results = run_together(
+            6,
+            connection.schema_name,
+            lambda i: points_earn(membership_id=member.pk, amount="10.000", at=noon),
+        )
+    finally:
+        committed(lambda: PointsSettings.objects.filter(pk=1).update(daily_earn_cap=None))
+
+    # 10 JOD x 10 points x 2 (Gold) = 200: the first earns it, the next 50, then 0
+    assert sorted(r.points for r in results) == [0, 0, 0, 0, 50, 200]
+    member.refresh_from_db()
+    assert (member.current_points, member.total_visits) == (250, 6)

@@ -1,6 +1,6 @@
 import datetime
 
-from points.ledger import entry_record, lot_expiry
+from points.ledger import LedgerWrites, entry_record, lot_expiry
 from points.models import LedgerEntry, Membership, PointsSettings
 from points.selectors import local_date
 from tenants.services import merchant_email_verified_require, merchant_writable_require
@@ -21,8 +21,10 @@ def bonus_award(
     settings: PointsSettings,
     at: datetime.datetime,
     note: str = "",
+    writes: LedgerWrites | None = None,
 ) -> LedgerEntry:
-    """Credit a bonus to a membership the caller has locked."""
+    """Credit a bonus to a membership the caller has locked (written with `writes`
+    when given, see `entry_record`)."""
     merchant_writable_require()
     merchant_email_verified_require()
     label, label_ar = _SENTENCES[LedgerEntry.BonusKind(bonus_kind)]
@@ -36,4 +38,5 @@ def bonus_award(
         description=f"{label}: {points} points" + (f" ({note})" if note else ""),
         description_ar=f"{label_ar}: {points} نقطة",
         explanation={"bonus": bonus_kind, "points": points, "note": note},
+        writes=writes,
     )

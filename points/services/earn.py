@@ -1,17 +1,29 @@
 import datetime
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from customers.models import Customer
+from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from messaging.models import Event
 from messaging.outbox import outbox_add
 from points.calculation import Factor, amount_parse, earn_calculate, money
 from points.idempotency import idempotency_claim, replayed
-from points.ledger import entry_record, lot_expiry, memberships_lock
-from points.models import LedgerEntry, Membership, PointsSettings
-from points.selectors import campaign_best, earned_today, local_date, points_settings
+from points.ledger import LedgerWrites, entry_record, lot_expiry
+from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
+from points.selectors import (
+    campaign_pick,
+    earned_today,
+    local_date,
+    local_day_start,
+    points_settings,
+    tiers_ordered,
+)
 from points.validation import entry_points_check, points_settings_usable, tier_usable
 from rewards.selectors import category_exists
 from tenants.selectors import merchant_current
@@ -19,6 +31,8 @@ from tenants.services import merchant_email_verified_require, merchant_writable_
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
+
+M = TypeVar("M", bound=models.Model)
 
 
 def member_active(membership: Membership) -> None:
@@ -38,7 +52,13 @@ def points_earn(
     """Award points for a purchase: amount x rate x tier x best campaign (+ carried fraction).
 
     Counts the visit and the spend, pays a pending referral on the first purchase,
-    re-checks the tier, and writes the "points earned" message. Returns the earn entry.
+    re-checks the tier, and writes the "points earned" message. Returns the earn entry;
+    its `membership` is the member as the earn left them, with tier and customer.
+
+    Three statements in all: the idempotency claim (with a key), one that locks the
+    member and reads everything the rules need (`_earn_lock`), and one that writes the
+    entry, its lot, the member's counters, the message and the claim's result
+    (`LedgerWrites`). The daily cap adds a sum of the day's earns.
     """
     merchant = merchant_current()
     merchant_writable_require(merchant)
@@ -60,16 +80,12 @@ def points_earn(
             caller=f"staff:{actor.pk}" if actor else "system",
         )
         if claim.replay is not None:
-            return replayed(LedgerEntry.objects.get(pk=claim.replay["entry"]))
-        peek = Membership.objects.filter(pk=membership_id).values("referred_by_id").first()
-        if peek is None:
-            raise NotFound(
-                "member_not_found", "No such member.", fields={"member_id": ["No such member."]}
-            )
-        locked = memberships_lock([membership_id, *filter(None, [peek["referred_by_id"]])])
-        membership = locked[membership_id]
+            earn = LedgerEntry.objects.select_related("membership__tier", "membership__customer")
+            return replayed(earn.get(pk=claim.replay["entry"]))
+        read = _earn_lock(membership_id, at)
+        membership = read.locked[membership_id]
         member_active(membership)
-        settings = points_settings_usable(points_settings())
+        settings = points_settings_usable(read.settings or points_settings())
         if value < settings.min_purchase:
             raise DomainError(
                 "below_minimum_purchase",
@@ -79,7 +95,7 @@ def points_earn(
         tier = membership.tier
         tier_factor = Factor(tier.name, tier.name_ar, tier.multiplier) if tier else None
         applied = tier_usable(tier)
-        campaign = campaign_best(at=at, tier=tier, category_id=category_id)
+        campaign = campaign_pick(read.campaigns, at=at, tier=tier, category_id=category_id)
         calc = earn_calculate(
             amount=value,
             currency=currency,
@@ -94,12 +110,14 @@ def points_earn(
             else None,
             max_per_purchase=settings.max_points_per_purchase,
             daily_cap=settings.daily_earn_cap,
-            earned_today=earned_today(membership, at) if settings.daily_earn_cap else 0,
+            earned_today=_earned_today(read, membership, at) if settings.daily_earn_cap else 0,
         )
         entry_points_check(calc.points)
+        sentence, sentence_ar = calc.sentence(), calc.sentence_ar()
         first_purchase = membership.total_visits == 0
         membership.carry_remainder = calc.carry_out
         membership.last_visit_at = at
+        writes = LedgerWrites()
         entry = entry_record(
             membership=membership,
             kind=LedgerEntry.Kind.EARN,
@@ -109,14 +127,18 @@ def points_earn(
             amount=value,
             currency=currency,
             explanation=calc.as_data(),
-            description=calc.sentence(),
-            description_ar=calc.sentence_ar(),
+            description=sentence,
+            description_ar=sentence_ar,
             actor=actor,
             also_save=["carry_remainder", "last_visit_at"],
             idempotency_key=idempotency_key,
+            pk=read.entry_id,
+            writes=writes,
         )
-        bonuses = _referral_pay(membership, locked, settings, at) if first_purchase else 0
-        tier_recheck(membership=membership, settings=settings, at=at)
+        bonuses = _referral_pay(membership, read, settings, at, writes) if first_purchase else 0
+        tier_recheck(
+            membership=membership, settings=settings, at=at, tiers=read.tiers, writes=writes
+        )
         if calc.points or bonuses:  # a purchase capped to 0 tells the member nothing
             outbox_add(
                 event=Event.POINTS_EARNED,
@@ -124,26 +146,190 @@ def points_earn(
                 points=calc.points,
                 bonus_points=bonuses,
                 balance=membership.current_points,
-                explanation=calc.sentence(),
-                explanation_ar=calc.sentence_ar(),
+                explanation=sentence,
+                explanation_ar=sentence_ar,
                 entry_id=entry.pk,
+                writes=writes,
             )
-        claim.finish({"entry": entry.pk})
+        claim.finish({"entry": entry.pk}, writes=writes)
+        writes.flush()
     return entry
+
+
+@dataclass
+class _EarnRead:
+    locked: dict[int, Membership]  # the member, and the referrer to pay
+    entry_id: int  # the earn's id, taken from the ledger's sequence
+    settings: PointsSettings | None  # None before the programme's row exists
+    tiers: list[Tier]  # the ladder, by rank
+    campaigns: list[Campaign]  # active campaigns of the day, best first
+    earned_today: int | None  # None when the statement's snapshot may have missed an earn
+
+
+def _earned_today(read: _EarnRead, membership: Membership, at: datetime.datetime) -> int:
+    return earned_today(membership, at) if read.earned_today is None else read.earned_today
+
+
+def _columns(model: type[models.Model], alias: str) -> str:
+    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+def _json_columns(model: type[models.Model], alias: str) -> str:
+    """The row as a JSON array; numbers, dates and times as text so they read back exactly."""
+    exact = (models.DecimalField, models.DateField, models.TimeField)
+    return ", ".join(
+        f"{alias}.{f.column}::text" if isinstance(f, exact) else f"{alias}.{f.column}"
+        for f in model._meta.concrete_fields
+    )
+
+
+def _from_json(model: type[M], values: list[Any]) -> M:
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        connection.alias,
+        [f.attname for f in fields],
+        [f.to_python(v) for f, v in zip(fields, values, strict=False)],
+    )
+
+
+@cache
+def _lock_sql() -> str:
+    tiers_m2m = Campaign.tiers.field
+    categories_m2m = Campaign.reward_categories.field
+    return f"""
+        SELECT {_columns(Membership, "m")}, {_columns(Customer, "c")},
+               CASE WHEN m.id = %(member)s THEN nextval(pg_get_serial_sequence(
+                   '{LedgerEntry._meta.db_table}', 'id')) END,
+               CASE WHEN m.id = %(member)s AND m.xmin = (
+                   SELECT x.xmin FROM {Membership._meta.db_table} x WHERE x.id = m.id
+               ) THEN (
+                   SELECT COALESCE(SUM(e.points), 0) FROM {LedgerEntry._meta.db_table} e
+                   WHERE e.membership_id = m.id AND e.kind = '{LedgerEntry.Kind.EARN}'
+                     AND e.created_at >= %(day)s AND e.created_at < %(next_day)s
+                     AND NOT EXISTS (SELECT FROM {LedgerEntry._meta.db_table} v
+                                     WHERE v.reverses_id = e.id)
+               ) END,
+               {_columns(PointsSettings, "s")},
+               (SELECT json_agg(json_build_array({_json_columns(Tier, "t")}) ORDER BY t.rank)
+                FROM {Tier._meta.db_table} t),
+               (SELECT json_agg(json_build_array(
+                    {_json_columns(Campaign, "k")},
+                    ARRAY(SELECT {tiers_m2m.m2m_reverse_name()}
+                          FROM {tiers_m2m.m2m_db_table()}
+                          WHERE {tiers_m2m.m2m_column_name()} = k.id),
+                    ARRAY(SELECT {categories_m2m.m2m_reverse_name()}
+                          FROM {categories_m2m.m2m_db_table()}
+                          WHERE {categories_m2m.m2m_column_name()} = k.id)
+                ) ORDER BY k.multiplier DESC, k.id)
+                FROM {Campaign._meta.db_table} k
+                WHERE k.is_active AND (k.kind = '{Campaign.Kind.WEEKLY}' OR (
+                    k.kind = '{Campaign.Kind.DATES}'
+                    AND k.starts_on <= %(today)s AND k.ends_on >= %(today)s)))
+        FROM {Membership._meta.db_table} m
+        JOIN {Customer._meta.db_table} c ON c.id = m.customer_id
+        LEFT JOIN {PointsSettings._meta.db_table} s ON s.id = 1
+        WHERE m.id = %(member)s OR m.id = (
+            SELECT referred_by_id FROM {Membership._meta.db_table}
+            WHERE id = %(member)s AND total_visits = 0 AND NOT referral_paid)
+        ORDER BY m.id
+        FOR UPDATE OF m
+    """
+
+
+def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
+    """Lock the member, and their referrer when this may be a first purchase that pays
+    a referral (ascending primary key, as `memberships_lock`); read in the same statement
+    the programme's settings, tiers, the day's campaigns and the member's points earned
+    that day (`earned_today`).
+
+    What a statement reads besides the rows it locks comes from the snapshot it started
+    with, before it waited for the lock. The day's earns must be exact (the daily cap):
+    they are taken only when the locked row is the version that snapshot saw (same
+    `xmin`: no transaction changed the member meanwhile, and every earn or void does);
+    otherwise `earned_today` is None and the caller sums them again, after the lock.
+
+    The referrer is chosen from the member's row as the statement's snapshot saw it; a
+    referral is paid at most once and never unpaid, and a member's referrer never
+    changes, so a referrer the locked row needs is always among those locked.
+    """
+    with connection.cursor() as cursor:
+        day = local_day_start(at)
+        cursor.execute(
+            _lock_sql(),
+            {
+                "member": membership_id,
+                "today": day.date(),
+                "day": day,
+                "next_day": day + datetime.timedelta(days=1),
+            },
+        )
+        rows = cursor.fetchall()
+    if not any(row[0] == membership_id for row in rows):
+        raise NotFound(
+            "member_not_found", "No such member.", fields={"member_id": ["No such member."]}
+        )
+    member_width = len(Membership._meta.concrete_fields)
+    tier_column = [f.attname for f in Membership._meta.concrete_fields].index("tier_id")
+    customer_width = len(Customer._meta.concrete_fields)
+    settings_width = len(PointsSettings._meta.concrete_fields)
+    first = rows[0]
+    offset = member_width + customer_width
+    settings_row = first[offset + 2 : offset + 2 + settings_width]
+    tiers_json, campaigns_json = first[offset + 2 + settings_width :]
+    tiers = [_from_json(Tier, values) for values in tiers_json or []]
+    by_pk = {tier.pk: tier for tier in tiers}
+    if any(row[tier_column] not in by_pk for row in rows if row[tier_column] is not None):
+        tiers = tiers_ordered()  # a tier newer than the snapshot, given while we waited
+        by_pk = {tier.pk: tier for tier in tiers}
+    campaigns = []
+    for values in campaigns_json or []:
+        campaign = _from_json(Campaign, values[:-2])
+        campaign.tier_ids, campaign.category_ids = values[-2:]  # type: ignore[attr-defined]
+        campaigns.append(campaign)
+    locked = {}
+    entry_id = 0
+    earned: int | None = None
+    for row in rows:
+        membership = Membership.from_db(
+            connection.alias,
+            [f.attname for f in Membership._meta.concrete_fields],
+            row[:member_width],
+        )
+        membership.customer = Customer.from_db(
+            connection.alias,
+            [f.attname for f in Customer._meta.concrete_fields],
+            row[member_width:offset],
+        )
+        # The tier of the locked row's version (a join would give the one read first).
+        membership.tier = by_pk[membership.tier_id] if membership.tier_id else None
+        locked[membership.pk] = membership
+        if membership.pk == membership_id:
+            entry_id, earned = row[offset], row[offset + 1]
+    settings = (
+        PointsSettings.from_db(
+            connection.alias,
+            [f.attname for f in PointsSettings._meta.concrete_fields],
+            settings_row,
+        )
+        if settings_row[0] is not None
+        else None
+    )
+    return _EarnRead(locked, entry_id, settings, tiers, campaigns, earned)
 
 
 def _referral_pay(
     membership: Membership,
-    locked: dict[int, Membership],
+    read: _EarnRead,
     settings: PointsSettings,
     at: datetime.datetime,
+    writes: LedgerWrites,
 ) -> int:
     """On a referred member's first purchase, pay both sides once."""
-    referrer = locked.get(membership.referred_by_id or 0)
+    referrer = read.locked.get(membership.referred_by_id or 0)
     if referrer is None or membership.referral_paid:
         return 0
     membership.referral_paid = True
-    membership.save(update_fields=["referral_paid"])
+    writes.save(membership, ["referral_paid"])
     paid = 0
     if settings.referral_bonus_referred:
         bonus_award(
@@ -153,6 +339,7 @@ def _referral_pay(
             settings=settings,
             at=at,
             note=f"referred by #{referrer.member_number}",
+            writes=writes,
         )
         paid = settings.referral_bonus_referred
     if settings.referral_bonus_referrer and referrer.status == Membership.Status.ACTIVE:
@@ -163,6 +350,7 @@ def _referral_pay(
             settings=settings,
             at=at,
             note=f"referred #{membership.member_number}",
+            writes=writes,
         )
-        tier_recheck(membership=referrer, settings=settings, at=at)
+        tier_recheck(membership=referrer, settings=settings, at=at, tiers=read.tiers, writes=writes)
     return paid

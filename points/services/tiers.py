@@ -15,6 +15,7 @@ from django.db.models import F, Max
 
 from messaging.models import Event
 from messaging.outbox import outbox_add
+from points.ledger import LedgerWrites
 from points.models import ENTRY_THRESHOLD, Membership, PointsSettings, Tier
 from points.selectors import local_date, tier_for_metric, tier_metric, tiers_ordered
 from points.validation import tier_validate
@@ -63,13 +64,23 @@ def tier_entry_ensure() -> Tier:
 
 
 def tier_recheck(
-    *, membership: Membership, settings: PointsSettings, at: datetime.datetime
+    *,
+    membership: Membership,
+    settings: PointsSettings,
+    at: datetime.datetime,
+    tiers: list[Tier] | None = None,
+    writes: LedgerWrites | None = None,
 ) -> bool:
     """Upgrade a locked membership whose progress reached a higher tier. Never downgrades
-    (that is requalification's job). Returns True on an upgrade, which is notified."""
-    tiers = tiers_ordered()
+    (that is requalification's job). Returns True on an upgrade, which is notified.
+
+    `tiers`: the ladder in rank order, when the caller has read it. With `writes`, the
+    change and its message join the caller's writes."""
+    tiers = tiers_ordered() if tiers is None else tiers
     if not tiers:
         return False
+    if writes is not None and settings.tier_window_months:
+        writes.flush()  # the window's progress is summed from the ledger: pending entries too
     best = tier_for_metric(tiers, tier_metric(membership, settings, at))
     current = membership.tier
     if best is None or (current is not None and best.rank <= current.rank):
@@ -82,7 +93,10 @@ def tier_recheck(
         )
         membership.tier_warned_for = None
         update += ["tier_review_on", "tier_warned_for"]
-    membership.save(update_fields=update)
+    if writes is not None:
+        writes.save(membership, update)
+    else:
+        membership.save(update_fields=update)
     if current is not None:
         outbox_add(
             event=Event.TIER_UPGRADED,
@@ -91,5 +105,6 @@ def tier_recheck(
             tier_ar=best.name_ar,
             multiplier=str(best.multiplier),
             previous_tier=current.name,
+            writes=writes,
         )
     return True

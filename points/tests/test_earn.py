@@ -6,11 +6,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
 
 from loyalty.errors import DomainError
 from messaging.models import Event, Outbox
 from points.models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings
 from points.services import membership_join, points_earn
+from tenants.models import Merchant
 
 from .factories import customer_make
 
@@ -282,3 +286,52 @@ def test_joining_pays_the_welcome_bonus_once(programme) -> None:
     assert Outbox.objects.filter(membership_id=member.pk, event="welcome").count() == 1
     welcome = LedgerEntry.objects.get(membership=member)
     assert (welcome.kind, welcome.bonus_kind, welcome.points) == ("bonus", "welcome", 25)
+
+
+def test_an_earn_is_three_statements_and_returns_the_member_it_left(programme) -> None:
+    # The claim; the lock with everything the rules read (a daily cap and a campaign
+    # included); the writes: entry, lot, counters, message and the claim's result.
+    PointsSettings.objects.filter(pk=1).update(daily_earn_cap=5000, expiry_months=12)
+    Campaign.objects.create(
+        name="Every day",
+        kind=Campaign.Kind.WEEKLY,
+        multiplier=Decimal("2"),
+        weekdays="1,2,3,4,5,6,7",
+        start_time=datetime.time(0),
+        end_time=datetime.time(23, 59),
+    )
+    noon = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=AMMAN)
+    merchant = Merchant.objects.get(schema_name=connection.schema_name)
+
+    with tenant_context(merchant):  # as a request has it
+        member = programme.member(tier=programme.silver, name="Rania")
+        with CaptureQueriesContext(connection) as sent:
+            entry = points_earn(
+                membership_id=member.pk,
+                amount="50.000",
+                actor=programme.cashier,
+                idempotency_key="three-1",
+                at=noon,
+            )
+
+    statements = [q["sql"] for q in sent.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 3, statements
+    assert entry.points == 1500  # 50 x 10 x 1.5 (Silver) x 2 (Every day)
+    with CaptureQueriesContext(connection) as read:
+        left = entry.membership
+        shown = (left.current_points, left.total_visits, left.customer.name, left.tier)
+    assert shown == (1500, 1, "Rania", programme.silver)
+    assert read.captured_queries == []
+    stored = Membership.objects.get(pk=member.pk)
+    assert (stored.current_points, stored.last_visit_at) == (1500, noon)
+    assert PointsLot.objects.get(entry=entry).expires_on == datetime.date(2027, 11, 24)
+    message = Outbox.objects.get(membership_id=member.pk, event=Event.POINTS_EARNED)
+    assert (message.context["entry_id"], message.context["balance"]) == (entry.pk, 1500)
+    again = points_earn(
+        membership_id=member.pk,
+        amount="50.000",
+        actor=programme.cashier,
+        idempotency_key="three-1",
+        at=noon,
+    )
+    assert again.pk == entry.pk and again.membership.customer.name == "Rania"
