@@ -95,7 +95,7 @@ QUERIES: dict[str, int] = {
     # membership, sp, idempotency claim, locked membership, reward, ledger, lots (cursor),
     # lot update, consumption, membership update, voucher code check, settings (voucher
     # expiry), redemption insert, idempotency result, release
-    "merchant POST /api/v1/rewards/{id}/redeem": 17,
+    "merchant POST /api/v1/rewards/{id}/redeem": 16,
     "merchant GET /api/v1/redemptions": 5,  # membership, page count, page with reward
     "merchant GET /api/v1/redemptions/{id}": 4,
     "merchant GET /api/v1/redemptions/{id}/qr.{image_format}": 4,
@@ -103,7 +103,7 @@ QUERIES: dict[str, int] = {
     # membership, reward, redemption), its ledger entry, refund entry, consumptions, lot
     # update, consumption, membership update, redemption update, release, the reward for
     # the answer (not read with the redemption)
-    "merchant POST /api/v1/redemptions/{id}/cancel": 19,
+    "merchant POST /api/v1/redemptions/{id}/cancel": 18,
     "merchant GET /api/v1/membership/inbox": 6,  # membership, unread, page count, page
     "merchant GET /api/v1/membership/inbox/unread-count": 4,
     "merchant POST /api/v1/membership/inbox/read-all": 4,
@@ -117,23 +117,23 @@ QUERIES: dict[str, int] = {
     "merchant POST /api/v1/staff/scan": 4,  # membership with customer and tier
     "merchant GET /api/v1/staff/members": 4,
     "merchant GET /api/v1/staff/members/{id}/history": 6,  # membership, count, page
-    # sp, idempotency claim, locked membership, settings, ledger, lot, membership update,
-    # idempotency result, release
-    "merchant POST /api/v1/staff/members/{id}/adjust": 12,
-    # sp, idempotency claim, referral peek, locked membership with tier, settings, best
-    # campaign, ledger, lot, membership update, tiers, outbox, idempotency result,
-    # release, the member for the answer (with customer and tier)
-    "merchant POST /api/v1/staff/earn": 17,
+    # sp, idempotency claim, locked membership, settings, ledger + lot + membership update
+    # (one statement), idempotency result, release
+    "merchant POST /api/v1/staff/members/{id}/adjust": 10,
+    # sp, idempotency claim, the lock with everything the rules read (points/services/
+    # earn.py), the writes with the idempotency result (one statement), release, the
+    # member for the answer (with customer and tier)
+    "merchant POST /api/v1/staff/earn": 9,
     # sp, idempotency claim, entry, locked membership, earlier void, settings, the earn's
-    # lot, consumptions, void entry, lots, lot update, consumption, membership update,
-    # idempotency result, release
-    "merchant POST /api/v1/staff/entries/{id}/void": 18,
+    # lot, consumptions, void entry + membership update (one statement), lots, lot
+    # update, consumption, idempotency result, release
+    "merchant POST /api/v1/staff/entries/{id}/void": 17,
     "merchant GET /api/v1/staff/redemptions": 5,  # count, page with reward, member, tier
     "merchant POST /api/v1/staff/vouchers/verify": 4,
     # sp, locks (redemption, membership, reward, redemption), update, outbox, release,
     # the queue's row for the answer
     "merchant POST /api/v1/staff/redemptions/{id}/approve": 12,
-    "merchant POST /api/v1/staff/redemptions/{id}/reject": 18,  # and the refund
+    "merchant POST /api/v1/staff/redemptions/{id}/reject": 17,  # and the refund
     "merchant POST /api/v1/staff/redemptions/{id}/use": 11,
     # email taken?, sp x3, plan limit, user, group, user's group, release, outbox, release
     "merchant POST /api/v1/staff/team/invitations": 15,
