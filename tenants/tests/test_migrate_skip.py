@@ -67,9 +67,10 @@ def test_a_schema_recorded_at_another_fingerprint_is_migrated_then_recorded(
 
 def test_a_migration_missing_from_a_schema_is_applied_then_recorded(merchant_a, capsys) -> None:
     with connection.cursor() as cursor:
+        # dashboard's migrations after its first can run again (options, index drops).
         cursor.execute(
             f'DELETE FROM "{merchant_a.schema}".django_migrations'
-            " WHERE app = 'dashboard' AND name = '0002_labels_in_arabic'"
+            " WHERE app = 'dashboard' AND name >= '0002'"
         )
 
     out = migrate(merchant_a.schema, capsys)
@@ -81,12 +82,11 @@ def test_a_migration_missing_from_a_schema_is_applied_then_recorded(merchant_a, 
 
 
 def test_a_schema_whose_migration_fails_is_not_recorded(merchant_a, capsys) -> None:
-    # The record says the Google Wallet migration never ran, but its table is there:
+    # The record says the Google Wallet migrations never ran, but its table is there:
     # applying it fails.
     with connection.cursor() as cursor:
         cursor.execute(
-            f'DELETE FROM "{merchant_a.schema}".django_migrations'
-            " WHERE app = 'googlewallet' AND name = '0001_wallet_object'"
+            f"DELETE FROM \"{merchant_a.schema}\".django_migrations WHERE app = 'googlewallet'"
         )
 
     with pytest.raises(Exception, match="already exists"):
