@@ -324,24 +324,27 @@ def main() -> None:
                 say(f"  {have:>6} merchants")
         STATE.write_text(json.dumps({**state, "timings": timings}))
 
+    # The first merchant migrates for real and records the script every later one
+    # replays: shown apart, left out of the per-100 figures.
     say("Provisioning (merchant_create with Argon2), per 100 merchants:")
+    rows.append(("provisioning, merchant 1 (migrates, records the script)", ms(timings[0])))
+    replayed = timings[1:] or timings
+    rows.append(
+        (
+            "provisioning, the others: median / p95",
+            f"{ms(statistics.median(replayed))} / {ms(p95(replayed))}",
+        )
+    )
     for start in range(0, len(timings), 100):
-        chunk = timings[start : start + 100]
-        label = f"  merchants {start + 1}-{start + len(chunk)}"
-        say(f"{label:<26} median {ms(statistics.median(chunk)):>10}   p95 {ms(p95(chunk)):>10}")
+        chunk = timings[max(start, 1) : start + 100] or timings[:1]
+        label = f"merchants {max(start, 1) + 1}-{start + len(timings[start : start + 100])}"
+        say(f"  {label:<24} median {ms(statistics.median(chunk)):>10}   p95 {ms(p95(chunk)):>10}")
         rows.append(
             (
-                f"provisioning {start + 1}-{start + len(chunk)} median / p95",
+                f"provisioning {label}: median / p95",
                 f"{ms(statistics.median(chunk))} / {ms(p95(chunk))}",
             )
         )
-    rows.insert(
-        0,
-        (
-            "provisioning, all: median / p95",
-            f"{ms(statistics.median(timings))} / {ms(p95(timings))}",
-        ),
-    )
 
     p50, p95_n = customer_read_p50(customer_ids[0])
     ratio = p50 / state["p50_at_3"]
