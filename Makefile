@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DATES := 2026-12-31T23:30:00+03:00 2027-02-28T12:00:00+03:00 2028-02-29T12:00:00+03:00 \
 	2027-03-01T00:30:00+03:00 2026-12-04T19:30:00+03:00
 
-.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http bench-move clean
+.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http bench-move bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench-http: $(STAMP)
 # The web card page's weight and first paint in headless Chromium (bench/README.md).
 bench-card: $(STAMP) browser
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/card.py
+
+# N merchants on one PostgreSQL (BENCH_MERCHANTS, default 1000; BENCH_RESUME=1 goes on
+# where a run stopped): provisioning, migrate_schemas, request p50, catalog size.
+bench-scale: $(STAMP)
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/scale.py
 
 bench-webhook: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/webhook.py

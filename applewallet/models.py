@@ -51,7 +51,7 @@ class Registration(models.Model):
                 fields=["device_library_id", "wallet_pass"], name="applewallet_one_per_device"
             )
         ]
-        indexes = [models.Index(fields=["device_library_id"])]
+        # Lookups by device use applewallet_one_per_device, which starts with it.
 
     def __str__(self) -> str:
         return self.device_library_id

@@ -136,8 +136,13 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("Skipped")
         DEAD = "dead", _("Failed (dead letter)")
 
+    # delivery_once_per_channel (message, channel) serves every lookup by message.
     message = models.ForeignKey(
-        Outbox, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("message")
+        Outbox,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        verbose_name=_("message"),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     to = models.CharField(_("to"), max_length=255, blank=True)

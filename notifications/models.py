@@ -12,8 +12,9 @@ from messaging.models import Event, Kind
 
 
 class InboxItem(models.Model):
+    # inbox_by_member (membership, -id) serves every lookup by member.
     membership = models.ForeignKey(
-        "points.Membership", on_delete=models.CASCADE, related_name="inbox"
+        "points.Membership", on_delete=models.CASCADE, related_name="inbox", db_index=False
     )
     message_id = models.BigIntegerField(unique=True, help_text=_("The outbox row it came from."))
     event = models.CharField(_("event"), max_length=30, choices=Event.choices)
@@ -68,6 +69,9 @@ class Broadcast(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        # A merchant has tens of broadcasts: no index (a relation in every schema)
+        # for the check that a deleted tier has none.
+        db_index=False,
         verbose_name=_("tier"),
     )
     push = models.BooleanField(_("push"), default=True)
@@ -84,6 +88,7 @@ class Broadcast(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # as `tier`: only a deleted staff user looks broadcasts up by it
         verbose_name=_("written by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -324,6 +324,8 @@ class Membership(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=True,
+        # membership_one_per_customer's unique index serves every lookup by customer.
+        db_index=False,
         verbose_name=_("customer"),
     )
     member_number = models.CharField(_("member number"), max_length=12, unique=True)
@@ -393,8 +395,13 @@ class LedgerEntry(models.Model):
         REFERRAL = "referral", _("Referral")
         CAMPAIGN = "campaign", _("Campaign")
 
+    # The (membership, -created_at) index serves every lookup by member.
     membership = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, related_name="entries", verbose_name=_("member")
+        Membership,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
+        verbose_name=_("member"),
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     bonus_kind = models.CharField(

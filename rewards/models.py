@@ -47,6 +47,9 @@ class Reward(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="rewards",
+        # A merchant has tens of rewards: no index (a relation in every schema) for
+        # what a scan of so few rows does as fast.
+        db_index=False,
         verbose_name=_("category"),
     )
     name = models.CharField(_("name"), max_length=80)
@@ -71,6 +74,7 @@ class Reward(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # as `category`
         verbose_name=_("lowest tier"),
         help_text=_("Members below this tier cannot redeem it. Empty: every member."),
     )

@@ -275,6 +275,9 @@ class SchemaTemplate(models.Model):
     fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
     script = models.TextField(_("script"))
     statement_count = models.PositiveIntegerField(_("statements"))
+    # The catalog digest (`provisioning.schema_shapes`) of the schema the script was
+    # recorded from: what a merchant schema at this fingerprint must look like.
+    shape = models.CharField(_("shape"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -286,6 +289,28 @@ class SchemaTemplate(models.Model):
             "fingerprint": self.fingerprint[:12],
             "count": self.statement_count,
         }
+
+
+class SchemaState(models.Model):
+    """The migration state a merchant schema was last found complete at.
+
+    Written after a schema is built (replayed or migrated) or migrated for real, and
+    only when its catalog then had the shape of a freshly built one; `migrate_schemas`
+    skips a schema whose row has the code's fingerprint and whose catalog still has
+    the recorded shape (docs/scaling-catalog.md, "What the skip trusts").
+    """
+
+    schema_name = models.CharField(_("schema"), max_length=63, unique=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    shape = models.CharField(_("shape"), max_length=32)
+    migrated_at = models.DateTimeField(_("migrated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("schema state")
+        verbose_name_plural = _("schema states")
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} at {self.fingerprint[:12]}"
 
 
 class MerchantDailyStats(models.Model):

@@ -31,8 +31,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_
 # --- applications -----------------------------------------------------------------
 
 SHARED_APPS = [
-    "django_tenants",
+    # Before django_tenants: its `migrate_schemas` (which skips current schemas)
+    # replaces django-tenants' own, and a command is taken from the first app.
     "tenants",
+    "django_tenants",
     "customers",
     "billing",
     "webcard",

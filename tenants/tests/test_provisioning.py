@@ -135,7 +135,7 @@ def test_replayed_and_migrated_schemas_are_recorded_as_fully_migrated(
     merchant_a, merchant_b, capsys
 ) -> None:
     for merchant in (merchant_a, merchant_b):
-        call_command("migrate_schemas", schema_name=merchant.schema, verbosity=1)
+        call_command("migrate_schemas", "--all", schema_name=merchant.schema, verbosity=1)
         assert "No migrations to apply" in capsys.readouterr().out
 
 
