@@ -9,8 +9,9 @@ members. After a warm-up it runs four passes of BENCH_EARNS earns each and print
 
 * SQL statements per earn: the ORM's (what `CaptureQueriesContext` sees) and every
   statement psycopg sends, with the pool's health check and reset (listed once);
-* Redis commands per earn (`INFO commandstats` before and after; the cache's and the
-  relay's Redis are the same server here);
+* Redis round trips per earn (counted at the client) and the commands Redis ran
+  (`INFO commandstats` before and after, a Lua script's own commands included; the
+  cache's and the relay's Redis are the same server here);
 * CPU per earn of this process (`getrusage`: the request, the pool's threads) and of
   the PostgreSQL backends serving it (/proc/<pid>/stat), and the median wall time;
 * cProfile's top 25 functions by cumulative CPU time (the thread's CPU clock, so that
@@ -141,6 +142,25 @@ def wire_statements() -> Iterator[list[str]]:
         BaseConnection._exec_command = command  # type: ignore[method-assign]
 
 
+@contextmanager
+def redis_round_trips() -> Iterator[list[int]]:
+    """Every command (or pipeline, or script) sent to Redis, counted at the client."""
+    import redis.connection
+
+    sent = [0]
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self: Any, command: Any, check_health: bool = True) -> None:
+        sent[0] += 1
+        original(self, command, check_health)
+
+    redis.connection.AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+
+
 def redis_commands(client: Any) -> Counter[str]:
     stats = client.info("commandstats")
     return Counter({name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()})
@@ -226,7 +246,7 @@ def main() -> None:
     with CaptureQueriesContext(connection) as orm:
         earner.earn()
     orm_statements = [query["sql"] for query in orm.captured_queries]  # before the next reset
-    with wire_statements() as wire:
+    with wire_statements() as wire, redis_round_trips() as trips:
         for _ in range(10):
             earner.earn()
     per_earn_wire = len(wire) / 10
@@ -273,7 +293,10 @@ def main() -> None:
     print("| --- | --- |")
     print(f"| SQL statements (ORM) | {len(orm_statements)} |")
     print(f"| SQL statements (on the wire) | {per_earn_wire:.1f} |")
-    print(f"| Redis commands | {sum(commands.values()) / EARNS:.2f} |")
+    print(f"| Redis round trips | {trips[0] / 10:.1f} |")
+    print(
+        f"| Redis commands run (a script's own included) | {sum(commands.values()) / EARNS:.2f} |"
+    )
     print(f"| CPU, this process | {cpu / EARNS * 1000:.2f} ms |")
     print(f"| CPU, PostgreSQL backends | {(pg_after - pg_before) / EARNS * 1000:.2f} ms |")
     print(f"| wall time, median | {statistics.median(walls) * 1000:.2f} ms |")

@@ -22,11 +22,15 @@ _RANK = {Role.CASHIER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
 
 def role_of(user: object) -> Role | None:
-    """The highest role a staff user holds in the current merchant, or None."""
+    """The highest role a staff user holds in the current merchant, or None. A user
+    loaded with its group names (`role_names`, see `tenants.selectors.staff_active`)
+    needs no query."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-    held = [role for role in ROLES if role.value in names]
+    names = getattr(user, "role_names", None)
+    if names is None:
+        names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+    held = [role for role in ROLES if role.value in set(names)]
     return max(held, key=_RANK.__getitem__) if held else None
 
 

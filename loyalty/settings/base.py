@@ -154,7 +154,7 @@ REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
 CACHE_URL = env("CACHE_URL", default=REDIS_URL)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "loyalty.cache.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="loyalty"),
         # Every key carries the schema of the merchant it was written for.
@@ -164,7 +164,7 @@ CACHES = {
     # Keys that are the platform's, whatever schema the code runs in (the relay's
     # queue markers and the providers' rate counters): no schema in the key.
     "platform": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "loyalty.cache.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="loyalty") + "-platform",
     },
