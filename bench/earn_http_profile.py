@@ -196,6 +196,20 @@ SHARES = [
 ]
 
 
+# Middleware hooks that run on an API request (their own cost, the view excluded).
+MIDDLEWARE = [
+    ("loyalty/guard.py", "_check_request"),
+    ("loyalty/middleware.py", "process_request"),
+    ("django/middleware/security.py", "process_request"),
+    ("django/middleware/locale.py", "process_request"),
+    ("django/middleware/locale.py", "process_response"),
+    ("django/middleware/common.py", "process_response"),
+    ("django/middleware/csrf.py", "process_view"),
+    ("django/contrib/sessions/middleware.py", "process_response"),
+    ("django/contrib/messages/middleware.py", "process_response"),
+]
+
+
 def _cumulative(stats: pstats.Stats, path: str, name: str) -> float:
     """Cumulative time of the functions called `name` in `path`, counting only calls
     from outside them (Serializer.data calls BaseSerializer.data: counted once)."""
@@ -321,6 +335,12 @@ def main() -> None:
     for label, path, name in SHARES:
         spent = _cumulative(stats, path, name)
         print(f"  {label:<44} {spent / EARNS * 1000:6.2f} ms  {spent / total:6.1%}")
+    outside = total - _cumulative(stats, "rest_framework/views.py", "dispatch")
+    label = "outside the view (middleware, handler)"
+    print(f"  {label:<44} {outside / EARNS * 1000:6.2f} ms  {outside / total:6.1%}")
+    for path, name in MIDDLEWARE:
+        spent = _cumulative(stats, path, name)
+        print(f"    {path.rsplit('/', 1)[-1] + ' ' + name:<42} {spent / EARNS * 1000:6.2f} ms")
     print()
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(TOP)
