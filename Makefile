@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DATES := 2026-12-31T23:30:00+03:00 2027-02-28T12:00:00+03:00 2028-02-29T12:00:00+03:00 \
 	2027-03-01T00:30:00+03:00 2026-12-04T19:30:00+03:00
 
-.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http bench-move bench-scale clean
+.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http bench-move bench-scale bench-earn-http clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-dashboard: $(STAMP)
 
 bench-earn: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/earn.py
+
+# What the HTTP side of one staff earn costs: statements, Redis commands, CPU, profile.
+bench-earn-http: $(STAMP)
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/earn_http_profile.py
 
 clean:
 	rm -rf .local staticfiles

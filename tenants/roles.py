@@ -27,14 +27,18 @@ _ROLE_READ = "_role_read"
 
 
 def role_of(user: object) -> Role | None:
-    """The highest role a staff user holds in the current merchant, or None. Read once
-    per user object; `role_forget` after changing the user's groups."""
+    """The highest role a staff user holds in the current merchant, or None. A user
+    loaded with its group names (`role_names`, see `tenants.selectors.staff_active`)
+    needs no query; another is read once per user object. `role_forget` after changing
+    the user's groups."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if hasattr(user, _ROLE_READ):
         return getattr(user, _ROLE_READ)
-    names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-    held = [role for role in ROLES if role.value in names]
+    names = getattr(user, "role_names", None)
+    if names is None:
+        names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+    held = [role for role in ROLES if role.value in set(names)]
     role = max(held, key=_RANK.__getitem__) if held else None
     setattr(user, _ROLE_READ, role)
     return role
@@ -42,8 +46,9 @@ def role_of(user: object) -> Role | None:
 
 def role_forget(user: object) -> None:
     """Make the next `role_of(user)` read the user's groups again."""
-    if hasattr(user, _ROLE_READ):
-        delattr(user, _ROLE_READ)
+    for name in (_ROLE_READ, "role_names"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def has_role(user: object, role: Role) -> bool:

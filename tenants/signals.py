@@ -1,7 +1,8 @@
 """Forget cached host lookups when a domain or a merchant changes.
 
 Caching is plumbing, not a business rule, so it hangs on model signals: a change
-made anywhere (service, admin, shell) drops the stale entry. Keys are dropped at once
+made anywhere (service, admin, shell) drops the stale entry, in Redis and in this
+process (other processes keep theirs at most `HOST_LOCAL_SECONDS`). Keys are dropped at once
 and again after commit, so a request racing the transaction cannot re-cache the old row.
 """
 
@@ -12,7 +13,7 @@ from django.dispatch import receiver
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from .models import Domain, Merchant
-from .selectors import host_cache_key
+from .selectors import host_cache_key, host_forget_local
 
 
 def _forget(hostnames: set[str]) -> None:
@@ -21,6 +22,7 @@ def _forget(hostnames: set[str]) -> None:
         return
 
     def drop() -> None:
+        host_forget_local(hostnames)
         with schema_context(get_public_schema_name()):
             cache.delete_many(keys)
 

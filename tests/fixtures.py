@@ -29,7 +29,7 @@ from loyalty.db import connection
 from points.models import LedgerEntry
 from points.tests.factories import Programme, programme_create
 from tenants.models import Merchant
-from tenants.selectors import merchant_host
+from tenants.selectors import host_forget_local_all, merchant_host
 from tenants.services import merchant_create
 
 PASSWORD = "counter-pass-2026"
@@ -90,6 +90,7 @@ def _clear_cache() -> None:
     keys += list(client.scan_iter(match=f"{prefix}-platform:*", count=1000))
     if keys:
         client.delete(*keys)
+    host_forget_local_all()  # the host lookups this process keeps in front of Redis
 
 
 @pytest.fixture(autouse=True)

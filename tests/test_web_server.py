@@ -5,6 +5,7 @@ database connections per process), on the test database, as a real process:
   holds more connections than its budget (workers x threads);
 * two merchants' requests alternating on the pooled connections each see only their
   own merchant's data (django-tenants sets the search_path on every checkout);
+* after PostgreSQL ends every connection (as a restart does), no request fails;
 * static files and uploaded files are served in development.
 """
 
@@ -197,6 +198,24 @@ def test_a_burst_of_50_concurrent_requests_is_served_within_the_connection_budge
 
     assert answers == [200] * 50
     assert _server_connections() <= devstack.WEB_WORKERS * devstack.WEB_THREADS
+
+
+def test_after_postgresql_ends_every_connection_the_next_requests_all_answer(
+    web: Server, merchant_a: Any, merchant_b: Any
+) -> None:
+    for host in (merchant_a.host, merchant_b.host) * 4:  # both processes hold some
+        assert web.get(host, "/admin/auth/user/")[0] == 200
+    with connection.cursor() as cursor:  # what a restart does to each backend
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            [APP_NAME],
+        )
+        assert cursor.fetchone()[0] >= 2
+
+    answers = [web.get(host, "/admin/auth/user/")[0] for host in (merchant_a.host,) * 12]
+
+    assert answers == [200] * 12
 
 
 def test_static_and_uploaded_files_are_served_in_development(web: Server, merchant_a: Any) -> None:

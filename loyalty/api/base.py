@@ -1,7 +1,8 @@
 """Small pieces every API view shares."""
 
+import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
@@ -61,6 +62,22 @@ def _wrong_type(field: serializers.Field, value: Any) -> str | None:
     else:
         return None
     return None if ok else str(field.error_messages.get("invalid", "Not the right type."))
+
+
+class ModelOut(serializers.ModelSerializer):
+    """A read-only ModelSerializer that works out its fields from the model once per
+    class, not once per use: DRF's introspection (a field built from each model field)
+    was most of what rendering an answer cost. Each use gets fresh copies, made as DRF
+    copies declared fields. Only for serializers whose fields depend on nothing but
+    their class (no `context`-dependent `get_fields`)."""
+
+    _fields_built: ClassVar[dict[type, dict[str, serializers.Field]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        built = self._fields_built.get(type(self))
+        if built is None:
+            built = self._fields_built[type(self)] = super().get_fields()
+        return copy.deepcopy(built)
 
 
 class QuerySerializer(StrictSerializer):

@@ -28,6 +28,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from customers.models import Customer
 from loyalty.db import connection
 from loyalty.errors import DomainError
+from tenants.selectors import staff_active
 
 WRONG_TOKEN_TYPE = "wrong_token_type"
 
@@ -163,7 +164,9 @@ class StaffAuthentication(_JWTAuthentication):
             return None
         if token.get("schema") != connection.schema_name:
             raise exceptions.AuthenticationFailed("This token belongs to another merchant.")
-        user = User.objects.filter(pk=int(token["sub"]), is_active=True).first()
+        # Every request reads the account and its role afresh (one query): a staff
+        # member deactivated or given another role is refused at once, token or not.
+        user = staff_active(int(token["sub"]))
         if user is None:
             raise exceptions.AuthenticationFailed("This account is closed.")
         return user, token

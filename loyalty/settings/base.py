@@ -11,8 +11,6 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.dbpool import search_path_reset
-
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -128,6 +126,9 @@ WSGI_APPLICATION = "loyalty.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@localhost/loyalty")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# ...built on Django's backend with a health check that makes no round trip unless the
+# server ended the connection (loyalty/dbbackend/base.py).
+ORIGINAL_BACKEND = "loyalty.dbbackend"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Connections (README, "Connection budget"). With DATABASE_POOL_SIZE > 0 the process
 # keeps a pool of at most that many (Django's psycopg pool): a request borrows one and
@@ -142,10 +143,9 @@ if DATABASE_POOL_SIZE > 0:
         "max_size": DATABASE_POOL_SIZE,
         # Sized to the threads, a request never waits; this bounds the wait if it must.
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
-        # A connection comes back with the last merchant's search_path; django-tenants
-        # sets it again on the next checkout, and the reset makes a checkout that set
-        # none see the public schema only, never the previous merchant.
-        "reset": search_path_reset,
+        # No reset when a connection comes back: it keeps the last merchant's
+        # search_path, and django-tenants sets the right one before the first query
+        # of every checkout.
     }
 else:
     # Reconnecting costs more than the request: keep the connection between requests.
@@ -160,7 +160,7 @@ REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
 CACHE_URL = env("CACHE_URL", default=REDIS_URL)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "loyalty.cache.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="loyalty"),
         # Every key carries the schema of the merchant it was written for.
@@ -170,7 +170,7 @@ CACHES = {
     # Keys that are the platform's, whatever schema the code runs in (the relay's
     # queue markers and the providers' rate counters): no schema in the key.
     "platform": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "loyalty.cache.RedisCache",
         "LOCATION": CACHE_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="loyalty") + "-platform",
     },

@@ -4,14 +4,14 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from loyalty.api.base import MoneyIn, QuerySerializer, StrictSerializer
+from loyalty.api.base import ModelOut, MoneyIn, QuerySerializer, StrictSerializer
 from points.calculation import money
 from points.models import LedgerEntry, Tier, TierBasis
 from points.selectors import MembershipSummary, phone_last_digits, phone_whole_for
 from tenants.selectors import merchant_current
 
 
-class TierOut(serializers.ModelSerializer):
+class TierOut(ModelOut):
     multiplier = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=True)
     threshold = serializers.DecimalField(max_digits=14, decimal_places=3, coerce_to_string=True)
 
@@ -99,7 +99,7 @@ def _by_basis(suffix: str, value: Decimal | None, basis: str, currency: str) -> 
     }
 
 
-class LedgerEntryOut(serializers.ModelSerializer):
+class LedgerEntryOut(ModelOut):
     bonus_kind = serializers.ChoiceField(
         choices=LedgerEntry.BonusKind.choices, allow_blank=True, help_text="Empty unless a bonus"
     )

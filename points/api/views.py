@@ -35,7 +35,7 @@ from loyalty.ratelimit import RateLimited
 from notifications.selectors import unread_count
 from points import selectors, services
 from points.card import card_scanned, card_token_make
-from points.models import Membership
+from points.models import LedgerEntry, Membership
 from tenants.roles import can
 from tenants.selectors import merchant_current, merchants_active
 
@@ -298,6 +298,14 @@ class MemberFindView(StaffAPIView):
         return Response(MemberOut(MemberOut.of(found, viewer=staff_of(request))).data)
 
 
+def _member_of(entry: LedgerEntry) -> Membership:
+    """The entry's membership as the service left it (locked, updated, committed), or
+    read again when the entry came without it (a replayed request)."""
+    if LedgerEntry.membership.is_cached(entry):
+        return entry.membership
+    return Membership.objects.select_related("tier", "customer").get(pk=entry.membership_id)
+
+
 class EarnView(StaffAPIView):
     staff_permission = "points.earn"
 
@@ -364,7 +372,7 @@ class EarnView(StaffAPIView):
             actor=staff_of(request),
             idempotency_key=idempotency_key(request),
         )
-        member = Membership.objects.select_related("tier", "customer").get(pk=entry.membership_id)
+        member = _member_of(entry)
         return idempotent(
             Response(
                 {
