@@ -108,35 +108,35 @@ QUERIES: dict[str, int] = {
     "merchant GET /api/v1/membership/inbox/unread-count": 4,
     "merchant POST /api/v1/membership/inbox/read-all": 4,
     "merchant POST /api/v1/membership/inbox/{id}/read": 5,
-    # merchant host, staff token. Each starts with search_path, the user and the user's
-    # groups (the role: read once per request)
+    # merchant host, staff token. Each starts with search_path and the staff user with
+    # the names of its groups (the role), one statement (tenants.selectors.staff_active)
     "merchant POST /api/v1/staff/auth/login": 4,  # user, groups, last_login
     # blacklist check, the user, outstanding token (select, sp, insert), blacklist insert
     "merchant POST /api/v1/staff/auth/refresh": 10,
-    "merchant POST /api/v1/staff/auth/logout": 13,  # as refresh, with simplejwt's lookups
-    "merchant POST /api/v1/staff/scan": 4,  # membership with customer and tier
-    "merchant GET /api/v1/staff/members": 4,
-    "merchant GET /api/v1/staff/members/{id}/history": 6,  # membership, count, page
+    "merchant POST /api/v1/staff/auth/logout": 12,  # as refresh, with simplejwt's lookups
+    "merchant POST /api/v1/staff/scan": 3,  # membership with customer and tier
+    "merchant GET /api/v1/staff/members": 3,
+    "merchant GET /api/v1/staff/members/{id}/history": 5,  # membership, count, page
     # sp, idempotency claim, locked membership, settings, ledger + lot + membership update
     # (one statement), idempotency result, release
-    "merchant POST /api/v1/staff/members/{id}/adjust": 10,
+    "merchant POST /api/v1/staff/members/{id}/adjust": 9,
     # sp, idempotency claim, the lock with everything the rules read (points/services/
-    # earn.py), the writes with the idempotency result (one statement), release, the
-    # member for the answer (with customer and tier)
-    "merchant POST /api/v1/staff/earn": 9,
+    # earn.py), the writes with the idempotency result (one statement), release; the
+    # answer's member is the one the service locked and updated
+    "merchant POST /api/v1/staff/earn": 7,
     # sp, idempotency claim, entry, locked membership, earlier void, settings, the earn's
     # lot, consumptions, void entry + membership update (one statement), lots, lot
     # update, consumption, idempotency result, release
-    "merchant POST /api/v1/staff/entries/{id}/void": 17,
-    "merchant GET /api/v1/staff/redemptions": 5,  # count, page with reward, member, tier
-    "merchant POST /api/v1/staff/vouchers/verify": 4,
+    "merchant POST /api/v1/staff/entries/{id}/void": 16,
+    "merchant GET /api/v1/staff/redemptions": 4,  # count, page with reward, member, tier
+    "merchant POST /api/v1/staff/vouchers/verify": 3,
     # sp, locks (redemption, membership, reward, redemption), update, outbox, release,
     # the queue's row for the answer
-    "merchant POST /api/v1/staff/redemptions/{id}/approve": 12,
-    "merchant POST /api/v1/staff/redemptions/{id}/reject": 17,  # and the refund
-    "merchant POST /api/v1/staff/redemptions/{id}/use": 11,
+    "merchant POST /api/v1/staff/redemptions/{id}/approve": 11,
+    "merchant POST /api/v1/staff/redemptions/{id}/reject": 16,  # and the refund
+    "merchant POST /api/v1/staff/redemptions/{id}/use": 10,
     # email taken?, sp x3, plan limit, user, group, user's group, release, outbox, release
-    "merchant POST /api/v1/staff/team/invitations": 15,
+    "merchant POST /api/v1/staff/team/invitations": 14,
     # root domain: search_path public, then the customer (auth) where signed in
     # sp, earlier codes expired, code, SMS record, release
     "root POST /api/v1/auth/otp/request": 6,
@@ -167,14 +167,15 @@ QUERIES: dict[str, int] = {
     "root GET /api/v1/merchants/{slug}": 2,
 }
 
-# Redis commands of the hot operations: the merchant's host (GET), the throttle (GET,
-# SET) and, for the earn, the relay kick (SET NX).
+# Redis commands of the hot operations, the merchant's host being already known to the
+# process (tenants.selectors HOST_LOCAL_SECONDS): the throttle (one EVALSHA) and, for the
+# earn, the relay kick (SET NX).
 REDIS: dict[str, int] = {
-    "merchant GET /api/v1/membership": 3,
-    "merchant POST /api/v1/staff/scan": 3,
-    "merchant GET /api/v1/staff/members": 3,
-    "merchant POST /api/v1/staff/earn": 4,
-    "root GET /api/v1/me": 2,
+    "merchant GET /api/v1/membership": 1,
+    "merchant POST /api/v1/staff/scan": 1,
+    "merchant GET /api/v1/staff/members": 1,
+    "merchant POST /api/v1/staff/earn": 2,
+    "root GET /api/v1/me": 1,
 }
 
 # The root domain's memberships visit each merchant the customer joined: this many
