@@ -61,6 +61,7 @@ WITH c AS (
            n %% 2 = 0, 'Asia/Amman', true,
            %(joined)s
     FROM generate_series(0, %(members)s - 1) AS n
+    ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name
     RETURNING id, phone
 )
 INSERT INTO points_membership
@@ -228,12 +229,12 @@ def _timed(job: str, merchants: int, call: object) -> BeatRow:
     return BeatRow(job, seconds, merchants, str(shown))
 
 
-def beat_jobs_time(schemas: list[str]) -> list[BeatRow]:
+def beat_jobs_time(schemas: list[str], *, daily: bool = True) -> list[BeatRow]:
     """One pass of each beat job that visits every merchant, as the beat starts it
     (its task, run eagerly in this process: one worker doing all of it, one merchant
     after another). `schemas` are the merchants' schemas (for the per-merchant figure);
-    the jobs themselves visit every active merchant. The daily jobs are not here
-    (they move points: see `daily_jobs_time`)."""
+    the jobs themselves visit every active merchant. With `daily`, the daily jobs
+    first (`daily_jobs_time`: they expire points at the clock's date)."""
     from django.core.cache import caches
 
     from billing.tasks import billing_clock
@@ -242,10 +243,11 @@ def beat_jobs_time(schemas: list[str]) -> list[BeatRow]:
     from points.tasks import expire_redemptions_all
     from tenants.tasks import stats_collect_all
 
+    rows = [daily_jobs_time(schemas)[0]] if daily else []
     previous = _eager()
     try:
         caches["platform"].clear()  # no relay left marked queued by an earlier run
-        rows = [
+        rows += [
             _timed("relay sweep (messaging.tasks.relay_sweep)", len(schemas), relay_sweep),
             _timed("relay sweep again (nothing due)", len(schemas), relay_sweep),
             _timed(
@@ -365,8 +367,13 @@ def main() -> None:
     )
     if kept:
         print(f"Kept {len(schemas)} merchants of an earlier run; emptying them.", flush=True)
+        # Schema by schema: one TRUNCATE cascading to every schema would need a lock
+        # per table of all of them at once. The customers are kept and taken again.
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE public.customers_customer CASCADE")
+            for schema in schemas:
+                cursor.execute(
+                    f'TRUNCATE "{schema}".points_membership, "{schema}".messaging_outbox CASCADE'
+                )
             cursor.execute("TRUNCATE public.tenants_merchantdailystats")
     print(f"Provisioning {MERCHANTS - len(schemas)} merchants (merchant_create, test hasher):")
     created = []
@@ -407,7 +414,7 @@ def main() -> None:
         entries, points = expired_totals(schemas)
         again, _ = daily_jobs_time(schemas)
         entries_again, _ = expired_totals(schemas)
-        rows = beat_jobs_time(schemas)
+        rows = beat_jobs_time(schemas, daily=False)
     drift = drifts(schemas)
 
     print()
