@@ -283,6 +283,65 @@ def _row(
     return columns, placeholders
 
 
+EXPIRE_SQL = """
+WITH due AS (
+    SELECT id, membership_id, remaining FROM points_pointslot
+    WHERE membership_id = ANY(%(ids)s) AND remaining > 0 AND expires_on <= %(today)s
+), per AS (
+    SELECT membership_id, SUM(remaining) AS total, array_agg(id ORDER BY id) AS lots
+    FROM due GROUP BY membership_id
+), entries AS (
+    INSERT INTO points_ledgerentry
+        (membership_id, kind, bonus_kind, points, balance_after, currency, explanation,
+         description, description_ar, reason, idempotency_key, created_at)
+    SELECT per.membership_id, 'expire', '', -per.total, m.current_points - per.total, '',
+           jsonb_build_object('lots', to_jsonb(per.lots), 'points', -per.total),
+           'Points expired: -' || per.total || ' points',
+           'انتهت صلاحية النقاط: -' || per.total || ' نقطة', '', '', %(at)s
+    FROM per JOIN points_membership m ON m.id = per.membership_id
+    ORDER BY per.membership_id
+    RETURNING id, membership_id
+), lots AS (
+    UPDATE points_pointslot l SET remaining = 0 FROM due WHERE l.id = due.id
+), consumed AS (
+    INSERT INTO points_lotconsumption (entry_id, lot_id, points)
+    SELECT entries.id, due.id, due.remaining
+    FROM due JOIN entries ON entries.membership_id = due.membership_id
+    ORDER BY entries.id, due.id
+), members AS (
+    UPDATE points_membership m SET current_points = m.current_points - per.total
+    FROM per WHERE m.id = per.membership_id
+)
+SELECT membership_id FROM entries
+"""
+
+
+def expiries_record(
+    *, membership_ids: Iterable[int], today: datetime.date, at: datetime.datetime
+) -> list[int]:
+    """Expire what is left of these members' lots due by `today`: for each member with
+    some, one expiry entry taking the whole of every due lot (`entry_record` with the
+    lots as `consume_first`, for all of them in one statement). The caller's
+    transaction must hold the members' locks (`memberships_lock`), taken before this
+    statement reads the lots, so no debit or refund moves them meanwhile. Returns the
+    members touched."""
+    ids = sorted(set(membership_ids))
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(EXPIRE_SQL, {"ids": ids, "today": today, "at": at})
+        touched = sorted(row[0] for row in cursor.fetchall())
+    if touched and balance_changed.has_listeners():
+        schema = connection.schema_name
+
+        def send() -> None:
+            for member in touched:
+                balance_changed.send(Membership, schema=schema, membership_id=member)
+
+        transaction.on_commit(send)
+    return touched
+
+
 def _consume(entry: LedgerEntry, points: int, first: Sequence[PointsLot]) -> None:
     first_ids = [lot.pk for lot in first]
     preferred = PointsLot.objects.filter(pk__in=first_ids, remaining__gt=0).in_bulk()

@@ -9,7 +9,6 @@ moves the expiries and the tier reviews later when it pays again)."""
 
 import calendar
 import datetime
-from collections import defaultdict
 from functools import partial
 
 from dateutil.relativedelta import relativedelta
@@ -19,9 +18,9 @@ from django.utils import timezone
 
 from loyalty.db import connection
 from messaging.models import Event
-from messaging.outbox import outbox_add
+from messaging.outbox import outbox_add, outbox_add_many
 from points.calculation import plain
-from points.ledger import entry_record, memberships_lock
+from points.ledger import expiries_record, memberships_lock
 from points.models import LedgerEntry, Membership, PointsLot
 from points.selectors import (
     local_date,
@@ -37,42 +36,30 @@ from tenants.selectors import merchant_current
 from .bonus import bonus_award
 from .tiers import tier_recheck
 
+EXPIRY_BATCH = 1000
+
 
 def points_expire(*, at: datetime.datetime | None = None) -> int:
     """Expire what is left of every lot whose date has come. Returns members touched.
-    A read-only merchant's points do not expire (the module's docstring says why)."""
+    A read-only merchant's points do not expire (the module's docstring says why).
+
+    Set-based: one transaction per EXPIRY_BATCH members, which locks them and records
+    all their expiries in one statement (`points.ledger.expiries_record`), instead of a
+    transaction and a dozen statements per member."""
     at = at or timezone.now()
     if merchant_current().is_read_only:
         return 0
     today = local_date(at)
-    due = (
+    due = sorted(
         PointsLot.objects.filter(remaining__gt=0, expires_on__lte=today)
         .values_list("membership_id", flat=True)
         .distinct()
     )
     count = 0
-    for membership_id in list(due):
+    for start in range(0, len(due), EXPIRY_BATCH):
         with transaction.atomic():
-            membership = memberships_lock([membership_id])[membership_id]
-            lots = list(
-                PointsLot.objects.filter(
-                    membership=membership, remaining__gt=0, expires_on__lte=today
-                ).order_by("id")
-            )
-            total = sum(lot.remaining for lot in lots)
-            if not total:
-                continue
-            entry_record(
-                membership=membership,
-                kind=LedgerEntry.Kind.EXPIRE,
-                points=-total,
-                at=at,
-                explanation={"lots": [lot.pk for lot in lots], "points": -total},
-                description=f"Points expired: -{total} points",
-                description_ar=f"انتهت صلاحية النقاط: -{total} نقطة",
-                consume_first=lots,
-            )
-            count += 1
+            locked = memberships_lock(due[start : start + EXPIRY_BATCH])
+            count += len(expiries_record(membership_ids=locked, today=today, at=at))
     return count
 
 
@@ -105,37 +92,46 @@ def _reminder_time(at: datetime.datetime) -> datetime.datetime:
 
 def points_warn_expiring(*, at: datetime.datetime | None = None, days: int = 7) -> int:
     """Tell members whose points expire within `days` days, once per lot (not while the
-    merchant is read-only: the date will move)."""
+    merchant is read-only: the date will move). Returns the members found.
+
+    Set-based, like `points_expire`: per EXPIRY_BATCH members one transaction locks
+    them, sums their unwarned lots, marks them warned and queues every message in one
+    INSERT."""
     at = at or timezone.now()
     if merchant_current().is_read_only:
         return 0
     today = local_date(at)
     horizon = today + datetime.timedelta(days=days)
-    lots = PointsLot.objects.filter(
+    due_lots = PointsLot.objects.filter(
         remaining__gt=0, expiry_warned=False, expires_on__gt=today, expires_on__lte=horizon
     )
-    by_member = defaultdict(list)
-    for lot in lots:
-        by_member[lot.membership_id].append(lot)
-    for membership_id, member_lots in by_member.items():
+    due = sorted(due_lots.values_list("membership_id", flat=True).distinct())
+    for start in range(0, len(due), EXPIRY_BATCH):
         with transaction.atomic():
-            membership = memberships_lock([membership_id])[membership_id]
-            fresh = PointsLot.objects.filter(
-                pk__in=[lot.pk for lot in member_lots], expiry_warned=False, remaining__gt=0
+            locked = memberships_lock(due[start : start + EXPIRY_BATCH])
+            lots = due_lots.filter(membership_id__in=list(locked))
+            summaries = list(
+                lots.values("membership_id")
+                .annotate(points=Sum("remaining"), first=Min("expires_on"))
+                .order_by("membership_id")
             )
-            summary = fresh.aggregate(points=Sum("remaining"), first=Min("expires_on"))
-            if not summary["points"]:
-                continue
-            fresh.update(expiry_warned=True)
-            outbox_add(
+            lots.update(expiry_warned=True)
+            outbox_add_many(
                 event=Event.POINTS_EXPIRING,
-                membership=membership,
                 available_at=_reminder_time(at),
-                points=summary["points"],
-                expires_on=summary["first"].isoformat(),
-                balance=membership.current_points,
+                messages=[
+                    (
+                        locked[row["membership_id"]],
+                        {
+                            "points": row["points"],
+                            "expires_on": row["first"].isoformat(),
+                            "balance": locked[row["membership_id"]].current_points,
+                        },
+                    )
+                    for row in summaries
+                ],
             )
-    return len(by_member)
+    return len(due)
 
 
 BIRTHDAY_CATCH_UP_DAYS = 7
@@ -257,8 +253,11 @@ def tiers_requalify(*, at: datetime.datetime | None = None) -> dict[str, int]:
                     previous_tier=previous.name,
                 )
     horizon = today + datetime.timedelta(days=settings.tier_warning_days)
+    # A member of the entry tier has no tier to lose: only the others are checked.
     at_risk = (
-        Membership.objects.filter(tier_review_on__gt=today, tier_review_on__lte=horizon)
+        Membership.objects.filter(
+            tier_review_on__gt=today, tier_review_on__lte=horizon, tier__threshold__gt=0
+        )
         .exclude(tier_warned_for=F("tier_review_on"))
         .values_list("pk", flat=True)
     )

@@ -235,3 +235,48 @@ def test_a_refund_into_an_expired_lot_comes_back_as_fresh_points(programme) -> N
     fresh = PointsLot.objects.get(entry__kind="refund", membership=member)
     assert (fresh.remaining, fresh.expires_on) == (100, datetime.date(2026, 3, 12))
     assert reconcile().drifts == []
+
+
+def test_one_run_expires_and_warns_many_members_as_one_member_at_a_time_would(programme) -> None:
+    PointsSettings.objects.filter(pk=1).update(expiry_months=1)
+    spent, whole, later, none = (programme.member() for _ in range(4))
+    for member in (spent, whole, later):
+        points_earn(membership_id=member.pk, amount="10.000", at=at("2026-01-10"))  # 100
+    points_earn(membership_id=whole.pk, amount="3.000", at=at("2026-01-11"))  # 30
+    points_earn(membership_id=later.pk, amount="5.000", at=at("2026-01-20"))  # 50, 02-20
+    redemption_create(  # takes 100 of spent's lot: the coffee costs 100 points
+        membership_id=spent.pk, reward_id=programme.free_coffee.pk, at=at("2026-01-15")
+    )
+    points_earn(membership_id=spent.pk, amount="4.000", at=at("2026-01-16"))  # 40, 02-16
+
+    assert points_warn_expiring(at=at("2026-02-09", 1)) == 3  # all but `none`
+    assert points_warn_expiring(at=at("2026-02-09", 2)) == 0
+    warnings = {
+        o.membership_id: o.context
+        for o in Outbox.objects.filter(event="points_expiring").order_by("id")
+    }
+    assert warnings == {
+        spent.pk: {"points": 40, "expires_on": "2026-02-16", "balance": 40},
+        whole.pk: {"points": 130, "expires_on": "2026-02-10", "balance": 130},
+        later.pk: {"points": 100, "expires_on": "2026-02-10", "balance": 150},
+    }
+
+    assert points_expire(at=at("2026-02-11", 1)) == 2  # whole's two lots, later's first
+    assert points_expire(at=at("2026-02-11", 2)) == 0
+
+    expired = {e.membership_id: e for e in LedgerEntry.objects.filter(kind="expire").order_by("id")}
+    assert set(expired) == {whole.pk, later.pk}
+    lots = list(PointsLot.objects.filter(membership=whole).order_by("id"))
+    assert (expired[whole.pk].points, expired[whole.pk].balance_after) == (-130, 0)
+    assert expired[whole.pk].explanation == {"lots": [lot.pk for lot in lots], "points": -130}
+    assert expired[whole.pk].description == "Points expired: -130 points"
+    assert expired[whole.pk].description_ar == "انتهت صلاحية النقاط: -130 نقطة"
+    assert expired[whole.pk].created_at == at("2026-02-11", 1)
+    assert [(c.lot_id, c.points) for c in expired[whole.pk].consumptions.order_by("id")] == [
+        (lots[0].pk, 100),
+        (lots[1].pk, 30),
+    ]
+    assert (expired[later.pk].points, expired[later.pk].balance_after) == (-100, 50)
+    balances = dict(Membership.objects.values_list("pk", "current_points"))
+    assert [balances[m.pk] for m in (spent, whole, later, none)] == [40, 0, 50, 0]
+    assert reconcile().drifts == []
