@@ -6,10 +6,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
+from loyalty.db import connection
 from loyalty.errors import DomainError
 from messaging.models import Event, Outbox
 from points.models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings
