@@ -74,7 +74,9 @@ def _owner_session(schema: str, email: str) -> str:
 def _server_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APP_NAME]
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
+            [APP_NAME],
         )
         return int(cursor.fetchone()[0])
 
@@ -208,7 +210,7 @@ def test_after_postgresql_ends_every_connection_the_next_requests_all_answer(
     with connection.cursor() as cursor:  # what a restart does to each backend
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = %s",
+            " WHERE application_name = %s AND datname = current_database()",
             [APP_NAME],
         )
         assert cursor.fetchone()[0] >= 2

@@ -24,6 +24,7 @@ operation's key (Idempotency-Key, the counter's attempt).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import math
 import os
@@ -34,9 +35,10 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 PLACEHOLDER = "@@KEY@@@@@@@@@@@@@@@"
 PERCENTILES = (50.0, 95.0, 99.0)
@@ -386,6 +388,17 @@ async def _open_loop(
     )
 
 
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end on a loop of its own, in a thread of its own: the
+    caller's thread may already run a loop (Playwright's sync API keeps one), where
+    `asyncio.run` refuses to start. RUSAGE_SELF counts every thread of the process."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def open_loop(
     address: tuple[str, int],
     workload: Workload,
@@ -400,7 +413,7 @@ def open_loop(
     if rate <= 0:
         raise ValueError(f"an open loop needs a rate above 0, not {rate}")
     before = resource.getrusage(resource.RUSAGE_SELF)
-    latencies, late, codes, answered, acked, unanswered, elapsed = asyncio.run(
+    latencies, late, codes, answered, acked, unanswered, elapsed = _run(
         _open_loop(address, workload, schedule(rate, seconds), tag_make(), connections, timeout)
     )
     after = resource.getrusage(resource.RUSAGE_SELF)
@@ -442,4 +455,4 @@ def retry_unanswered(address: tuple[str, int], workload: Workload, result: LoadR
         return
     todo = [lost for lost in result.unanswered if lost.final]
     if todo:
-        result.retried_acked = asyncio.run(_retry(address, workload, todo))
+        result.retried_acked = _run(_retry(address, workload, todo))

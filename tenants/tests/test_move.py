@@ -28,6 +28,7 @@ from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from customers.models import Customer, Device, MerchantLink
+from loyalty.celery import app
 from loyalty.db import connection
 from loyalty.errors import NotAllowed
 from points.models import LedgerEntry, Membership, PointsLot
@@ -88,38 +89,16 @@ def _history(merchant: Merchant, customers: list[Customer]) -> None:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    # Built outside any test transaction: the earns' messages are relayed here and now,
+    # not by a Celery worker of the session that would still be writing to these schemas
+    # while the teardown drops them.
+    app.conf.task_always_eager = True
     with django_db_blocker.unblock():
-        merchants = []
-        for slug in ("mover-cafe", "stay-gym"):
-            merchant = merchant_create(
-                name=slug.title(), slug=slug, owner_email=f"owner@{slug}.test", owner_password="x"
-            ).merchant
-            paying_on_pro(merchant)
-            Merchant.objects.filter(pk=merchant.pk).update(email_verified_at=AT)
-            merchant.refresh_from_db()
-            merchants.append(merchant)
+        try:
+            merchants, shared, only_here = _world_build()
+        finally:
+            app.conf.task_always_eager = False
         mover, stayer = merchants
-        shared = customer_make(phone="+962790001001", name="Shared Sami")
-        only_here = [customer_make(phone=f"+96279000200{n}") for n in range(1, 3)]
-        Device.objects.create(customer=shared, token="device-of-sami", platform="android")
-        _history(mover, [shared, *only_here])
-        _history(stayer, [shared])
-        now = timezone.now()
-        CardSession.objects.create(
-            key_hash="k" * 64,
-            customer=shared,
-            merchant=mover,
-            last_seen_at=now,
-            expires_at=now + datetime.timedelta(days=30),
-        )
-        PushSubscription.objects.create(
-            customer=shared,
-            merchant=mover,
-            endpoint="https://push.example/sami",
-            p256dh="p",
-            auth="a",
-            last_used_at=now,
-        )
         yield World(mover, stayer, shared)
         with connection.cursor() as cursor:
             for merchant in merchants:
@@ -131,6 +110,43 @@ def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
             for table in ("customers_device", "customers_notificationpreference"):
                 cursor.execute(f"DELETE FROM {table} WHERE customer_id = ANY(%s)", [ids])
             cursor.execute("DELETE FROM customers_customer WHERE id = ANY(%s)", [ids])
+
+
+def _world_build() -> tuple[list[Merchant], Customer, list[Customer]]:
+    """Two merchants with history, one customer in both, a card session and a push
+    subscription of the moving one."""
+    merchants = []
+    for slug in ("mover-cafe", "stay-gym"):
+        merchant = merchant_create(
+            name=slug.title(), slug=slug, owner_email=f"owner@{slug}.test", owner_password="x"
+        ).merchant
+        paying_on_pro(merchant)
+        Merchant.objects.filter(pk=merchant.pk).update(email_verified_at=AT)
+        merchant.refresh_from_db()
+        merchants.append(merchant)
+    mover, stayer = merchants
+    shared = customer_make(phone="+962790001001", name="Shared Sami")
+    only_here = [customer_make(phone=f"+96279000200{n}") for n in range(1, 3)]
+    Device.objects.create(customer=shared, token="device-of-sami", platform="android")
+    _history(mover, [shared, *only_here])
+    _history(stayer, [shared])
+    now = timezone.now()
+    CardSession.objects.create(
+        key_hash="k" * 64,
+        customer=shared,
+        merchant=mover,
+        last_seen_at=now,
+        expires_at=now + datetime.timedelta(days=30),
+    )
+    PushSubscription.objects.create(
+        customer=shared,
+        merchant=mover,
+        endpoint="https://push.example/sami",
+        p256dh="p",
+        auth="a",
+        last_used_at=now,
+    )
+    return merchants, shared, only_here
 
 
 @pytest.fixture(autouse=True)
