@@ -110,6 +110,9 @@ def web(
         f"&application_name={APP_NAME}",
         "MEDIA_ROOT": str(media),
         "LOG_LEVEL": "WARNING",
+        # This test run's cache keys (one prefix per xdist worker): the other worker's
+        # server must not answer from this one's cached host lookups, nor the reverse.
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
     }
     process = subprocess.Popen(
         argv, env=env, cwd=settings.BASE_DIR, start_new_session=True, stdout=subprocess.DEVNULL
