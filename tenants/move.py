@@ -153,7 +153,9 @@ def database_settings(name: str) -> dict[str, Any]:
 
 
 def _connect_args(db: dict[str, Any]) -> dict[str, Any]:
-    options = {k: v for k, v in (db.get("OPTIONS") or {}).items() if k != "pool"}
+    # What Django reads itself is not for psycopg; the rest are connection parameters.
+    django_only = ("pool", "server_side_binding", "prepare_threshold")
+    options = {k: v for k, v in (db.get("OPTIONS") or {}).items() if k not in django_only}
     args = {
         "dbname": db.get("NAME"),
         "user": db.get("USER"),

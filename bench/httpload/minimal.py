@@ -6,8 +6,8 @@ One Django view, DEBUG off, no middleware, no authentication, no tenant: parse t
 body, then in one transaction lock the member's balance row, update it and insert a
 history row (5 statements with BEGIN and COMMIT), and answer 201 with the new balance.
 The same database (tables in a schema `minimal` of the bench's database, made by
-`fixture.minimal_tables_create`), the same pool of connections (DATABASE_POOL_SIZE) and
-the same gunicorn configuration as the full app.
+`fixture.minimal_tables_create`), the same pool of connections (DATABASE_POOL_SIZE), the
+same prepared statements and the same gunicorn configuration as the full app.
 """
 
 import json
@@ -36,9 +36,17 @@ DATABASES = {
 DATABASES["default"].update(
     {"ENGINE": "django.db.backends.postgresql", "CONN_HEALTH_CHECKS": True, "CONN_MAX_AGE": 0}
 )
-# As loyalty/settings/base.py pools the full app's connections (without django-tenants'
-# search_path reset: there is no tenant here).
-DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+# As loyalty/settings/base.py binds parameters on the server, prepares a statement run
+# DATABASE_PREPARE_THRESHOLD times, and pools the full app's connections (without
+# django-tenants' search_path reset: there is no tenant here).
+_prepare_threshold = int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "5"))
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {
+        "server_side_binding": True,
+        "prepare_threshold": _prepare_threshold if _prepare_threshold >= 0 else None,
+    }
+)
+DATABASES["default"]["OPTIONS"]["pool"] = {
     "min_size": 1,
     "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "4")),
     "timeout": 10,

@@ -150,6 +150,19 @@ if DATABASE_POOL_SIZE > 0:
 else:
     # Reconnecting costs more than the request: keep the connection between requests.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Parameters bound on the server, and a statement a connection has run
+# DATABASE_PREPARE_THRESHOLD (5) times prepared there (psycopg's own default; Django's
+# is client-side binding, never prepared). A prepared statement is parsed and planned
+# once per connection, not on every run: the earn's PostgreSQL CPU per request halves
+# (bench/README.md, "HTTP load"). PostgreSQL plans it again when the search path or a
+# table it reads changes, so it never reads another merchant's schema. Behind a
+# transaction-mode PgBouncer older than 1.21 (or without `max_prepared_statements`) set
+# DATABASE_PREPARE_THRESHOLD=-1: parameters still bound on the server, nothing prepared.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+_prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+    _prepare_threshold if _prepare_threshold >= 0 else None
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Databases a merchant can be moved to (`manage.py merchant_move`, docs/scaling.md):
 # name=postgres URL pairs, "shard1=postgres://u:p@db1/loyalty,shard2=...". The name is
