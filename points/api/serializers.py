@@ -4,7 +4,7 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from loyalty.api.base import ModelOut, MoneyIn, QuerySerializer, StrictSerializer
+from loyalty.api.base import ModelOut, MoneyIn, QuerySerializer, StrictSerializer, validated
 from points.calculation import money
 from points.models import LedgerEntry, Tier, TierBasis
 from points.selectors import MembershipSummary, phone_last_digits, phone_whole_for
@@ -173,12 +173,10 @@ SCAN_IN = PolymorphicProxySerializer(
 )
 
 
-def scan_in(data: Any) -> StrictSerializer:
+def scan_in(data: Any) -> dict[str, Any]:
     """The card token or the member number (one of the two), checked."""
     shape = ScanTokenIn if isinstance(data, dict) and "token" in data else ScanNumberIn
-    checked = shape(data=data)
-    checked.is_valid(raise_exception=True)
-    return checked
+    return validated(shape, data)
 
 
 class MemberOut(serializers.Serializer):

@@ -23,7 +23,10 @@ from loyalty.api.base import (
     customer_of,
     idempotency_key,
     idempotent,
+    represent,
+    represent_many,
     staff_of,
+    validated,
 )
 from loyalty.api.pagination import PageQuery, page_of, query_of
 from loyalty.api.schema import paged, responses
@@ -94,7 +97,7 @@ class MyMembershipsView(CustomerAPIView):
                 membership = selectors.membership_for_customer(customer.pk)
                 if membership is not None:
                     result.append(membership_out(membership))
-        return page_of(request, result, lambda page: MembershipOut(page, many=True).data)
+        return page_of(request, result, lambda page: represent_many(MembershipOut, page))
 
     @extend_schema(
         request=JoinAnyIn,
@@ -121,7 +124,7 @@ class MyMembershipsView(CustomerAPIView):
                 customer=customer_of(request),
                 referral_code=data.validated_data.get("referral_code", ""),
             )
-            body = MembershipOut(membership_out(membership)).data
+            body = represent(MembershipOut, membership_out(membership))
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -154,13 +157,13 @@ class JoinView(CustomerAPIView):
             customer=customer_of(request),
             referral_code=data.validated_data.get("referral_code", ""),
         )
-        return Response(MembershipOut(membership_out(membership)).data, status=201)
+        return Response(represent(MembershipOut, membership_out(membership)), status=201)
 
 
 class MembershipView(CustomerAPIView):
     @extend_schema(responses=responses(MembershipOut, e404="not_found"), summary="My membership")
     def get(self, request: Request) -> Response:
-        return Response(MembershipOut(membership_out(my_membership(request))).data)
+        return Response(represent(MembershipOut, membership_out(my_membership(request))))
 
 
 class CardView(CustomerAPIView):
@@ -198,7 +201,7 @@ class HistoryView(CustomerAPIView):
     def get(self, request: Request) -> Response:
         query_of(request, PageQuery)
         entries = selectors.ledger_for_membership(my_membership(request))
-        return page_of(request, entries, lambda page: LedgerEntryOut(page, many=True).data)
+        return page_of(request, entries, lambda page: represent_many(LedgerEntryOut, page))
 
 
 class ReferralView(CustomerAPIView):
@@ -260,13 +263,13 @@ class ScanView(StaffAPIView):
     def post(self, request: Request) -> Response:
         data = scan_in(request.data)
         membership: Membership | None
-        if data.validated_data.get("token"):
-            membership = card_scanned(data.validated_data["token"])
+        if data.get("token"):
+            membership = card_scanned(data["token"])
         else:
-            membership = selectors.membership_by_number(data.validated_data["member_number"])
+            membership = selectors.membership_by_number(data["member_number"])
         if membership is None:
             raise NotFound("member_not_found", "No member with this number.")
-        return Response(MemberOut(MemberOut.of(membership, viewer=staff_of(request))).data)
+        return Response(represent(MemberOut, MemberOut.of(membership, viewer=staff_of(request))))
 
 
 class MemberFindView(StaffAPIView):
@@ -295,7 +298,7 @@ class MemberFindView(StaffAPIView):
             found = selectors.membership_by_number(query["member_number"])
         if found is None:
             raise NotFound("member_not_found", "No such member.")
-        return Response(MemberOut(MemberOut.of(found, viewer=staff_of(request))).data)
+        return Response(represent(MemberOut, MemberOut.of(found, viewer=staff_of(request))))
 
 
 def _member_of(entry: LedgerEntry) -> Membership:
@@ -363,12 +366,11 @@ class EarnView(StaffAPIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        data = EarnIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(EarnIn, request.data)
         entry = services.points_earn(
-            membership_id=data.validated_data["member_id"],
-            amount=data.validated_data["amount"],
-            category_id=data.validated_data.get("category_id"),
+            membership_id=data["member_id"],
+            amount=data["amount"],
+            category_id=data.get("category_id"),
             actor=staff_of(request),
             idempotency_key=idempotency_key(request),
         )
@@ -376,8 +378,8 @@ class EarnView(StaffAPIView):
         return idempotent(
             Response(
                 {
-                    "entry": LedgerEntryOut(entry).data,
-                    "member": MemberOut(MemberOut.of(member, viewer=staff_of(request))).data,
+                    "entry": represent(LedgerEntryOut, entry),
+                    "member": represent(MemberOut, MemberOut.of(member, viewer=staff_of(request))),
                 },
                 status=status.HTTP_201_CREATED,
             ),
@@ -411,7 +413,7 @@ class VoidView(StaffAPIView):
             idempotency_key=idempotency_key(request),
         )
         return idempotent(
-            Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED), entry
+            Response(represent(LedgerEntryOut, entry), status=status.HTTP_201_CREATED), entry
         )
 
 
@@ -441,7 +443,7 @@ class AdjustView(StaffAPIView):
             **data.validated_data,
         )
         return idempotent(
-            Response(LedgerEntryOut(entry).data, status=status.HTTP_201_CREATED), entry
+            Response(represent(LedgerEntryOut, entry), status=status.HTTP_201_CREATED), entry
         )
 
 
@@ -459,4 +461,4 @@ class MemberHistoryView(StaffAPIView):
         if membership is None:
             raise Http404
         entries = selectors.ledger_for_membership(membership)
-        return page_of(request, entries, lambda page: LedgerEntryOut(page, many=True).data)
+        return page_of(request, entries, lambda page: represent_many(LedgerEntryOut, page))

@@ -15,6 +15,8 @@ from loyalty.api.base import (
     StaffAPIView,
     idempotency_key,
     idempotent,
+    represent,
+    represent_many,
     staff_of,
 )
 from loyalty.api.pagination import PageQuery, page_of, query_of
@@ -68,7 +70,7 @@ class RewardsView(CustomerAPIView):
             items = [i for i in items if i["affordable"] and i["eligible"] and i["in_stock"]]
         if query.get("eligible"):
             items = [i for i in items if i["eligible"]]
-        return page_of(request, items, lambda page: RewardOut(page, many=True).data)
+        return page_of(request, items, lambda page: represent_many(RewardOut, page))
 
 
 class RewardView(CustomerAPIView):
@@ -78,7 +80,7 @@ class RewardView(CustomerAPIView):
         if reward is None:
             raise Http404
         membership = my_membership(request)
-        return Response(RewardOut(RewardOut.of(reward, membership, request)).data)
+        return Response(represent(RewardOut, RewardOut.of(reward, membership, request)))
 
 
 class RedeemView(CustomerAPIView):
