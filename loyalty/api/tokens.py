@@ -23,7 +23,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
+from rest_framework_simplejwt.utils import aware_utcnow, datetime_from_epoch
 
 from customers.models import Customer
 from loyalty.db import connection
@@ -116,6 +116,29 @@ def tokens_revoke(*, raw: str, kind: str) -> None:
     _refresh_token(raw, kind).blacklist()
 
 
+# Access tokens already verified, by their text. A cashier's token comes with every
+# request of its 15 minutes, and checking its signature each time was most of what
+# authentication cost in Python. The same text is the same signed claims, so only the
+# expiry is checked again. Bounded: emptied when full. A token stays valid here until it
+# expires even if SIMPLE_JWT's signing key changes meanwhile; changing the key means
+# restarting the web processes, which empties it.
+_VERIFIED: dict[str, AccessToken] = {}
+VERIFIED_MAX = 10_000
+
+
+def access_token(raw: str) -> AccessToken:
+    """The access token `raw`, verified; TokenError when invalid or expired."""
+    token = _VERIFIED.get(raw)
+    if token is not None:
+        token.check_exp(current_time=aware_utcnow())
+        return token
+    token = AccessToken(raw)  # type: ignore[arg-type]
+    if len(_VERIFIED) >= VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[raw] = token
+    return token
+
+
 class _JWTAuthentication(BaseAuthentication):
     kind = ""
 
@@ -127,7 +150,7 @@ class _JWTAuthentication(BaseAuthentication):
         if len(header) != 2 or header[0].lower() != b"bearer":
             return None
         try:
-            return AccessToken(header[1].decode("latin-1"))  # type: ignore[arg-type]
+            return access_token(header[1].decode("latin-1"))
         except TokenError as error:
             raise exceptions.AuthenticationFailed(
                 "This token is not valid or has expired."
