@@ -13,7 +13,6 @@ phone number or a code is always laid out left to right.
 
 from decimal import Decimal
 
-from babel.numbers import format_decimal
 from django.utils import translation
 
 # How many decimals each currency has (ISO 4217); a currency not listed has 2.
@@ -67,8 +66,9 @@ def currency_unit(currency: str, language: str | None = None) -> str:
 def number(value: Decimal | int | str, decimals: int = 0) -> str:
     """A number with thousands separators and exactly `decimals` decimals:
     number(1234567) == "1,234,567"; number(Decimal("200.5"), 3) == "200.500"."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(Decimal(value), format=pattern, locale="en", decimal_quantization=True)
+    # Python's own format: what babel's "#,##0.000" in English gives (the same rounding,
+    # half to even), about 25 times faster; every earn's explanation calls it.
+    return format(Decimal(value), f",.{decimals}f")
 
 
 def money_figure(amount: Decimal | int | str | None, currency: str) -> str:

@@ -66,3 +66,21 @@ def test_django_number_formats_keep_the_decimal_point_in_arabic() -> None:
     with translation.override("ar"):
         assert formats.number_format(Decimal("200.500"), 3) == "200.500"
         assert formats.number_format(Decimal("1200.5"), 3, force_grouping=True) == "1,200.500"
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (Decimal("1234567.8915"), 3, "1,234,567.892"),
+        (Decimal("0.0005"), 3, "0.000"),  # half to even, as babel's patterns round
+        (Decimal("0.0015"), 3, "0.002"),
+        (Decimal("2.5"), 0, "2"),
+        (Decimal("-1234.5"), 1, "-1,234.5"),
+        ("12", 2, "12.00"),
+        (10**15, 0, "1,000,000,000,000,000"),
+    ],
+)
+def test_number_groups_by_thousands_and_rounds_half_to_even(
+    value: Decimal | int | str, decimals: int, text: str
+) -> None:
+    assert formatting.number(value, decimals) == text
