@@ -24,7 +24,8 @@ from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
@@ -194,17 +195,20 @@ class LedgerWrites:
         self._inserts.append(obj)
 
     def flush(self) -> None:
+        # The connection itself, not `django.db.connection`: each attribute read through
+        # that proxy looks the connection up again (a context-local), once per value.
+        db = connections[DEFAULT_DB_ALIAS]
         ctes: list[str] = []
         params: list[Any] = []
         for n, (entry, lot) in enumerate(self._entries):
             after = f" FROM e{n - 1}" if n else ""
-            columns, values = _row(entry, params)
+            columns, values = _row(entry, params, db)
             ctes.append(
                 f"e{n} AS (INSERT INTO {_table(entry)} ({columns}) SELECT {values}{after}"
                 " RETURNING id)"
             )
             if lot is not None:
-                columns, values = _row(lot, params, skip=frozenset({"entry"}))
+                columns, values = _row(lot, params, db, skip=frozenset({"entry"}))
                 ctes.append(
                     f"l{n} AS (INSERT INTO {_table(lot)} ({columns}, entry_id)"
                     f" SELECT {values}, id FROM e{n})"
@@ -215,19 +219,19 @@ class LedgerWrites:
             for name in sorted(fields):
                 field = cast("models.Field[Any, Any]", meta.get_field(name))
                 sets.append(f"{_quote(field.column)} = %s")
-                params.append(_value(field, obj))
+                params.append(_value(field, obj, db))
             params.append(obj.pk)
             ctes.append(
                 f"u{n} AS (UPDATE {_table(obj)} SET {', '.join(sets)}"
                 f" WHERE {_quote(meta.pk.column)} = %s)"
             )
         for n, obj in enumerate(self._inserts):
-            columns, values = _row(obj, params)
+            columns, values = _row(obj, params, db)
             ctes.append(f"i{n} AS (INSERT INTO {_table(obj)} ({columns}) SELECT {values})")
         if not ctes:
             return
         ids = ", ".join(f"(SELECT id FROM e{n})" for n in range(len(self._entries))) or "1"
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(f"WITH {', '.join(ctes)} SELECT {ids}", params)
             row = cursor.fetchone()
         for (entry, lot), pk in zip(self._entries, row or (), strict=False):
@@ -248,8 +252,14 @@ def _table(obj: models.Model) -> str:
     return _quote(obj._meta.db_table)
 
 
-def _value(field: "models.Field[Any, Any]", obj: models.Model, *, add: bool = False) -> Any:
-    return field.get_db_prep_save(field.pre_save(obj, add), connection)
+def _value(
+    field: "models.Field[Any, Any]",
+    obj: models.Model,
+    db: BaseDatabaseWrapper,
+    *,
+    add: bool = False,
+) -> Any:
+    return field.get_db_prep_save(field.pre_save(obj, add), db)
 
 
 @cache
@@ -274,12 +284,15 @@ def _insert_columns(
 
 
 def _row(
-    obj: models.Model, params: list[Any], skip: frozenset[str] = frozenset()
+    obj: models.Model,
+    params: list[Any],
+    db: BaseDatabaseWrapper,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[str, str]:
     """The columns and placeholders of `obj` as a new row (its primary key when set),
     appending its values to `params` as the ORM prepares them."""
     fields, columns, placeholders = _insert_columns(type(obj), obj.pk is not None, skip)
-    params.extend(_value(field, obj, add=True) for field in fields)
+    params.extend(_value(field, obj, db, add=True) for field in fields)
     return columns, placeholders
 
 

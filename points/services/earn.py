@@ -4,7 +4,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 
 from customers.models import Customer
@@ -186,7 +186,7 @@ def _json_columns(model: type[models.Model], alias: str) -> str:
 def _from_json(model: type[M], values: list[Any]) -> M:
     fields = model._meta.concrete_fields
     return model.from_db(
-        connection.alias,
+        DEFAULT_DB_ALIAS,
         [f.attname for f in fields],
         [f.to_python(v) for f, v in zip(fields, values, strict=False)],
     )
@@ -291,12 +291,12 @@ def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
     earned: int | None = None
     for row in rows:
         membership = Membership.from_db(
-            connection.alias,
+            DEFAULT_DB_ALIAS,
             [f.attname for f in Membership._meta.concrete_fields],
             row[:member_width],
         )
         membership.customer = Customer.from_db(
-            connection.alias,
+            DEFAULT_DB_ALIAS,
             [f.attname for f in Customer._meta.concrete_fields],
             row[member_width:offset],
         )
@@ -307,7 +307,7 @@ def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
             entry_id, earned = row[offset], row[offset + 1]
     settings = (
         PointsSettings.from_db(
-            connection.alias,
+            DEFAULT_DB_ALIAS,
             [f.attname for f in PointsSettings._meta.concrete_fields],
             settings_row,
         )
