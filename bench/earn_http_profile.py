@@ -48,6 +48,8 @@ os.environ.setdefault("DATABASE_POOL_SIZE", "4")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 EARNS = int(os.environ.get("BENCH_EARNS", "300"))
 TOP = int(os.environ.get("BENCH_PROFILE_TOP", "25"))
+# BENCH_PROFILE=0 leaves cProfile out (for a sampling profiler: `py-spy record -- ...`).
+PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
 MEMBERS = 50
 
 from provisioning import bench_database  # noqa: E402
@@ -303,10 +305,11 @@ def main() -> None:
     # 3. where the time goes
     throttle_reset(redis)
     profile = cProfile.Profile(time.thread_time)  # CPU of this thread, not waits
-    profile.enable()
-    for _ in range(EARNS):
-        earner.earn()
-    profile.disable()
+    if PROFILE:
+        profile.enable()
+        for _ in range(EARNS):
+            earner.earn()
+        profile.disable()
 
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
     print(f"Staff earn over HTTP (WSGI handler in-process), {EARNS} earns per pass")
@@ -337,6 +340,11 @@ def main() -> None:
     print("Redis commands per earn:")
     for name, calls in sorted(commands.items()):
         print(f"  {name:<12} {calls / EARNS:.2f}")
+    if PROFILE:
+        _profile_print(profile)
+
+
+def _profile_print(profile: cProfile.Profile) -> None:
     print()
     stats = pstats.Stats(profile)
     total = _cumulative(stats, "django/core/handlers/wsgi.py", "__call__")
