@@ -3,18 +3,25 @@ them equal the sums read straight from the ledger after every kind of write that
 change a closed day, and a closed day is summed from the ledger once."""
 
 import datetime
+import threading
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from dashboard.reports import Report, report_home
 from loyalty.db import connection
+from points.daily import ledger_days_read
 from points.models import LedgerDay, PointsSettings
 from points.services import points_adjust, points_earn, points_expire, points_void
 from tenants.models import Merchant
+from tests.threads import committed
 
 pytestmark = pytest.mark.django_db
 AMMAN = ZoneInfo("Asia/Amman")
@@ -187,3 +194,59 @@ def test_a_new_time_zone_sums_every_day_again(history) -> None:
     assert june(report) == [200, 0, 0, 0, 0, 30] + [0] * 3 + [90] + [0] * 4 + [10]
     assert_equals_ledger(report, DUBAI)
     assert set(LedgerDay.objects.values_list("timezone", flat=True)) == {"Asia/Dubai"}
+
+
+def test_a_void_waits_for_a_read_storing_its_day_and_drops_what_it_stored(busy_merchant) -> None:
+    """The read sums the day before the void commits; the void's delete must not run
+    before the read's rows commit, or they would stay with the voided earn counted."""
+    schema, programme = busy_merchant
+    tz = AMMAN
+    now = timezone.now()
+    with schema_context(schema):
+        committed(lambda: LedgerDay.objects.all().delete())
+        member = committed(programme.member)
+        earn = committed(
+            lambda: points_earn(
+                membership_id=member.pk,
+                amount="9.000",
+                actor=programme.cashier,
+                at=now - datetime.timedelta(days=3),
+            )
+        )
+    day = earn.created_at.astimezone(tz).date()
+    stored, voided = threading.Event(), threading.Event()
+
+    def reader() -> None:
+        with schema_context(schema), transaction.atomic():
+            ledger_days_read(first=day, now=now, tz=tz)
+            stored.set()
+            # Commit only once the void waits for the lock this read holds.
+            with connection.cursor() as cursor:
+                for _ in range(200):
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                    if cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.05)
+        connection.close()
+
+    def voider() -> None:
+        stored.wait(30)
+        with schema_context(schema):
+            points_void(entry_id=earn.pk, actor=programme.manager, reason="twice")
+        voided.set()
+        connection.close()
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=voider)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert voided.is_set()
+
+    with schema_context(schema):
+        assert not LedgerDay.objects.filter(day=day).exists()
+        rows = ledger_days_read(first=day, now=now, tz=tz)
+        assert [r.earn_points for r in rows if r.day == day] == [0]  # its empty row only
+        committed(lambda: LedgerDay.objects.all().delete())
