@@ -31,6 +31,7 @@ from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from tenants.selectors import merchant_timezone
 
+from .daily import ledger_days_written
 from .models import LedgerEntry, LotConsumption, Membership, PointsLot, PointsSettings
 from .signals import balance_changed
 
@@ -104,10 +105,15 @@ def entry_record(
     at once; or, for a credit given `writes`, with the rest of the caller's writes when
     it calls `writes.flush()` (the entry has its primary key then, or `pk` if given,
     from the caller's `nextval`).
+
+    An entry dated on a closed day, or reversing an entry of one, drops the day's
+    dashboard sums (`points.daily`); today's entries (every earn at the counter) leave
+    them alone, without a statement.
     """
     balance = membership.current_points + points
     if balance < 0:
         raise insufficient(membership.current_points, -points)
+    ledger_days_written(at=at, reverses=reverses)
     entry = LedgerEntry(
         pk=pk,
         membership=membership,
@@ -337,10 +343,12 @@ def expiries_record(
     lots as `consume_first`, for all of them in one statement). The caller's
     transaction must hold the members' locks (`memberships_lock`), taken before this
     statement reads the lots, so no debit or refund moves them meanwhile. Returns the
-    members touched."""
+    members touched. Expiries dated on a closed day drop its dashboard sums, as
+    `entry_record`'s entries do."""
     ids = sorted(set(membership_ids))
     if not ids:
         return []
+    ledger_days_written(at=at)
     with connection.cursor() as cursor:
         cursor.execute(EXPIRE_SQL, {"ids": ids, "today": today, "at": at})
         touched = sorted(row[0] for row in cursor.fetchall())

@@ -527,3 +527,31 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key}"
+
+
+class LedgerDay(models.Model):
+    """What the dashboard's daily figures take from one closed local day of the ledger,
+    for one staff member: a cache of ledger sums (`points.daily` keeps it equal).
+
+    Counted as the dashboard counts (`dashboard.reports`): earn and bonus entries that
+    no entry reverses, on the day of their `created_at` in the merchant's time zone
+    (`timezone`, the zone the row was computed in). `actor` is the staff member's user
+    id, 0 for entries without one; a computed day always has its row for 0, so a day
+    without it is a day not computed yet.
+    """
+
+    pk = models.CompositePrimaryKey("day", "actor")
+    day = models.DateField(_("day"))
+    actor = models.IntegerField(_("staff member"))
+    timezone = models.CharField(_("timezone"), max_length=64)
+    earns = models.IntegerField(_("earns"))
+    earn_points = models.BigIntegerField(_("points earned"))
+    earn_amount = models.DecimalField(_("amount"), max_digits=15, decimal_places=3)
+    bonus_points = models.BigIntegerField(_("bonus points"))
+
+    class Meta:
+        verbose_name = _("day of the ledger")
+        verbose_name_plural = _("days of the ledger")
+
+    def __str__(self) -> str:
+        return f"{self.day} by {self.actor or 'no one'}"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
@@ -303,7 +304,8 @@ def test_an_earn_is_three_statements_and_returns_the_member_it_left(programme) -
     noon = datetime.datetime(2026, 11, 24, 12, 0, tzinfo=AMMAN)
     merchant = Merchant.objects.get(schema_name=connection.schema_name)
 
-    with tenant_context(merchant):  # as a request has it
+    # At noon: an earn dated on a closed day would drop that day's sums (points.daily).
+    with tenant_context(merchant), time_machine.travel(noon, tick=False):  # as a request has it
         member = programme.member(tier=programme.silver, name="Rania")
         with CaptureQueriesContext(connection) as sent:
             entry = points_earn(
