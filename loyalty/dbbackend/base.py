@@ -21,6 +21,7 @@ from typing import Any
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from psycopg import Connection, OperationalError
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 
@@ -49,6 +50,37 @@ def connection_check(connection: Connection) -> None:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # django-tenants (the ENGINE, a subclass of this one) sends `SET search_path` before
+    # the first query after each schema switch, and every request switches: a round trip
+    # and a statement per request, though a pooled connection mostly serves the same
+    # merchant again. The path a connection holds on the server is noted on it (psycopg's
+    # connection object, which the pool lends again) when the SET ran outside a
+    # transaction: then nothing but another SET changes it, since the pool resets
+    # nothing. django-tenants asks `search_path_set_schemas` whether a SET is needed; the
+    # note answers for it when it names the path wanted now. A SET inside a transaction
+    # is not noted, and removes the note: a rollback would undo it on the server.
+    _search_path_set: list[str] | None = None
+
+    @property
+    def search_path_set_schemas(self) -> list[str] | None:
+        if self._search_path_set is not None or self.connection is None:
+            return self._search_path_set
+        held = getattr(self.connection, "_loyalty_search_path", None)
+        if held is None or not getattr(self, "schema_name", None):
+            return None
+        wanted = self._get_cursor_search_paths()  # type: ignore[attr-defined]
+        return wanted if tuple(wanted) == held else None
+
+    @search_path_set_schemas.setter
+    def search_path_set_schemas(self, paths: list[str] | None) -> None:
+        # django-tenants sets the paths right after its SET ran; None after a switch, a
+        # rollback or a close, which leave a noted path as it is on the server.
+        self._search_path_set = paths
+        if paths is None or self.connection is None:
+            return
+        idle = self.connection.info.transaction_status == TransactionStatus.IDLE
+        self.connection._loyalty_search_path = tuple(paths) if idle else None  # type: ignore[attr-defined]
+
     @property
     def pool(self) -> ConnectionPool | None:
         # Django 5.2's pool, with `connection_check` as its check: Django passes the

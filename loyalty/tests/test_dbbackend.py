@@ -1,6 +1,7 @@
-"""The database health check (loyalty/dbbackend): no round trip for a connection the
-server left alone; a connection the server ended (as a restart ends them all) is
-found and replaced before a request uses it."""
+"""The database backend (loyalty/dbbackend): no round trip for a connection the server
+left alone; a connection the server ended (as a restart ends them all) is found and
+replaced before a request uses it; a connection that already holds the search path a
+request wants is not sent it again."""
 
 import select
 import time
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
@@ -103,3 +105,59 @@ def test_a_kept_connection_is_usable_without_a_round_trip_until_the_server_ends_
         assert wrapper.is_usable() is False
     finally:
         wrapper.close()
+
+
+def _request_on(wrapper: DatabaseWrapper, schema: str) -> tuple[int, str]:
+    """Select `schema` as the middleware does for a request, then query: the `SET
+    search_path` statements sent, and the search path the server used."""
+    wrapper.set_schema(schema)  # type: ignore[attr-defined]
+    with CaptureQueriesContext(wrapper) as queries, wrapper.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        path = cursor.fetchone()[0]
+    return sum(q["sql"].startswith("SET search_path") for q in queries), path
+
+
+@pytest.fixture
+def kept() -> Iterator[DatabaseWrapper]:
+    """A connection of its own, in autocommit as a request's, kept between requests."""
+    wrapper = connections.create_connection("default")
+    assert isinstance(wrapper, DatabaseWrapper)
+    yield wrapper
+    wrapper.close()
+
+
+def test_a_connection_serving_the_same_merchant_again_sends_no_search_path(
+    kept: DatabaseWrapper,
+) -> None:
+    assert _request_on(kept, "alpha") == (1, "alpha, public")
+    assert _request_on(kept, "alpha") == (0, "alpha, public")
+    assert _request_on(kept, "beta") == (1, "beta, public")
+    assert _request_on(kept, "alpha") == (1, "alpha, public")
+    assert _request_on(kept, "public") == (1, "public")
+    assert _request_on(kept, "public") == (0, "public")
+
+
+def test_a_search_path_set_in_a_rolled_back_transaction_is_set_again(
+    kept: DatabaseWrapper,
+) -> None:
+    assert _request_on(kept, "alpha") == (1, "alpha, public")
+    kept.set_autocommit(False)  # as transaction.atomic() begins on this connection
+    assert _request_on(kept, "gamma") == (1, "gamma, public")  # inside the transaction
+    kept.rollback()  # the server is back on alpha
+    kept.set_autocommit(True)
+
+    assert _request_on(kept, "gamma") == (1, "gamma, public")
+    assert _request_on(kept, "gamma") == (0, "gamma, public")
+
+
+def test_a_search_path_set_in_a_committed_transaction_is_sent_again_once(
+    kept: DatabaseWrapper,
+) -> None:
+    assert _request_on(kept, "alpha") == (1, "alpha, public")
+    kept.set_autocommit(False)
+    assert _request_on(kept, "beta") == (1, "beta, public")
+    kept.commit()
+    kept.set_autocommit(True)
+    # Not noted inside the transaction: the next request sets it again, then trusts it.
+    assert _request_on(kept, "beta") == (1, "beta, public")
+    assert _request_on(kept, "beta") == (0, "beta, public")
