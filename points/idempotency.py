@@ -76,36 +76,72 @@ def _scoped(caller: str, operation: str, key: str) -> str:
     return hashlib.sha256(f"{caller}\x1f{operation}\x1f{key}".encode()).hexdigest()
 
 
-def idempotency_claim(
+@dataclass(frozen=True)
+class ClaimAsk:
+    """A claim to be made by `CLAIM_SQL`, alone (`idempotency_claim`) or as a CTE of
+    the statement doing the work (the earn's lock), then settled by `claim_settle`."""
+
+    scoped: str
+    operation: str
+    request_hash: str
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "claim_key": self.scoped,
+            "claim_operation": self.operation,
+            "claim_hash": self.request_hash,
+            "claim_at": timezone.now(),
+        }
+
+
+CLAIM_SQL = (
+    f"INSERT INTO {IdempotencyRecord._meta.db_table} (key, operation, request_hash, created_at)"
+    " VALUES (%(claim_key)s, %(claim_operation)s, %(claim_hash)s, %(claim_at)s)"
+    " ON CONFLICT (key) DO NOTHING RETURNING id"
+)
+
+
+def claim_ask(
     key: str | None, operation: str, payload: dict[str, Any], *, caller: str
-) -> Claim:
-    """Claim `key` of `caller` (e.g. "staff:7", "member:42") for this request. Call
-    inside the transaction doing the work."""
+) -> ClaimAsk | None:
+    """The claim of `key` of `caller` for this request, checked; None without a key."""
     if key is None:
-        return Claim(None, None)
+        return None
     if not _KEY.match(key) or key.endswith("\n"):
         raise DomainError(
             "invalid_idempotency_key", "An idempotency key is 1 to 100 visible ASCII characters."
         )
-    request_hash = _hash(operation, payload)
-    scoped = _scoped(caller, operation, key)
-    table = IdempotencyRecord._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, operation, request_hash, created_at)"
-            " VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id",
-            [scoped, operation, request_hash, timezone.now()],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        return Claim(row[0], None)
-    existing = IdempotencyRecord.objects.get(key=scoped)
-    if existing.operation != operation or existing.request_hash != request_hash:
+    return ClaimAsk(_scoped(caller, operation, key), operation, _hash(operation, payload))
+
+
+def claim_settle(ask: ClaimAsk | None, record_id: int | None) -> Claim:
+    """The claim as `CLAIM_SQL` left it: `record_id` is the new record's id, or None
+    when the key was taken (by a committed request: the insert waited for it)."""
+    if ask is None:
+        return Claim(None, None)
+    if record_id is not None:
+        return Claim(record_id, None)
+    existing = IdempotencyRecord.objects.get(key=ask.scoped)
+    if existing.operation != ask.operation or existing.request_hash != ask.request_hash:
         raise Conflict(
             "idempotency_key_reused",
             "This idempotency key was already used for a different request.",
         )
     return Claim(None, existing.result or {})
+
+
+def idempotency_claim(
+    key: str | None, operation: str, payload: dict[str, Any], *, caller: str
+) -> Claim:
+    """Claim `key` of `caller` (e.g. "staff:7", "member:42") for this request. Call
+    inside the transaction doing the work."""
+    ask = claim_ask(key, operation, payload, caller=caller)
+    if ask is None:
+        return Claim(None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, ask.params())
+        row = cursor.fetchone()
+    return claim_settle(ask, row[0] if row is not None else None)
 
 
 def idempotency_prune(*, now: datetime.datetime | None = None) -> int:

@@ -190,6 +190,33 @@ def test_first_purchases_of_friends_race_their_referrers_own_earns(
         assert list(bonuses.values_list("points", flat=True)) == [50]
 
 
+def test_one_key_sent_at_once_for_a_friend_and_their_referrer_earns_once(referrals_paid) -> None:
+    # The earn claims its key in the statement that locks the member (and, on a first
+    # purchase, the referrer), before it locks anything: the friend's earn and the
+    # referrer's, sharing a key, wait for each other's claim at most, never in a cycle.
+    busy = referrals_paid
+    for round_ in range(5):
+
+        def family() -> tuple[Membership, Membership]:
+            referrer, friend = busy.member(tier=busy.gold), busy.member()
+            Membership.objects.filter(pk=friend.pk).update(referred_by=referrer)
+            return referrer, friend
+
+        members = committed(family)
+        key = f"shared-{round_}"
+        results = run_together(
+            2,
+            connection.schema_name,
+            lambda i, members=members, key=key: points_earn(
+                membership_id=members[i].pk, amount="10.000", idempotency_key=key
+            ),
+        )
+
+        earned = [r for r in results if isinstance(r, LedgerEntry)]
+        assert len(earned) == 1, results
+        assert [r for r in results if not isinstance(r, LedgerEntry)] == ["idempotency_key_reused"]
+
+
 def test_simultaneous_earns_keep_to_the_daily_cap(busy) -> None:
     # Each earn waits for the one before; the day's total it starts from must include it.
     committed(lambda: PointsSettings.objects.filter(pk=1).update(daily_earn_cap=250))

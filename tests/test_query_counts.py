@@ -120,10 +120,10 @@ QUERIES: dict[str, int] = {
     # sp, idempotency claim, locked membership, settings, ledger + lot + membership update
     # (one statement), idempotency result, release
     "merchant POST /api/v1/staff/members/{id}/adjust": 9,
-    # sp, idempotency claim, the lock with everything the rules read (points/services/
-    # earn.py), the writes with the idempotency result (one statement), release; the
-    # answer's member is the one the service locked and updated
-    "merchant POST /api/v1/staff/earn": 7,
+    # sp, the idempotency claim with the lock and everything the rules read (one
+    # statement: points/services/earn.py), the writes with the idempotency result (one
+    # statement), release; the answer's member is the one the service locked and updated
+    "merchant POST /api/v1/staff/earn": 6,
     # sp, idempotency claim, entry, locked membership, earlier void, settings, the earn's
     # lot, consumptions, void entry + membership update (one statement), lots, lot
     # update, consumption, idempotency result, release

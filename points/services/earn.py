@@ -13,9 +13,16 @@ from loyalty.errors import DomainError, NotFound
 from messaging.models import Event
 from messaging.outbox import outbox_add
 from points.calculation import Factor, amount_parse, earn_calculate, money
-from points.idempotency import idempotency_claim, replayed
+from points.idempotency import CLAIM_SQL, ClaimAsk, claim_ask, claim_settle, replayed
 from points.ledger import LedgerWrites, entry_record, lot_expiry
-from points.models import Campaign, LedgerEntry, Membership, PointsSettings, Tier
+from points.models import (
+    Campaign,
+    IdempotencyRecord,
+    LedgerEntry,
+    Membership,
+    PointsSettings,
+    Tier,
+)
 from points.selectors import (
     campaign_pick,
     earned_today,
@@ -55,10 +62,10 @@ def points_earn(
     re-checks the tier, and writes the "points earned" message. Returns the earn entry;
     its `membership` is the member as the earn left them, with tier and customer.
 
-    Three statements in all: the idempotency claim (with a key), one that locks the
-    member and reads everything the rules need (`_earn_lock`), and one that writes the
-    entry, its lot, the member's counters, the message and the claim's result
-    (`LedgerWrites`). The daily cap adds a sum of the day's earns.
+    Two statements in all: one that claims the idempotency key, locks the member and
+    reads everything the rules need (`_earn_lock`), and one that writes the entry, its
+    lot, the member's counters, the message and the claim's result (`LedgerWrites`).
+    The daily cap adds a sum of the day's earns when the member changed meanwhile.
     """
     merchant = merchant_current()
     merchant_writable_require(merchant)
@@ -72,17 +79,18 @@ def points_earn(
             fields={"category_id": ["No such category."]},
         )
     at = at or timezone.now()
+    ask = claim_ask(
+        idempotency_key,
+        "earn",
+        {"membership": membership_id, "amount": str(value), "category": category_id},
+        caller=f"staff:{actor.pk}" if actor else "system",
+    )
     with transaction.atomic():
-        claim = idempotency_claim(
-            idempotency_key,
-            "earn",
-            {"membership": membership_id, "amount": str(value), "category": category_id},
-            caller=f"staff:{actor.pk}" if actor else "system",
-        )
+        read = _earn_lock(membership_id, at, ask)
+        claim = claim_settle(ask, read.claim_id)
         if claim.replay is not None:
             earn = LedgerEntry.objects.select_related("membership__tier", "membership__customer")
             return replayed(earn.get(pk=claim.replay["entry"]))
-        read = _earn_lock(membership_id, at)
         membership = read.locked[membership_id]
         member_active(membership)
         settings = points_settings_usable(read.settings or points_settings())
@@ -164,6 +172,7 @@ class _EarnRead:
     tiers: list[Tier]  # the ladder, by rank
     campaigns: list[Campaign]  # active campaigns of the day, best first
     earned_today: int | None  # None when the statement's snapshot may have missed an earn
+    claim_id: int | None  # the idempotency record made, None without a key or if taken
 
 
 def _earned_today(read: _EarnRead, membership: Membership, at: datetime.datetime) -> int:
@@ -193,10 +202,11 @@ def _from_json(model: type[M], values: list[Any]) -> M:
 
 
 @cache
-def _lock_sql() -> str:
+def _lock_sql(claim: bool) -> str:
     tiers_m2m = Campaign.tiers.field
     categories_m2m = Campaign.reward_categories.field
     return f"""
+        {f"WITH claim AS ({CLAIM_SQL})" if claim else ""}
         SELECT {_columns(Membership, "m")}, {_columns(Customer, "c")},
                CASE WHEN m.id = %(member)s THEN nextval(pg_get_serial_sequence(
                    '{LedgerEntry._meta.db_table}', 'id')) END,
@@ -225,18 +235,20 @@ def _lock_sql() -> str:
                 WHERE k.is_active AND (k.kind = '{Campaign.Kind.WEEKLY}' OR (
                     k.kind = '{Campaign.Kind.DATES}'
                     AND k.starts_on <= %(today)s AND k.ends_on >= %(today)s)))
+               {", (SELECT id FROM claim)" if claim else ""}
         FROM {Membership._meta.db_table} m
         JOIN {Customer._meta.db_table} c ON c.id = m.customer_id
         LEFT JOIN {PointsSettings._meta.db_table} s ON s.id = 1
-        WHERE m.id = %(member)s OR m.id = (
+        WHERE (m.id = %(member)s OR m.id = (
             SELECT referred_by_id FROM {Membership._meta.db_table}
-            WHERE id = %(member)s AND total_visits = 0 AND NOT referral_paid)
+            WHERE id = %(member)s AND total_visits = 0 AND NOT referral_paid))
+          {"AND (SELECT count(*) FROM claim) >= 0" if claim else ""}
         ORDER BY m.id
         FOR UPDATE OF m
     """
 
 
-def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
+def _earn_lock(membership_id: int, at: datetime.datetime, ask: ClaimAsk | None) -> _EarnRead:
     """Lock the member, and their referrer when this may be a first purchase that pays
     a referral (ascending primary key, as `memberships_lock`); read in the same statement
     the programme's settings, tiers, the day's campaigns and the member's points earned
@@ -251,20 +263,31 @@ def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
     The referrer is chosen from the member's row as the statement's snapshot saw it; a
     referral is paid at most once and never unpaid, and a member's referrer never
     changes, so a referrer the locked row needs is always among those locked.
+
+    With `ask`, the statement first claims the idempotency key (`CLAIM_SQL`, as a CTE
+    that the WHERE clause reads once before any row is read, so the claim, and its wait
+    for a request holding the same key, comes before the member's lock, as when it was
+    a statement of its own: two requests never wait on each other in a cycle).
     """
     with connection.cursor() as cursor:
         day = local_day_start(at)
         cursor.execute(
-            _lock_sql(),
+            _lock_sql(ask is not None),
             {
                 "member": membership_id,
                 "today": day.date(),
                 "day": day,
                 "next_day": day + datetime.timedelta(days=1),
+                **(ask.params() if ask is not None else {}),
             },
         )
         rows = cursor.fetchall()
     if not any(row[0] == membership_id for row in rows):
+        if ask is not None:
+            # The key may be another request's: its reuse for this one is the answer.
+            taken = IdempotencyRecord.objects.filter(key=ask.scoped)
+            if taken.exclude(operation=ask.operation, request_hash=ask.request_hash).exists():
+                claim_settle(ask, None)  # raises idempotency_key_reused
         raise NotFound(
             "member_not_found", "No such member.", fields={"member_id": ["No such member."]}
         )
@@ -275,7 +298,8 @@ def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
     first = rows[0]
     offset = member_width + customer_width
     settings_row = first[offset + 2 : offset + 2 + settings_width]
-    tiers_json, campaigns_json = first[offset + 2 + settings_width :]
+    tiers_json, campaigns_json = first[offset + 2 + settings_width : offset + 4 + settings_width]
+    claim_id = first[-1] if ask is not None else None
     tiers = [_from_json(Tier, values) for values in tiers_json or []]
     by_pk = {tier.pk: tier for tier in tiers}
     if any(row[tier_column] not in by_pk for row in rows if row[tier_column] is not None):
@@ -314,7 +338,7 @@ def _earn_lock(membership_id: int, at: datetime.datetime) -> _EarnRead:
         if settings_row[0] is not None
         else None
     )
-    return _EarnRead(locked, entry_id, settings, tiers, campaigns, earned)
+    return _EarnRead(locked, entry_id, settings, tiers, campaigns, earned, claim_id)
 
 
 def _referral_pay(

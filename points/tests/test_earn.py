@@ -13,7 +13,14 @@ from django_tenants.utils import tenant_context
 from loyalty.db import connection
 from loyalty.errors import DomainError
 from messaging.models import Event, Outbox
-from points.models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings
+from points.models import (
+    Campaign,
+    IdempotencyRecord,
+    LedgerEntry,
+    Membership,
+    PointsLot,
+    PointsSettings,
+)
 from points.services import membership_join, points_earn
 from tenants.models import Merchant
 
@@ -122,6 +129,31 @@ def test_an_unknown_member_is_not_found(programme) -> None:
     with pytest.raises(DomainError) as refused:
         points_earn(membership_id=987654, amount="10.000")
     assert (refused.value.code, refused.value.status) == ("member_not_found", 404)
+
+
+def test_an_unknown_member_with_a_key_is_not_found_and_keeps_the_key_free(programme) -> None:
+    member = programme.member()
+    with pytest.raises(DomainError) as refused:
+        points_earn(membership_id=987654, amount="10.000", idempotency_key="k-404")
+    assert (refused.value.code, refused.value.status) == ("member_not_found", 404)
+    assert not IdempotencyRecord.objects.exists()
+
+    entry = points_earn(membership_id=member.pk, amount="10.000", idempotency_key="k-404")
+    assert entry.points == 100
+
+
+def test_a_key_already_used_is_refused_even_for_an_unknown_member(programme) -> None:
+    member = programme.member()
+    points_earn(membership_id=member.pk, amount="10.000", idempotency_key="k-used")
+
+    with pytest.raises(DomainError) as refused:
+        points_earn(membership_id=987654, amount="10.000", idempotency_key="k-used")
+    assert (refused.value.code, refused.value.status) == ("idempotency_key_reused", 409)
+    with pytest.raises(DomainError) as again:
+        points_earn(membership_id=member.pk, amount="12.000", idempotency_key="k-used")
+    assert again.value.code == "idempotency_key_reused"
+    replay = points_earn(membership_id=member.pk, amount="10.000", idempotency_key="k-used")
+    assert (replay.points, LedgerEntry.objects.filter(membership=member).count()) == (100, 1)
 
 
 def test_minimum_purchase_is_enforced(programme) -> None:
@@ -289,8 +321,8 @@ def test_joining_pays_the_welcome_bonus_once(programme) -> None:
     assert (welcome.kind, welcome.bonus_kind, welcome.points) == ("bonus", "welcome", 25)
 
 
-def test_an_earn_is_three_statements_and_returns_the_member_it_left(programme) -> None:
-    # The claim; the lock with everything the rules read (a daily cap and a campaign
+def test_an_earn_is_two_statements_and_returns_the_member_it_left(programme) -> None:
+    # The claim with the lock and everything the rules read (a daily cap and a campaign
     # included); the writes: entry, lot, counters, message and the claim's result.
     PointsSettings.objects.filter(pk=1).update(daily_earn_cap=5000, expiry_months=12)
     Campaign.objects.create(
@@ -317,7 +349,8 @@ def test_an_earn_is_three_statements_and_returns_the_member_it_left(programme) -
             )
 
     statements = [q["sql"] for q in sent.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 3, statements
+    assert len(statements) == 2, statements
+    assert statements[0].lstrip().startswith("WITH claim AS (INSERT")
     assert entry.points == 1500  # 50 x 10 x 1.5 (Silver) x 2 (Every day)
     with CaptureQueriesContext(connection) as read:
         left = entry.membership
