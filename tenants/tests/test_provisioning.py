@@ -164,6 +164,11 @@ def test_the_migration_drops_the_foreign_key_of_a_schema_built_before() -> None:
 
     assert foreign_key_targets("fk_old") == ["fk_old"]
     assert customer_triggers_from("fk_old") == 0
+    # The same catalog as a schema built now: migrate_schemas records it and skips it.
+    fingerprint = provisioning.migrations_fingerprint()
+    assert provisioning.schema_shapes(["fk_old"])["fk_old"] == provisioning.reference_shape(
+        fingerprint=fingerprint
+    )
 
 
 def test_a_new_migration_state_is_migrated_for_real_not_replayed(monkeypatch) -> None:
