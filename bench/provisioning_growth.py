@@ -177,7 +177,7 @@ def main() -> None:
     print(f"DELETE of one customer (PG CPU, mean):          {delete_ms:.2f} ms")
     print(f"UPDATE of one customer's name (PG CPU, mean):   {update_ms:.3f} ms")
     print(
-        f"one more foreign key into customers_customer:   {fk_wall:.1f} ms ({fk_cpu:.0f} ms PG CPU)"
+        f"one more foreign key into customers_customer:   {fk_wall:.1f} ms ({fk_cpu:.1f} ms PG CPU)"
     )
 
 
