@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DATES := 2026-12-31T23:30:00+03:00 2027-02-28T12:00:00+03:00 2028-02-29T12:00:00+03:00 \
 	2027-03-01T00:30:00+03:00 2026-12-04T19:30:00+03:00
 
-.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http bench-move bench-scale bench-earn-http bench-jobs clean
+.PHONY: run test test-dates browser install lint typecheck demo-logins bench bench-earn bench-dashboard bench-notify bench-webhook bench-card bench-http bench-move bench-scale bench-provisioning-growth bench-earn-http bench-jobs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ bench-card: $(STAMP) browser
 # where a run stopped): provisioning, migrate_schemas, request p50, catalog size.
 bench-scale: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/scale.py
+
+# merchant_create per block of 50 merchants up to 150, and what each merchant leaves
+# on the public customers table (bench/README.md, docs/scaling.md item 6).
+bench-provisioning-growth: $(STAMP)
+	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/provisioning_growth.py
 
 bench-webhook: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/webhook.py

@@ -1,7 +1,25 @@
 """The customer identity, one per person across every merchant (public schema)."""
 
+from typing import Any, NoReturn
+
 from django.db import models
+from django.db.models.deletion import ProtectedError
 from django.utils.translation import gettext_lazy as _
+
+# Memberships in every merchant schema name their customer without a foreign key
+# (docs/scaling.md, item 6): the database would let a customer row go and leave them
+# pointing at nothing, and the ORM's PROTECT sees only the current schema. So no row
+# is deleted: an account is closed and anonymised (customers.services.customer_delete),
+# and `manage.py reconcile` reports a membership whose customer is missing.
+DELETE_REFUSED = (
+    "Customers are closed (customers.services.customer_delete), never deleted: "
+    "memberships in merchant schemas point at them without a database constraint."
+)
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def delete(self) -> NoReturn:
+        raise ProtectedError(DELETE_REFUSED, set(self))
 
 
 class Customer(models.Model):
@@ -23,6 +41,8 @@ class Customer(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CustomerQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -30,6 +50,9 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.phone
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ProtectedError(DELETE_REFUSED, {self})
 
 
 class Device(models.Model):

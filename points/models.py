@@ -323,7 +323,13 @@ class Membership(models.Model):
         "customers.Customer",
         on_delete=models.PROTECT,
         related_name="+",
-        db_constraint=True,
+        # No foreign key in the database: customers are public and memberships are in
+        # every merchant schema, so a constraint would put two triggers per merchant on
+        # the customers table and lock it while each merchant is provisioned
+        # (docs/scaling.md, item 6). Customers are closed, never deleted
+        # (Customer.delete refuses); `manage.py reconcile` reports a membership whose
+        # customer is missing.
+        db_constraint=False,
         # membership_one_per_customer's unique index serves every lookup by customer.
         db_index=False,
         verbose_name=_("customer"),

@@ -2,11 +2,13 @@
 
 For every membership: the balance equals the ledger sum and the points left in its
 lots, is never negative, equals the last entry's balance_after, and each counter
-equals its ledger sum (see `points.ledger`).
+equals its ledger sum (see `points.ledger`). And its customer exists: the membership
+names a public `customers_customer` row without a foreign key (docs/scaling.md,
+item 6), so a row deleted there by hand would leave it an orphan.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +48,13 @@ LEFT JOIN last ON last.membership_id = m.id
 ORDER BY m.id
 """
 
+# Memberships whose customer row is missing (the search path ends with public).
+ORPHANS_SQL = """
+SELECT m.id, m.member_number, m.customer_id FROM points_membership m
+WHERE NOT EXISTS (SELECT 1 FROM customers_customer c WHERE c.id = m.customer_id)
+ORDER BY m.id
+"""
+
 
 @dataclass(frozen=True)
 class Drift:
@@ -57,17 +66,33 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Orphan:
+    """A membership whose customer row does not exist."""
+
+    membership_id: int
+    member_number: str
+    customer_id: int
+
+
+@dataclass(frozen=True)
 class Report:
     schema: str
     members: int
     entries: int
     drifts: list[Drift]
+    orphans: list[Orphan] = field(default_factory=list)
+
+
+def orphans_from_rows(rows: Iterable[Sequence[Any]]) -> list[Orphan]:
+    return [Orphan(pk, number, customer_id) for pk, number, customer_id in rows]
 
 
 def reconcile() -> Report:
     with connection.cursor() as cursor:
         cursor.execute(SQL)
-        return report_from_rows(connection.schema_name, cursor.fetchall())
+        report = report_from_rows(connection.schema_name, cursor.fetchall())
+        cursor.execute(ORPHANS_SQL)
+        return replace(report, orphans=orphans_from_rows(cursor.fetchall()))
 
 
 def report_from_rows(schema: str, rows: Iterable[Sequence[Any]]) -> Report:

@@ -56,8 +56,8 @@ from django.utils import timezone
 from psycopg import sql
 
 from loyalty.db import connection
+from points.reconcile import ORPHANS_SQL, Drift, Orphan, orphans_from_rows, report_from_rows
 from points.reconcile import SQL as RECONCILE_SQL
-from points.reconcile import Drift, report_from_rows
 
 from .models import Merchant, MerchantPlacement
 
@@ -256,12 +256,16 @@ def _ledger(cur: psycopg.Cursor[Any], schema: str) -> dict[str, int]:
     }
 
 
-def _reconcile(cur: psycopg.Cursor[Any], schema: str) -> list[Drift]:
+def _reconcile(cur: psycopg.Cursor[Any], schema: str) -> tuple[list[Drift], list[Orphan]]:
+    """The drifts, and the memberships whose customer row is missing: no foreign key
+    checks that the public rows copied hold every member (docs/scaling.md, item 6)."""
     cur.execute(sql.SQL("SET LOCAL search_path = {}, public").format(sql.Identifier(schema)))
     cur.execute(RECONCILE_SQL)
     drifts = report_from_rows(schema, cur.fetchall()).drifts
+    cur.execute(ORPHANS_SQL)
+    orphans = orphans_from_rows(cur.fetchall())
     cur.execute("SET LOCAL search_path = public")
-    return drifts
+    return drifts, orphans
 
 
 def _copy_rows(
@@ -464,10 +468,12 @@ def _copy(
         differing = [t for t, (a, b) in report.schema_rows.items() if a != b]
         if differing or before != after:
             raise MoveRefused(f"The copy differs from the source: {differing or report.ledger}.")
-        source_drifts = _reconcile(src, schema)
-        report.drifts = _reconcile(dst, schema)
+        source_drifts, source_orphans = _reconcile(src, schema)
+        report.drifts, orphans = _reconcile(dst, schema)
         if report.drifts != source_drifts:
             raise MoveRefused("The target does not reconcile as the source does.")
+        if orphans != source_orphans:
+            raise MoveRefused("A membership on the target names a customer it does not have.")
         clock.lap("checks")
         if before_commit is not None:
             before_commit(dst)

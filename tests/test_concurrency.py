@@ -195,7 +195,7 @@ def test_one_key_sent_at_once_for_a_friend_and_their_referrer_earns_once(referra
     # purchase, the referrer), before it locks anything: the friend's earn and the
     # referrer's, sharing a key, wait for each other's claim at most, never in a cycle.
     busy = referrals_paid
-    for round_ in range(5):
+    for _ in range(5):
 
         def family() -> tuple[Membership, Membership]:
             referrer, friend = busy.member(tier=busy.gold), busy.member()
@@ -203,14 +203,12 @@ def test_one_key_sent_at_once_for_a_friend_and_their_referrer_earns_once(referra
             return referrer, friend
 
         members = committed(family)
-        key = f"shared-{round_}"
-        results = run_together(
-            2,
-            connection.schema_name,
-            lambda i, members=members, key=key: points_earn(
-                membership_id=members[i].pk, amount="10.000", idempotency_key=key
-            ),
-        )
+
+        def earn(i: int, members: tuple[Membership, Membership] = members) -> LedgerEntry:
+            key = f"shared-{members[0].pk}"
+            return points_earn(membership_id=members[i].pk, amount="10.000", idempotency_key=key)
+
+        results = run_together(2, connection.schema_name, earn)
 
         earned = [r for r in results if isinstance(r, LedgerEntry)]
         assert len(earned) == 1, results

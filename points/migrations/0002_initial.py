@@ -37,10 +37,25 @@ class Migration(migrations.Migration):
             name='entry',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consumptions', to='points.ledgerentry'),
         ),
-        migrations.AddField(
-            model_name='membership',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer'),
+        # The column without its foreign key into the public customers table, which
+        # 0012_no_cross_schema_fk drops from the schemas built before: a schema built
+        # now (and the script replayed for each new merchant, tenants/provisioning.py)
+        # never creates it, so provisioning takes no lock on customers_customer.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name='membership',
+                    name='customer',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer'),
+                ),
+            ],
+            database_operations=[
+                migrations.AddField(
+                    model_name='membership',
+                    name='customer',
+                    field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer'),
+                ),
+            ],
         ),
         migrations.AddField(
             model_name='membership',

@@ -4,11 +4,16 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import ProtectedError
 
+from customers.models import Customer
+from loyalty.db import connection
 from messaging.models import Outbox
 from points.models import LedgerEntry, Membership, PointsLot, PointsSettings
-from points.reconcile import reconcile
+from points.reconcile import Orphan, reconcile
 from points.selectors import tier_progress
 from points.services import (
     birthday_bonuses_pay,
@@ -172,6 +177,36 @@ def test_reconcile_reports_a_corrupted_balance(programme, merchant_a, capsys) ->
     out = capsys.readouterr().out
     assert (
         f"member #{member.member_number}: balance = ledger sum: stored 999, ledger says 100" in out
+    )
+
+
+def test_reconcile_reports_a_membership_whose_customer_is_gone(programme, capsys) -> None:
+    member = programme.member()
+    call_command("reconcile")
+    assert "merchants reconcile." in capsys.readouterr().out
+    assert reconcile().orphans == []
+
+    # The ORM refuses to delete a customer; no foreign key stops raw SQL any more
+    # (docs/scaling.md, item 6).
+    with pytest.raises(ProtectedError, match="never deleted"):
+        Customer.objects.filter(pk=member.customer_id).delete()
+    with pytest.raises(ProtectedError, match="never deleted"):
+        member.customer.delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) + 1000 FROM public.customers_customer")
+        missing = cursor.fetchone()[0]
+        cursor.execute(
+            "UPDATE points_membership SET customer_id = %s WHERE id = %s", [missing, member.pk]
+        )
+
+    report = reconcile()
+    assert report.orphans == [Orphan(member.pk, member.member_number, missing)]
+    assert report.drifts == []
+    with pytest.raises(CommandError, match="drift in 1 merchant"):
+        call_command("reconcile")
+    assert (
+        f"member #{member.member_number}: customer #{missing} does not exist"
+        " (an orphan membership)" in capsys.readouterr().out
     )
 
 

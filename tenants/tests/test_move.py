@@ -258,7 +258,7 @@ def test_the_move_copies_the_schema_and_public_rows_and_records_the_placement(
         psycopg.connect(**_server_args(target)) as conn,
     ):
         conn.execute(
-            "UPDATE mover_cafe.points_membership SET customer_id = 999999"
+            "UPDATE mover_cafe.points_membership SET tier_id = 999999"
             " WHERE id = (SELECT min(id) FROM mover_cafe.points_membership)"
         )
     # Where it lives, and the copy left behind is read-only.

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context, schema_exists
 
 from messaging.models import Outbox
@@ -108,16 +109,66 @@ def test_replayed_schema_matches_a_migrated_one() -> None:
     assert schema_shape("shape_two") == expected
 
 
-def test_foreign_keys_point_inside_their_own_schema_or_to_public(merchant_a) -> None:
+def foreign_key_targets(schema: str) -> list[str]:
+    """The schemas the foreign keys of `schema` point into."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT DISTINCT refns.nspname FROM pg_constraint c
                JOIN pg_class ref ON ref.oid = c.confrelid
                JOIN pg_namespace refns ON refns.oid = ref.relnamespace
                WHERE c.contype = 'f' AND c.connamespace = %s::regnamespace""",
-            [merchant_a.schema],
+            [schema],
         )
-        assert sorted(row[0] for row in cursor.fetchall()) == sorted([merchant_a.schema, "public"])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def customer_triggers_from(schema: str) -> int:
+    """The triggers on public.customers_customer that a constraint of `schema` put there."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM pg_trigger t JOIN pg_constraint c ON c.oid = t.tgconstraint
+               WHERE t.tgrelid = 'public.customers_customer'::regclass
+                 AND c.connamespace = %s::regnamespace""",
+            [schema],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_a_new_schema_has_no_foreign_key_into_public_migrated_or_replayed() -> None:
+    SchemaTemplate.objects.all().delete()
+
+    migrated = merchant_create(name="One", slug="fk-one", owner_email="a@one.jo")
+    replayed = merchant_create(name="Two", slug="fk-two", owner_email="a@two.jo")
+
+    assert (migrated.schema_method, replayed.schema_method) == ("migrated", "replayed")
+    for schema in ("fk_one", "fk_two"):
+        assert foreign_key_targets(schema) == [schema]
+        assert customer_triggers_from(schema) == 0
+    # The script each new merchant replays never refers to the customers table (0011
+    # names the constraint only to drop it if there).
+    script = SchemaTemplate.objects.get().script
+    assert 'REFERENCES "customers_customer"' not in script
+    assert 'REFERENCES "points_tier"' in script  # as Django writes a foreign key
+
+
+def test_the_migration_drops_the_foreign_key_of_a_schema_built_before() -> None:
+    merchant_create(name="Old", slug="fk-old", owner_email="a@old.jo")
+    with schema_context("fk_old"):
+        # Back to 0010 (0012's reverse adds the foreign key, as 0002 used to): the
+        # schema of a merchant provisioned before this change.
+        MigrationExecutor(connection).migrate([("points", "0010_catalog_per_merchant")])
+        assert foreign_key_targets("fk_old") == ["fk_old", "public"]
+        assert customer_triggers_from("fk_old") == 2
+
+        MigrationExecutor(connection).migrate([("points", "0012_no_cross_schema_fk")])
+
+    assert foreign_key_targets("fk_old") == ["fk_old"]
+    assert customer_triggers_from("fk_old") == 0
+    # The same catalog as a schema built now: migrate_schemas records it and skips it.
+    fingerprint = provisioning.migrations_fingerprint()
+    assert provisioning.schema_shapes(["fk_old"])["fk_old"] == provisioning.reference_shape(
+        fingerprint=fingerprint
+    )
 
 
 def test_a_new_migration_state_is_migrated_for_real_not_replayed(monkeypatch) -> None:

@@ -8,7 +8,10 @@ from tenants.models import Merchant
 
 
 class Command(BaseCommand):
-    help = "Check every merchant's balances and counters against its ledger."
+    help = (
+        "Check every merchant's balances and counters against its ledger, and that every"
+        " membership's customer exists."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         reports: list[Report] = []
@@ -18,15 +21,20 @@ class Command(BaseCommand):
                 reports.append(reconcile())
         self.stdout.write(f"{'merchant':<24} {'members':>8} {'entries':>9} {'drift':>6}")
         for merchant, report in zip(merchants, reports, strict=True):
-            mark = len(report.drifts)
+            mark = len(report.drifts) + len(report.orphans)
             line = f"{merchant.slug:<24} {report.members:>8} {report.entries:>9} {mark:>6}"
             self.stdout.write(self.style.ERROR(line) if mark else line)
-        drifted = [r for r in reports if r.drifts]
+        drifted = [r for r in reports if r.drifts or r.orphans]
         for report in drifted:
             for d in report.drifts:
                 self.stdout.write(
                     f"  {report.schema} member #{d.member_number}: {d.check}: "
                     f"stored {d.stored}, ledger says {d.expected}"
+                )
+            for o in report.orphans:
+                self.stdout.write(
+                    f"  {report.schema} member #{o.member_number}: customer #{o.customer_id}"
+                    " does not exist (an orphan membership)"
                 )
         if drifted:
             raise CommandError(f"drift in {len(drifted)} merchant(s)")
