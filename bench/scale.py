@@ -4,10 +4,12 @@
     BENCH_MERCHANTS=50 make bench-scale       # a short run
     BENCH_RESUME=1 make bench-scale           # go on provisioning where a run stopped
     BENCH_NEW_MIGRATION=0 make bench-scale    # without the run with one new migration
+    BENCH_SCALE_NAME=scale3 BENCH_MERCHANTS=3 make bench-scale   # another database,
+                                              # beside the first (its own state file)
 
-In a database of its own (`<name>_scale`), with production's password hashers (Argon2:
-the owner's password is hashed as in production, not with the test settings' fast
-hasher):
+In a database of its own (`<name>_<BENCH_SCALE_NAME>`, default `<name>_scale`), with
+production's password hashers (Argon2: the owner's password is hashed as in production,
+not with the test settings' fast hasher):
 
 1. 3 merchants, each with BENCH_MEMBERS members and their history; the p50 of one
    customer read (`GET /api/v1/membership`, customer JWT, Django test client) on the
@@ -47,7 +49,8 @@ EARNS_PER_MEMBER = 5
 READS = int(os.environ.get("BENCH_READS", "200"))
 RESUME = os.environ.get("BENCH_RESUME") == "1"
 PASSWORD = "scale-bench-pass-2026"
-STATE = ROOT / ".local" / "bench" / "scale.json"
+NAME = os.environ.get("BENCH_SCALE_NAME", "scale")
+STATE = ROOT / ".local" / "bench" / f"{NAME}.json"
 PROBE = ROOT / "dashboard" / "migrations" / "9999_bench_scale_probe.py"
 
 Hook = Callable[[list[str]], list[tuple[str, str]]]
@@ -80,7 +83,7 @@ def scale_database() -> None:
     import psycopg
 
     parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_scale"
+    name = parts.path.lstrip("/") + "_" + NAME
     admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
