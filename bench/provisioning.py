@@ -21,11 +21,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings.test")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 
 
-def bench_database() -> None:
+def bench_database(suffix: str = "_bench") -> None:
+    """A fresh database `<name><suffix>` beside the embedded server's, made the one
+    DATABASE_URL names for the rest of the run."""
     import psycopg
 
     parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_bench"
+    name = parts.path.lstrip("/") + suffix
     admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')

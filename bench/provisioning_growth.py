@@ -27,29 +27,20 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings.test")
+
+from provisioning import bench_database  # noqa: E402
+
 MERCHANTS = int(os.environ.get("BENCH_MERCHANTS", "150"))
 BLOCK = int(os.environ.get("BENCH_BLOCK", "50"))
 UPDATES = 500
 DELETED = 50
 FOREIGN_KEY_ROUNDS = 20
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def growth_database() -> None:
-    import psycopg
-
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_provisioning_growth"
-    admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def backend_cpu() -> float:
@@ -137,7 +128,7 @@ def foreign_key_add_cost() -> tuple[float, float]:
 
 
 def main() -> None:
-    growth_database()
+    bench_database("_provisioning_growth")
     import django
 
     django.setup()
