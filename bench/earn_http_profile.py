@@ -207,8 +207,6 @@ MIDDLEWARE = [
     ("django/middleware/locale.py", "process_response"),
     ("django/middleware/common.py", "process_response"),
     ("django/middleware/csrf.py", "process_view"),
-    ("django/contrib/sessions/middleware.py", "process_response"),
-    ("django/contrib/messages/middleware.py", "process_response"),
 ]
 
 
