@@ -220,17 +220,10 @@ class LedgerWrites:
                     f" SELECT {values}, id FROM e{n})"
                 )
         for n, (obj, fields) in enumerate(self._saves.values()):
-            meta = obj._meta
-            sets = []
-            for name in sorted(fields):
-                field = cast("models.Field[Any, Any]", meta.get_field(name))
-                sets.append(f"{_quote(field.column)} = %s")
-                params.append(_value(field, obj, db))
+            chosen, update = _update_sql(type(obj), frozenset(fields))
+            params.extend(_value(field, obj, db) for field in chosen)
             params.append(obj.pk)
-            ctes.append(
-                f"u{n} AS (UPDATE {_table(obj)} SET {', '.join(sets)}"
-                f" WHERE {_quote(meta.pk.column)} = %s)"
-            )
+            ctes.append(f"u{n} AS ({update})")
         for n, obj in enumerate(self._inserts):
             columns, values = _row(obj, params, db)
             ctes.append(f"i{n} AS (INSERT INTO {_table(obj)} ({columns}) SELECT {values})")
@@ -250,12 +243,45 @@ class LedgerWrites:
         self._entries, self._saves, self._inserts = [], {}, []
 
 
+@cache
 def _quote(name: str | None) -> str:
     return connection.ops.quote_name(name or "")
 
 
 def _table(obj: models.Model) -> str:
     return _quote(obj._meta.db_table)
+
+
+@cache
+def _update_sql(
+    model: type[models.Model], fields: frozenset[str]
+) -> tuple[list["models.Field[Any, Any]"], str]:
+    """The fields an UPDATE of `fields` sets, in its order, and the statement (the
+    values, then the primary key, as parameters)."""
+    meta = model._meta
+    chosen = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in sorted(fields)]
+    sets = ", ".join(f"{_quote(field.column)} = %s" for field in chosen)
+    return chosen, f"UPDATE {_quote(meta.db_table)} SET {sets} WHERE {_quote(meta.pk.column)} = %s"
+
+
+# Fields whose value the ORM sends as it is when it is already of the column's Python
+# type (`get_db_prep_save` checks and converts, and PostgreSQL's adapters return it):
+# most of an earn's values. Exact classes only (a subclass may prepare its values), and
+# exact value types (an enum member, a bool for an integer, go the ORM's way).
+_PLAIN: dict[type["models.Field[Any, Any]"], type] = {
+    models.AutoField: int,
+    models.BigAutoField: int,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.ForeignKey: int,  # every key here is an integer
+    models.BooleanField: bool,
+    models.CharField: str,
+    models.TextField: str,
+}
 
 
 def _value(
@@ -265,6 +291,11 @@ def _value(
     *,
     add: bool = False,
 ) -> Any:
+    plain = _PLAIN.get(type(field))
+    if plain is not None:
+        value = getattr(obj, field.attname)
+        if value is None or type(value) is plain:
+            return value
     return field.get_db_prep_save(field.pre_save(obj, add), db)
 
 

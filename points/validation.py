@@ -75,18 +75,23 @@ def points_settings_validate(settings: "PointsSettings") -> None:
         errors["min_purchase"] = _("The minimum purchase cannot be negative.")
     elif settings.min_purchase is not None and settings.min_purchase > MAX_AMOUNT:
         errors["min_purchase"] = _("At most %(max)s.") % {"max": MAX_AMOUNT}
-    points_most = _("At most %(max)s points.") % {"max": ENTRY_POINTS_MAX}
+    # Every earn checks the settings: messages are translated only for an error.
     limits = {
-        "max_points_per_purchase": (ENTRY_POINTS_MAX, points_most),
-        "daily_earn_cap": (ENTRY_POINTS_MAX, points_most),
-        "redemption_expiry_days": (DAYS_MAX, _("At most %(max)s days.") % {"max": DAYS_MAX}),
+        "max_points_per_purchase": ENTRY_POINTS_MAX,
+        "daily_earn_cap": ENTRY_POINTS_MAX,
+        "redemption_expiry_days": DAYS_MAX,
     }
-    for field, (most, too_many) in limits.items():
+    for field, most in limits.items():
         value = getattr(settings, field)
         if value is not None and value < 1:
             errors[field] = _("At least 1; leave it empty for no limit.")
         elif value is not None and value > most:
-            errors[field] = too_many
+            too_many = (
+                _("At most %(max)s days.")
+                if field == "redemption_expiry_days"
+                else _("At most %(max)s points.")
+            )
+            errors[field] = too_many % {"max": most}
     for field in (
         "welcome_bonus",
         "birthday_bonus",
