@@ -23,13 +23,15 @@ merchants of an earlier run, emptied (one TRUNCATE of the customers, cascading t
 schema) and filled again: provisioning 1,000 merchants takes longer than the rest.
 BENCH_PROVISION_ONLY=1 stops after provisioning.
 
-Then, with the clock frozen at 00:30 on D in Amman (the beat's hour) and Celery eager
-(each task runs in this process, one after another, as one worker would run them):
+Then, with the clock frozen at 00:30 on D in Amman (the beat's hour) and Celery eager:
 `points.tasks.daily_jobs_all` (the beat's task: it queues `daily_jobs` per merchant),
-timed; the points expired are checked against what was planted, `reconcile` must be
-clean in every schema, and a second run must expire nothing. Then one pass of every
-other beat job that visits every merchant (`beat_jobs_time`, also used by
-bench/scale.py). Goal: the daily jobs over 1,000 x 1,000 in 5 minutes or less.
+timed, its per-merchant tasks run by BENCH_WORKERS processes forked from this one (4, the
+worker's concurrency in docker-compose.yml), each taking the next merchant when done, as
+the worker's prefork children take the next task; BENCH_WORKERS=1 runs them all in this
+process, one after another. The points expired are checked against what was planted,
+`reconcile` must be clean in every schema, and a second run must expire nothing. Then
+one pass of every other beat job that visits every merchant (`beat_jobs_time`, also
+used by bench/scale.py). Goal: the daily jobs over 1,000 x 1,000 in 5 minutes or less.
 """
 
 import contextlib
@@ -48,6 +50,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings.test")
 MERCHANTS = int(os.environ.get("BENCH_MERCHANTS", "1000"))
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "1000"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"
+# The daily jobs' per-merchant tasks run in this many processes, as the worker's prefork
+# children run them (docker-compose.yml: --concurrency 4); 1 runs them one after another.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 DATABASE = os.environ.get("BENCH_DATABASE", "bench_jobs")
 
 # Per member n of a merchant: the first lot's expiry, as days after the run's date.
@@ -213,6 +218,58 @@ def drifts(schemas: list[str]) -> int:
     return found
 
 
+def _in_processes(
+    task: object, schemas: list[str], workers: int, spent: dict[str, float], kicked: list[str]
+) -> int:
+    """Run `task(schema)` for every queued schema in `workers` processes forked from this
+    one, each taking the next schema when it is done with one (as prefork children take
+    the next queued task). Their seconds per job are added to `spent`, the relay kicks
+    they made to `kicked`. Forked, so they share this process's frozen clock; each opens
+    its own database connection."""
+    import multiprocessing
+    import traceback
+
+    from django.db import connections
+
+    connections.close_all()  # a child must not share this process's connection
+    context = multiprocessing.get_context("fork")
+    todo = context.Queue()
+    done = context.Queue()
+    for schema in schemas:
+        todo.put(schema)
+    for _ in range(workers):
+        todo.put(None)
+
+    def work() -> None:
+        spent.clear()
+        kicked.clear()
+        try:
+            while (schema := todo.get()) is not None:
+                task(schema)  # type: ignore[operator]
+            done.put((dict(spent), list(kicked), None))
+        except Exception:
+            done.put(({}, [], traceback.format_exc()))
+        finally:
+            connections.close_all()
+
+    processes = [context.Process(target=work) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    failures = []
+    for _ in processes:
+        their_spent, their_kicks, failure = done.get()
+        for name, seconds in their_spent.items():
+            spent[name] = spent.get(name, 0.0) + seconds
+        kicked.extend(their_kicks)
+        if failure:
+            failures.append(failure)
+    for process in processes:
+        process.join()
+    if failures:
+        raise RuntimeError("a worker process failed:\n" + "\n".join(failures))
+    return len(schemas)
+
+
 def _eager() -> object:
     from loyalty.celery import app
 
@@ -265,9 +322,13 @@ def beat_jobs_time(schemas: list[str], *, daily: bool = True) -> list[BeatRow]:
     return rows
 
 
-def daily_jobs_time(schemas: list[str]) -> tuple[BeatRow, dict[str, float]]:
+def daily_jobs_time(schemas: list[str], workers: int = 1) -> tuple[BeatRow, dict[str, float]]:
     """`points.tasks.daily_jobs_all` as the beat starts it, eagerly in this process;
-    with the seconds spent in each of the jobs it runs per merchant, summed."""
+    with the seconds spent in each of the jobs it runs per merchant, summed.
+
+    With `workers` > 1, the per-merchant tasks it queues are run by that many processes
+    forked from this one (`_in_processes`), as the Celery worker's prefork children run
+    them; the seconds per job are then summed over the processes."""
     from unittest import mock
 
     from loyalty.celery import app
@@ -306,9 +367,25 @@ def daily_jobs_time(schemas: list[str]) -> tuple[BeatRow, dict[str, float]]:
             # The messages the jobs queue are relayed by a task of their own, on any
             # worker: noted here, relayed after the jobs and timed apart.
             stack.enter_context(mock.patch.object(relay, "delay", kicked.append))
-            row = _timed(
-                "daily jobs (points.tasks.daily_jobs_all)", len(schemas), tasks.daily_jobs_all
-            )
+            if workers > 1:
+                queued: list[str] = []
+                stack.enter_context(mock.patch.object(tasks.daily_jobs, "delay", queued.append))
+
+                def beat_then_workers() -> int:
+                    tasks.daily_jobs_all()  # queues one task per merchant, into `queued`
+                    return _in_processes(tasks.daily_jobs, queued, workers, spent, kicked)
+
+                row = _timed(
+                    f"daily jobs (points.tasks.daily_jobs_all), {workers} processes",
+                    len(schemas),
+                    beat_then_workers,
+                )
+            else:
+                row = _timed(
+                    "daily jobs (points.tasks.daily_jobs_all)",
+                    len(schemas),
+                    tasks.daily_jobs_all,
+                )
         started = time.perf_counter()
         for schema in sorted(set(kicked)):
             relay(schema)
@@ -410,9 +487,9 @@ def main() -> None:
             app.conf.task_always_eager = previous
     due_members, due_points = expected_expiry(MEMBERS)
     with time_machine.travel(run_day(day), tick=True):
-        daily, spent = daily_jobs_time(schemas)
+        daily, spent = daily_jobs_time(schemas, WORKERS)
         entries, points = expired_totals(schemas)
-        again, _ = daily_jobs_time(schemas)
+        again, _ = daily_jobs_time(schemas, WORKERS)
         entries_again, _ = expired_totals(schemas)
         rows = beat_jobs_time(schemas, daily=False)
     drift = drifts(schemas)
@@ -420,7 +497,12 @@ def main() -> None:
     print()
     print(
         f"Daily jobs, {MERCHANTS} merchants x {MEMBERS} members, run date {day}"
-        f" (fill {fill_seconds:.0f} s); Celery eager: one process, one merchant after another:"
+        f" (fill {fill_seconds:.0f} s); "
+        + (
+            f"{WORKERS} processes, as the Celery worker's prefork children (BENCH_WORKERS):"
+            if WORKERS > 1
+            else "Celery eager: one process, one merchant after another:"
+        )
     )
     print(f"  total                 {daily.seconds:8.1f} s   (goal 300 s at 1,000 x 1,000)")
     print(f"  merchants/s           {MERCHANTS / daily.seconds:8.1f}")
@@ -429,6 +511,8 @@ def main() -> None:
         f"  expired               {entries} entries, {points} points"
         f" (expected {due_members * MERCHANTS} entries, {due_points * MERCHANTS} points)"
     )
+    if WORKERS > 1:
+        print("  seconds per job, summed over the processes:")
     for name, seconds in spent.items():
         print(f"    {name:<32} {seconds:8.1f} s")
     print(f"  second run            {again.seconds:8.1f} s, {entries_again - entries} new expiries")
