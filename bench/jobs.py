@@ -19,8 +19,10 @@ fall 30 days or more later) and review dates are spread over the year (n * 11 % 
 days after D: the day's reviews, and 14 days of members checked for a warning).
 
 BENCH_REUSE=1 keeps the database (`<name>_bench_jobs`, or BENCH_DATABASE's name) and the
-merchants of an earlier run, emptied (one TRUNCATE of the customers, cascading to every
-schema) and filled again: provisioning 1,000 merchants takes longer than the rest.
+merchants of an earlier run (those whose slug starts with `bench-`), emptied schema by
+schema (memberships, with everything that refers to them, and the outbox; the
+customers are kept and taken again) and filled again: provisioning 1,000 merchants
+takes longer than the rest.
 BENCH_PROVISION_ONLY=1 stops after provisioning.
 
 Then, with the clock frozen at 00:30 on D in Amman (the beat's hour) and Celery eager:
