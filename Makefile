@@ -83,7 +83,7 @@ bench-webhook: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/webhook.py
 
 # The daily jobs and the beat jobs over 1,000 merchants x 1,000 members (bench/README.md);
-# BENCH_MERCHANTS and BENCH_MEMBERS make it smaller.
+# BENCH_MERCHANTS and BENCH_MEMBERS make it smaller, BENCH_WORKERS (4) sets the processes.
 bench-jobs: $(STAMP)
 	LOG_LEVEL=WARNING $(BIN)/python devstack.py exec --profile bench -- $(BIN)/python bench/jobs.py
 
