@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
 from messaging.models import Delivery, Outbox, SentMessage
@@ -18,7 +17,7 @@ from messaging.relay import deliveries_send, outbox_fan_out
 from tenants.models import Merchant
 from tests.browser import WALKS
 from tests.test_browser_forms import platform_admin, platform_sign_in  # noqa: F401
-from tests.threads import committed
+from tests.threads import committed, committed_past_the_relay
 
 pytestmark = pytest.mark.django_db
 
@@ -41,24 +40,15 @@ TEXT = {
 
 
 def merchant_drop(slug: str) -> None:
-    """Remove the merchant and its schema, both or neither. A Celery worker relaying the
-    platform's messages may add a delivery to the merchant's message between the delete
-    collecting its rows and its commit; the commit then fails on the foreign key, and
-    the delete is tried again. (In autocommit, django-tenants' DROP SCHEMA would have
-    stood alone and left a merchant row without a schema.)"""
+    """Remove the merchant and its schema, both or neither (in autocommit, django-tenants'
+    DROP SCHEMA would stand alone and could leave a merchant row without a schema when
+    the relay's delivery makes the delete fail: `committed_past_the_relay`)."""
 
     def drop() -> None:
-        for attempt in range(5):
-            try:
-                with transaction.atomic():
-                    for merchant in Merchant.objects.filter(slug=slug):
-                        merchant.delete(force_drop=True)
-                return
-            except IntegrityError:
-                if attempt == 4:
-                    raise
+        for merchant in Merchant.objects.filter(slug=slug):
+            merchant.delete(force_drop=True)
 
-    committed(drop)
+    committed_past_the_relay(drop)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from billing.tasks import billing_clock
 from messaging.models import Outbox
 from messaging.texts import render
 from tenants.models import Merchant, TrialReminder
-from tests.threads import committed, run_together
+from tests.threads import committed, committed_past_the_relay, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +236,7 @@ def test_two_jobs_at_once_lapse_and_remind_once() -> None:
             ).delete()
             Merchant.objects.filter(pk__in=[ending, ended]).delete()
 
-        committed(remove)
+        committed_past_the_relay(remove)
 
 
 def test_a_canceled_subscription_turns_read_only_and_the_owner_is_told_once() -> None:
