@@ -212,11 +212,24 @@ def test_after_postgresql_ends_every_connection_the_next_requests_all_answer(
         assert web.get(host, "/admin/auth/user/")[0] == 200
     with connection.cursor() as cursor:  # what a restart does to each backend
         cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            "SELECT array_agg(pid) FROM pg_stat_activity"
             " WHERE application_name = %s AND datname = current_database()",
             [APP_NAME],
         )
+        ended = cursor.fetchone()[0] or []
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(%s::int[]) pid",
+            [ended],
+        )
         assert cursor.fetchone()[0] >= 2
+        # pg_terminate_backend only signals: the restart is over once those backends are
+        # gone (a request sent before would race the backend's own exit).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [ended])
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
 
     answers = [web.get(host, "/admin/auth/user/")[0] for host in (merchant_a.host,) * 12]
 
