@@ -192,6 +192,34 @@ def worker_start(queue: str, **extra_env: str) -> subprocess.Popen[bytes]:
     return worker
 
 
+def worker_drained(queue: str, timeout: float = 60) -> None:
+    """Wait until the test worker on `queue` has run what is queued, including what those
+    tasks queue in turn (the sweep a worker queues when it starts, then its relays).
+
+    The worker runs one task at a time in the order queued: when a no-op task queued last
+    has run, nothing is left in the queue, and the worker says it holds nothing, it is
+    idle."""
+    import redis
+
+    from loyalty.celery import app
+
+    no_op = app.tasks["celery.accumulate"]
+    inspect = app.control.inspect(destination=[f"celery@{queue}"], timeout=1)
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            no_op.apply_async(args=(0,), kwargs={"index": 0}, queue=queue).get(timeout=timeout)
+            if broker.llen(queue) == 0:
+                active, reserved = inspect.active() or {}, inspect.reserved() or {}
+                if active and reserved and not any(active.values()) and not any(reserved.values()):
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker on {queue} did not go idle")
+    finally:
+        broker.close()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup: None) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the test database and the test Redis."""

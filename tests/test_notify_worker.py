@@ -18,7 +18,7 @@ from notifications.models import Broadcast, InboxItem
 from notifications.services import broadcast_progress, broadcast_send
 from points.models import Membership
 from points.services import points_earn
-from tests.fixtures import worker_start
+from tests.fixtures import worker_drained, worker_start
 from tests.threads import committed
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -179,6 +179,9 @@ def test_a_broadcast_whose_relay_was_lost_is_marked_sent_by_the_sweep(
 
     schema, programme = busy_merchant
     working_queue = app.conf.task_default_queue
+    # Relays queued before (the worker's start-up sweep, earlier tests' kicks) would
+    # deliver this broadcast and mark it sent before the sweep is put to the test.
+    worker_drained(working_queue)
     with schema_context(schema):
 
         def send() -> Broadcast:
