@@ -25,6 +25,8 @@ MARKETING_DEFAULT: dict[str, bool] = {
 
 
 def unread_count(membership_id: int) -> int:
+    """The member's inbox items not read yet (`membership_summary` counts them too, in
+    its statement)."""
     return InboxItem.objects.filter(membership_id=membership_id, read_at__isnull=True).count()
 
 

@@ -5,18 +5,23 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, Lead
 from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from customers.services import phone_normalize
+from loyalty.db import connection
 from loyalty.errors import DomainError
+from notifications.models import InboxItem
 from tenants.roles import can
 from tenants.selectors import merchant_timezone
 
+from . import rows
 from .calculation import digits_latin
 from .models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings, Tier, TierBasis
 from .validation import campaign_usable, weekdays_parse
@@ -119,10 +124,17 @@ class TierProgress:
     basis: str = TierBasis.POINTS
 
 
-def tier_progress(membership: Membership, *, at: datetime.datetime) -> TierProgress:
-    """Where the member stands: next tier and what it takes; what it takes to keep this one."""
-    settings = points_settings()
-    tiers = tiers_ordered()
+def tier_progress(
+    membership: Membership,
+    *,
+    at: datetime.datetime,
+    settings: PointsSettings | None = None,
+    tiers: list[Tier] | None = None,
+) -> TierProgress:
+    """Where the member stands: next tier and what it takes; what it takes to keep this one.
+    `settings` and `tiers` are read when not given."""
+    settings = settings or points_settings()
+    tiers = tiers_ordered() if tiers is None else tiers
     metric = tier_metric(membership, settings, at)
     kept = tier_metric(membership, settings, at, for_review=True)
     current = membership.tier
@@ -273,24 +285,106 @@ class MembershipSummary:
     progress: TierProgress
     expiring_points: int
     expiring_first_on: datetime.date | None
+    unread_messages: int  # the member's inbox items not read yet
 
 
 EXPIRING_SOON_DAYS = 30
 
 
 def membership_summary(membership: Membership, *, at: datetime.datetime) -> MembershipSummary:
-    """Balance, tier and progress, and the points that expire in the next 30 days."""
-    today = local_date(at)
-    soon = PointsLot.objects.filter(
+    """Balance, tier and progress, the points that expire in the next 30 days, and the
+    unread messages: one statement (two more when tiers count over a window)."""
+    read = _summary_read("id", membership.pk, at)
+    if read is None:  # memberships are never deleted
+        raise Membership.DoesNotExist(membership.pk)
+    return read.summary(membership, at)
+
+
+def membership_summary_for_customer(
+    customer_id: int, *, at: datetime.datetime
+) -> MembershipSummary | None:
+    """`membership_summary` of the customer's membership here (`membership_for_customer`,
+    with its customer and tier), read with it in the same statement; None if not a member."""
+    read = _summary_read("customer_id", customer_id, at)
+    return None if read is None else read.summary(read.membership, at)
+
+
+@dataclass(frozen=True)
+class _SummaryRead:
+    membership: Membership  # with its customer and tier
+    settings: PointsSettings | None  # None before the programme's row exists
+    tiers: list[Tier]
+    expiring_points: int
+    expiring_first_on: datetime.date | None
+    unread_messages: int
+
+    def summary(self, membership: Membership, at: datetime.datetime) -> MembershipSummary:
+        if not Membership.tier.is_cached(membership):  # type: ignore[attr-defined]
+            membership.tier = _tier_of(membership, self.tiers)
+        progress = tier_progress(membership, at=at, settings=self.settings, tiers=self.tiers)
+        return MembershipSummary(
+            membership=membership,
+            progress=progress,
+            expiring_points=self.expiring_points,
+            expiring_first_on=self.expiring_first_on,
+            unread_messages=self.unread_messages,
+        )
+
+
+def _tier_of(membership: Membership, tiers: list[Tier]) -> Tier | None:
+    return next((t for t in tiers if t.pk == membership.tier_id), None)
+
+
+@cache
+def _summary_sql(key: str) -> str:
+    lots, inbox = PointsLot._meta.db_table, InboxItem._meta.db_table
+    return f"""
+        SELECT {rows.columns(Membership, "m")}, {rows.columns(Customer, "c")},
+               {rows.columns(PointsSettings, "s")},
+               (SELECT json_agg(json_build_array({rows.json_columns(Tier, "t")}) ORDER BY t.rank)
+                FROM {Tier._meta.db_table} t),
+               soon.points, soon.first,
+               (SELECT count(*) FROM {inbox} i WHERE i.membership_id = m.id
+                AND i.read_at IS NULL)  -- notifications.selectors.unread_count
+        FROM {Membership._meta.db_table} m
+        JOIN {Customer._meta.db_table} c ON c.id = m.customer_id
+        LEFT JOIN {PointsSettings._meta.db_table} s ON s.id = 1
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(SUM(l.remaining), 0) AS points, MIN(l.expires_on) AS first
+            FROM {lots} l
+            WHERE l.membership_id = m.id AND l.remaining > 0 AND l.expires_on <= %(soon)s
+        ) soon
+        WHERE m.{key} = %(key)s
+        ORDER BY m.id
+        LIMIT 1
+    """
+
+
+def _summary_read(key: str, value: int, at: datetime.datetime) -> _SummaryRead | None:
+    """The membership whose `key` is `value`, with what its summary shows (the tiers all
+    read at once: the ladder is short)."""
+    soon = local_date(at) + datetime.timedelta(days=EXPIRING_SOON_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(_summary_sql(key), {"key": value, "soon": soon})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    member_end = rows.width(Membership)
+    customer_end = member_end + rows.width(Customer)
+    settings_end = customer_end + rows.width(PointsSettings)
+    tiers_json, expiring, first, unread = row[settings_end:]
+    membership = rows.from_row(Membership, row[:member_end])
+    membership.customer = rows.from_row(Customer, row[member_end:customer_end])
+    tiers = [rows.from_json(Tier, values) for values in tiers_json or []]
+    membership.tier = _tier_of(membership, tiers)
+    settings = row[customer_end:settings_end]
+    return _SummaryRead(
         membership=membership,
-        remaining__gt=0,
-        expires_on__lte=today + datetime.timedelta(days=EXPIRING_SOON_DAYS),
-    ).aggregate(points=Coalesce(Sum("remaining"), 0), first=Min("expires_on"))
-    return MembershipSummary(
-        membership=membership,
-        progress=tier_progress(membership, at=at),
-        expiring_points=soon["points"],
-        expiring_first_on=soon["first"],
+        settings=rows.from_row(PointsSettings, settings) if settings[0] is not None else None,
+        tiers=tiers,
+        expiring_points=expiring,
+        expiring_first_on=first,
+        unread_messages=unread,
     )
 
 

@@ -80,11 +80,11 @@ QUERIES: dict[str, int] = {
     # and, where it needs it, the membership with its customer and tier.
     # join: membership lookup, settings, tiers, sp, sp, plan limit (merchant + plan),
     # number and referral code unique checks, insert, lock, merchant link (select, sp,
-    # insert), welcome message (outbox), then the answer: lots, settings, tiers, the
-    # tier again (not read with the membership), unread count
-    "merchant POST /api/v1/join": 24,
-    # membership, expiring lots, settings, tiers, unread count
-    "merchant GET /api/v1/membership": 7,
+    # insert), welcome message (outbox), then the answer: the summary
+    # (membership_summary: lots, settings, tiers, unread count, in one statement)
+    "merchant POST /api/v1/join": 20,
+    # the membership with its summary (membership_summary_for_customer: one statement)
+    "merchant GET /api/v1/membership": 3,
     "merchant GET /api/v1/membership/card": 3,
     "merchant GET /api/v1/membership/card.{image_format}": 3,
     "merchant GET /api/v1/membership/history": 5,  # membership, page count, page
@@ -160,9 +160,9 @@ QUERIES: dict[str, int] = {
     "root POST /api/v1/me/devices": 10,  # sp, sp, token locked, sp, insert, releases
     "root DELETE /api/v1/me/devices/{id}": 4,
     # the merchants joined, then per merchant (MEMBERSHIPS_PER_MERCHANT): search_path,
-    # membership, expiring lots, settings, tiers, unread count
-    "root GET /api/v1/me/memberships": 9,
-    "root POST /api/v1/me/memberships": 26,  # the merchant, then as a join on its host
+    # the membership with its summary
+    "root GET /api/v1/me/memberships": 5,
+    "root POST /api/v1/me/memberships": 22,  # the merchant, then as a join on its host
     "root GET /api/v1/merchants": 3,  # count, page
     "root GET /api/v1/merchants/{slug}": 2,
 }
@@ -180,7 +180,7 @@ REDIS: dict[str, int] = {
 
 # The root domain's memberships visit each merchant the customer joined: this many
 # statements more per merchant (the schemas are separate; see the scenario).
-MEMBERSHIPS_PER_MERCHANT = 6
+MEMBERSHIPS_PER_MERCHANT = 2
 
 
 # --- the world: built once for the module, rolled back at its end -------------------

@@ -4,7 +4,7 @@ icons, service worker).
 
 The same services and selectors as the app's API (points/api/views.py): the join is
 `membership_join` with the join code checked as `JoinView` checks it, the QR is
-`card_token_make`, the figures are `membership_summary` and `unread_count`.
+`card_token_make`, the figures are `membership_summary`'s.
 """
 
 import hashlib
@@ -33,7 +33,6 @@ from PIL import Image, ImageDraw
 from loyalty.errors import DomainError
 from loyalty.formatting import isolate, local_name, money_text, points_text
 from loyalty.qr import qr_svg_inline
-from notifications.selectors import unread_count
 from points import selectors, services
 from points.card import card_token_make
 from points.models import Membership, TierBasis
@@ -77,7 +76,7 @@ def card_state(membership: Membership, *, with_qr: bool) -> dict[str, Any]:
         "progress_text": _("You are at the top tier.") if tier else "",
         "expiring_points": summary.expiring_points,
         "expiring_text": "",
-        "unread": unread_count(membership.pk),
+        "unread": summary.unread_messages,
         "unread_text": "",
     }
     if next_tier is not None and progress.needed_for_next is not None:

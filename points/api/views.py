@@ -35,7 +35,6 @@ from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
 from loyalty.qr import qr_response
 from loyalty.ratelimit import RateLimited
-from notifications.selectors import unread_count
 from points import selectors, services
 from points.card import card_scanned, card_token_make
 from points.models import LedgerEntry, Membership
@@ -71,11 +70,19 @@ def my_membership(request: Request) -> Membership:
 
 
 def membership_out(membership: Membership) -> dict:
-    summary = selectors.membership_summary(membership, at=timezone.now())
+    return summary_out(selectors.membership_summary(membership, at=timezone.now()))
+
+
+def summary_out(summary: selectors.MembershipSummary) -> dict:
     return {
         **MembershipOut.of(summary, merchant_current().slug),
-        "unread_messages": unread_count(membership.pk),
+        "unread_messages": summary.unread_messages,
     }
+
+
+def my_summary(customer_id: int) -> selectors.MembershipSummary | None:
+    """The customer's membership here with its summary, in one statement."""
+    return selectors.membership_summary_for_customer(customer_id, at=timezone.now())
 
 
 # --- customer, root domain ---------------------------------------------------------
@@ -94,9 +101,9 @@ class MyMembershipsView(CustomerAPIView):
         merchants = merchants_active().filter(customer_links__customer=customer)
         for merchant in merchants.order_by("name"):
             with tenant_context(merchant):
-                membership = selectors.membership_for_customer(customer.pk)
-                if membership is not None:
-                    result.append(membership_out(membership))
+                summary = my_summary(customer.pk)
+                if summary is not None:
+                    result.append(summary_out(summary))
         return page_of(request, result, lambda page: represent_many(MembershipOut, page))
 
     @extend_schema(
@@ -163,7 +170,10 @@ class JoinView(CustomerAPIView):
 class MembershipView(CustomerAPIView):
     @extend_schema(responses=responses(MembershipOut, e404="not_found"), summary="My membership")
     def get(self, request: Request) -> Response:
-        return Response(represent(MembershipOut, membership_out(my_membership(request))))
+        summary = my_summary(customer_of(request).pk)
+        if summary is None:
+            raise Http404
+        return Response(represent(MembershipOut, summary_out(summary)))
 
 
 class CardView(CustomerAPIView):

@@ -1,10 +1,9 @@
 import datetime
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
@@ -23,6 +22,7 @@ from points.models import (
     PointsSettings,
     Tier,
 )
+from points.rows import columns, from_json, from_row, json_columns, width
 from points.selectors import (
     campaign_pick,
     earned_today,
@@ -38,8 +38,6 @@ from tenants.services import merchant_email_verified_require, merchant_writable_
 
 from .bonus import bonus_award
 from .tiers import tier_recheck
-
-M = TypeVar("M", bound=models.Model)
 
 
 def member_active(membership: Membership) -> None:
@@ -179,35 +177,13 @@ def _earned_today(read: _EarnRead, membership: Membership, at: datetime.datetime
     return earned_today(membership, at) if read.earned_today is None else read.earned_today
 
 
-def _columns(model: type[models.Model], alias: str) -> str:
-    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
-
-
-def _json_columns(model: type[models.Model], alias: str) -> str:
-    """The row as a JSON array; numbers, dates and times as text so they read back exactly."""
-    exact = (models.DecimalField, models.DateField, models.TimeField)
-    return ", ".join(
-        f"{alias}.{f.column}::text" if isinstance(f, exact) else f"{alias}.{f.column}"
-        for f in model._meta.concrete_fields
-    )
-
-
-def _from_json(model: type[M], values: list[Any]) -> M:
-    fields = model._meta.concrete_fields
-    return model.from_db(
-        DEFAULT_DB_ALIAS,
-        [f.attname for f in fields],
-        [f.to_python(v) for f, v in zip(fields, values, strict=False)],
-    )
-
-
 @cache
 def _lock_sql(claim: bool) -> str:
     tiers_m2m = Campaign.tiers.field
     categories_m2m = Campaign.reward_categories.field
     return f"""
         {f"WITH claim AS ({CLAIM_SQL})" if claim else ""}
-        SELECT {_columns(Membership, "m")}, {_columns(Customer, "c")},
+        SELECT {columns(Membership, "m")}, {columns(Customer, "c")},
                CASE WHEN m.id = %(member)s THEN nextval(pg_get_serial_sequence(
                    '{LedgerEntry._meta.db_table}', 'id')) END,
                CASE WHEN m.id = %(member)s AND m.xmin = (
@@ -219,11 +195,11 @@ def _lock_sql(claim: bool) -> str:
                      AND NOT EXISTS (SELECT FROM {LedgerEntry._meta.db_table} v
                                      WHERE v.reverses_id = e.id)
                ) END,
-               {_columns(PointsSettings, "s")},
-               (SELECT json_agg(json_build_array({_json_columns(Tier, "t")}) ORDER BY t.rank)
+               {columns(PointsSettings, "s")},
+               (SELECT json_agg(json_build_array({json_columns(Tier, "t")}) ORDER BY t.rank)
                 FROM {Tier._meta.db_table} t),
                (SELECT json_agg(json_build_array(
-                    {_json_columns(Campaign, "k")},
+                    {json_columns(Campaign, "k")},
                     ARRAY(SELECT {tiers_m2m.m2m_reverse_name()}
                           FROM {tiers_m2m.m2m_db_table()}
                           WHERE {tiers_m2m.m2m_column_name()} = k.id),
@@ -291,53 +267,37 @@ def _earn_lock(membership_id: int, at: datetime.datetime, ask: ClaimAsk | None) 
         raise NotFound(
             "member_not_found", "No such member.", fields={"member_id": ["No such member."]}
         )
-    member_width = len(Membership._meta.concrete_fields)
+    member_width = width(Membership)
     tier_column = [f.attname for f in Membership._meta.concrete_fields].index("tier_id")
-    customer_width = len(Customer._meta.concrete_fields)
-    settings_width = len(PointsSettings._meta.concrete_fields)
+    customer_width = width(Customer)
+    settings_width = width(PointsSettings)
     first = rows[0]
     offset = member_width + customer_width
     settings_row = first[offset + 2 : offset + 2 + settings_width]
     tiers_json, campaigns_json = first[offset + 2 + settings_width : offset + 4 + settings_width]
     claim_id = first[-1] if ask is not None else None
-    tiers = [_from_json(Tier, values) for values in tiers_json or []]
+    tiers = [from_json(Tier, values) for values in tiers_json or []]
     by_pk = {tier.pk: tier for tier in tiers}
     if any(row[tier_column] not in by_pk for row in rows if row[tier_column] is not None):
         tiers = tiers_ordered()  # a tier newer than the snapshot, given while we waited
         by_pk = {tier.pk: tier for tier in tiers}
     campaigns = []
     for values in campaigns_json or []:
-        campaign = _from_json(Campaign, values[:-2])
+        campaign = from_json(Campaign, values[:-2])
         campaign.tier_ids, campaign.category_ids = values[-2:]  # type: ignore[attr-defined]
         campaigns.append(campaign)
     locked = {}
     entry_id = 0
     earned: int | None = None
     for row in rows:
-        membership = Membership.from_db(
-            DEFAULT_DB_ALIAS,
-            [f.attname for f in Membership._meta.concrete_fields],
-            row[:member_width],
-        )
-        membership.customer = Customer.from_db(
-            DEFAULT_DB_ALIAS,
-            [f.attname for f in Customer._meta.concrete_fields],
-            row[member_width:offset],
-        )
+        membership = from_row(Membership, row[:member_width])
+        membership.customer = from_row(Customer, row[member_width:offset])
         # The tier of the locked row's version (a join would give the one read first).
         membership.tier = by_pk[membership.tier_id] if membership.tier_id else None
         locked[membership.pk] = membership
         if membership.pk == membership_id:
             entry_id, earned = row[offset], row[offset + 1]
-    settings = (
-        PointsSettings.from_db(
-            DEFAULT_DB_ALIAS,
-            [f.attname for f in PointsSettings._meta.concrete_fields],
-            settings_row,
-        )
-        if settings_row[0] is not None
-        else None
-    )
+    settings = from_row(PointsSettings, settings_row) if settings_row[0] is not None else None
     return _EarnRead(locked, entry_id, settings, tiers, campaigns, earned, claim_id)
 
 

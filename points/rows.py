@@ -1,0 +1,45 @@
+"""Model instances from hand-written SQL: the few hot reads (the earn's lock, a member's
+summary) read several tables in one statement and build the instances Django would.
+
+`columns` lists a model's columns for a SELECT, in the order `from_row` reads them back;
+`json_columns` and `from_json` do the same for rows gathered with `json_agg` (a list of
+related rows in one column)."""
+
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+def width(model: type[models.Model]) -> int:
+    """How many values `columns(model, ...)` selects."""
+    return len(model._meta.concrete_fields)
+
+
+def from_row(model: type[M], values: Any) -> M:
+    """The instance of the values `columns(model, ...)` selected (a slice of a row)."""
+    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in model._meta.concrete_fields], values)
+
+
+def json_columns(model: type[models.Model], alias: str) -> str:
+    """The row as a JSON array; numbers, dates and times as text so they read back exactly."""
+    exact = (models.DecimalField, models.DateField, models.TimeField)
+    return ", ".join(
+        f"{alias}.{f.column}::text" if isinstance(f, exact) else f"{alias}.{f.column}"
+        for f in model._meta.concrete_fields
+    )
+
+
+def from_json(model: type[M], values: list[Any]) -> M:
+    """The instance of one array `json_columns(model, ...)` built."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        DEFAULT_DB_ALIAS,
+        [f.attname for f in fields],
+        [f.to_python(v) for f, v in zip(fields, values, strict=False)],
+    )
