@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.services import phone_normalize
+from loyalty import rows
 from loyalty.db import connection
 from loyalty.errors import DomainError
 from notifications.models import InboxItem
 from tenants.roles import can
 from tenants.selectors import merchant_timezone
 
-from . import rows
 from .calculation import digits_latin
 from .models import Campaign, LedgerEntry, Membership, PointsLot, PointsSettings, Tier, TierBasis
 from .validation import campaign_usable, weekdays_parse

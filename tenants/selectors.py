@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_tenants.utils import get_public_schema_name, schema_context
+
+from loyalty import rows
 
 from .models import Domain, Merchant
 
@@ -84,17 +86,15 @@ def staff_active(user_id: int) -> User | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = User._meta.concrete_fields
-    user = User.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], row[: len(fields)])
-    user.role_names = row[len(fields)]  # type: ignore[attr-defined]
+    user = rows.from_row(User, row[: rows.width(User)])
+    user.role_names = row[rows.width(User)]  # type: ignore[attr-defined]
     return user
 
 
 @functools.cache
 def _staff_active_sql() -> str:
-    columns = ", ".join(f"u.{f.column}" for f in User._meta.concrete_fields)
     return f"""
-        SELECT {columns}, ARRAY(
+        SELECT {rows.columns(User, "u")}, ARRAY(
             SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id
             WHERE ug.user_id = u.id
         )

@@ -26,6 +26,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow, datetime_from_epoch
 
 from customers.models import Customer
+from customers.selectors import customer_active
 from loyalty.db import connection
 from loyalty.errors import DomainError
 from tenants.selectors import staff_active
@@ -168,7 +169,7 @@ class CustomerAuthentication(_JWTAuthentication):
             )
         if token.get("typ") != CUSTOMER:
             return None
-        customer = Customer.objects.filter(pk=int(token["sub"]), is_active=True).first()
+        customer = customer_active(int(token["sub"]))
         if customer is None:
             raise exceptions.AuthenticationFailed("This account is closed.")
         return CustomerPrincipal(customer), token

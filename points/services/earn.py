@@ -9,6 +9,7 @@ from django.utils import timezone
 from customers.models import Customer
 from loyalty.db import connection
 from loyalty.errors import DomainError, NotFound
+from loyalty.rows import columns, from_json, from_row, json_columns, width
 from messaging.models import Event
 from messaging.outbox import outbox_add
 from points.calculation import Factor, amount_parse, earn_calculate, money
@@ -22,7 +23,6 @@ from points.models import (
     PointsSettings,
     Tier,
 )
-from points.rows import columns, from_json, from_row, json_columns, width
 from points.selectors import (
     campaign_pick,
     earned_today,

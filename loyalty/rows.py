@@ -5,6 +5,7 @@ summary) read several tables in one statement and build the instances Django wou
 `json_columns` and `from_json` do the same for rows gathered with `json_agg` (a list of
 related rows in one column)."""
 
+from functools import cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, models
@@ -18,12 +19,17 @@ def columns(model: type[models.Model], alias: str) -> str:
 
 def width(model: type[models.Model]) -> int:
     """How many values `columns(model, ...)` selects."""
-    return len(model._meta.concrete_fields)
+    return len(_attnames(model))
 
 
 def from_row(model: type[M], values: Any) -> M:
     """The instance of the values `columns(model, ...)` selected (a slice of a row)."""
-    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in model._meta.concrete_fields], values)
+    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
+
+
+@cache
+def _attnames(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
 
 
 def json_columns(model: type[models.Model], alias: str) -> str:
@@ -40,6 +46,6 @@ def from_json(model: type[M], values: list[Any]) -> M:
     fields = model._meta.concrete_fields
     return model.from_db(
         DEFAULT_DB_ALIAS,
-        [f.attname for f in fields],
+        _attnames(model),
         [f.to_python(v) for f, v in zip(fields, values, strict=False)],
     )
