@@ -54,17 +54,13 @@ class RewardsView(CustomerAPIView):
     def get(self, request: Request) -> Response:
         query = query_of(request, RewardsQuery)
         membership = my_membership(request)
-        rewards = selectors.rewards_available(at=timezone.now()).order_by(
-            "points_cost", "name", "pk"
-        )
-        if "category" in query:
-            if not selectors.category_exists(query["category"]):
-                raise DomainError(
-                    "unknown_category",
-                    "No reward category with this id.",
-                    fields={"category": ["No such category."]},
-                )
-            rewards = rewards.filter(category_id=query["category"])
+        if "category" in query and not selectors.category_exists(query["category"]):
+            raise DomainError(
+                "unknown_category",
+                "No reward category with this id.",
+                fields={"category": ["No such category."]},
+            )
+        rewards = selectors.rewards_available(at=timezone.now(), category_id=query.get("category"))
         items = [RewardOut.of(r, membership, request) for r in rewards]
         if query.get("affordable"):
             items = [i for i in items if i["affordable"] and i["eligible"] and i["in_stock"]]
@@ -76,10 +72,10 @@ class RewardsView(CustomerAPIView):
 class RewardView(CustomerAPIView):
     @extend_schema(responses=responses(RewardOut, e404="not_found"), summary="A reward")
     def get(self, request: Request, pk: int) -> Response:
-        reward = selectors.rewards_available(at=timezone.now()).filter(pk=pk).first()
-        if reward is None:
+        found = selectors.rewards_available(at=timezone.now(), pk=pk)
+        if not found:
             raise Http404
-        membership = my_membership(request)
+        reward, membership = found[0], my_membership(request)
         return Response(represent(RewardOut, RewardOut.of(reward, membership, request)))
 
 

@@ -69,12 +69,8 @@ def _offer(reward: Reward, membership: Membership) -> dict[str, Any]:
 def rewards(request: HttpRequest) -> HttpResponse:
     """What the member can redeem now first, then the rest with the points missing."""
     membership = membership_of(request)
-    offers = [
-        _offer(reward, membership)
-        for reward in selectors.rewards_available(at=timezone.now()).order_by(
-            "points_cost", "name", "pk"
-        )
-    ]
+    available = selectors.rewards_available(at=timezone.now())  # the cheapest first
+    offers = [_offer(reward, membership) for reward in available]
     return render_local(
         request,
         "card/rewards.html",
@@ -93,9 +89,10 @@ def redeem(request: HttpRequest, pk: int) -> HttpResponse:
     carries an idempotency key, so a double tap redeems once and both taps land on the
     same voucher."""
     membership = membership_of(request)
-    reward = selectors.rewards_available(at=timezone.now()).filter(pk=pk).first()
-    if reward is None:
+    found = selectors.rewards_available(at=timezone.now(), pk=pk)
+    if not found:
         raise Http404
+    reward = found[0]
     context: dict[str, Any] = {
         "membership": membership,
         "offer": _offer(reward, membership),
