@@ -8,7 +8,7 @@ related rows in one column)."""
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -23,8 +23,25 @@ def width(model: type[models.Model]) -> int:
 
 
 def from_row(model: type[M], values: Any) -> M:
-    """The instance of the values `columns(model, ...)` selected (a slice of a row)."""
+    """The instance of the values `columns(model, ...)` selected (a slice of a row), each
+    converted as the ORM would (a JSON field's text decoded)."""
+    converters = _converters(model)
+    if converters:
+        values = list(values)
+        for index, field in converters:
+            values[index] = field.from_db_value(  # type: ignore[attr-defined]
+                values[index], None, connection
+            )
     return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
+
+
+@cache
+def _converters(model: type[models.Model]) -> list[tuple[int, models.Field]]:
+    return [
+        (index, field)
+        for index, field in enumerate(model._meta.concrete_fields)
+        if hasattr(field, "from_db_value")
+    ]
 
 
 @cache

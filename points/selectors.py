@@ -208,6 +208,10 @@ def points_expiring(membership: Membership, *, within_days: int, today: datetime
     ).aggregate(total=Coalesce(Sum("remaining"), 0))["total"]
 
 
+def membership_by_id(membership_id: int) -> Membership | None:
+    return _membership_where("m.id", membership_id)
+
+
 def membership_for_customer(customer_id: int) -> Membership | None:
     return _membership_where("m.customer_id", customer_id)
 
@@ -414,6 +418,40 @@ def _summary_read(key: str, value: int, at: datetime.datetime) -> _SummaryRead |
 
 def ledger_for_membership(membership: Membership) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(membership=membership).order_by("-id")
+
+
+class LedgerPages:
+    """A member's ledger entries, newest first, as a paginator reads them: `count()` and
+    a slice, each one statement built once. The history is the app's second screen
+    and the counter's member page: compiling the two querysets of
+    `ledger_for_membership` was most of what a page cost."""
+
+    def __init__(self, membership: Membership) -> None:
+        self.membership_id = membership.pk
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(_LEDGER_COUNT_SQL, [self.membership_id])
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, index: slice) -> list[LedgerEntry]:
+        start, stop = index.start or 0, index.stop
+        if index.step is not None or stop is None or start < 0 or stop < start:
+            raise ValueError("LedgerPages takes a slice [start:stop] of a page.")
+        with connection.cursor() as cursor:
+            cursor.execute(_ledger_page_sql(), [self.membership_id, stop - start, start])
+            return [rows.from_row(LedgerEntry, row) for row in cursor.fetchall()]
+
+
+_LEDGER_COUNT_SQL = f"SELECT count(*) FROM {LedgerEntry._meta.db_table} WHERE membership_id = %s"
+
+
+@cache
+def _ledger_page_sql() -> str:
+    return f"""
+        SELECT {rows.columns(LedgerEntry, "e")} FROM {LedgerEntry._meta.db_table} e
+        WHERE e.membership_id = %s ORDER BY e.id DESC LIMIT %s OFFSET %s
+    """
 
 
 def membership_export(*, customer_id: int) -> dict[str, Any] | None:

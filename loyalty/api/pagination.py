@@ -7,7 +7,7 @@ that is not one of the list's, or a bad `page` / `page_size` is 400 `invalid` wi
 parameter named, never a silent fallback or a 404."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -28,6 +28,15 @@ class PageQuery(QuerySerializer):
     )
 
 
+class Pages(Protocol):
+    """What a paginator reads besides a queryset or a list: a count and a slice
+    (e.g. `points.selectors.LedgerPages`)."""
+
+    def count(self) -> int: ...
+
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+
+
 def query_of(request: Request, query: type[QuerySerializer]) -> dict[str, Any]:
     """The request's query parameters, checked by `query` (400 naming the bad ones)."""
     checked = query(data=request.query_params.dict())
@@ -37,7 +46,7 @@ def query_of(request: Request, query: type[QuerySerializer]) -> dict[str, Any]:
 
 def page_of(
     request: Request,
-    items: QuerySet[Any] | Sequence[Any],
+    items: QuerySet[Any] | Sequence[Any] | Pages,
     represent: Callable[[list[Any]], Any],
     **extra: Any,
 ) -> Response:
@@ -45,7 +54,7 @@ def page_of(
     Validate the query with `query_of` first. A page past the last one is empty."""
     size = int(request.query_params.get("page_size") or PAGE_SIZE)
     number = int(request.query_params.get("page") or 1)
-    paginator = Paginator(items, size)
+    paginator = Paginator(cast(Any, items), size)  # Pages: Django reads count() and a slice
     results = list(paginator.page(number).object_list) if number <= paginator.num_pages else []
     here = request.build_absolute_uri()
 

@@ -210,7 +210,7 @@ class HistoryView(CustomerAPIView):
     )
     def get(self, request: Request) -> Response:
         query_of(request, PageQuery)
-        entries = selectors.ledger_for_membership(my_membership(request))
+        entries = selectors.LedgerPages(my_membership(request))
         return page_of(request, entries, lambda page: represent_many(LedgerEntryOut, page))
 
 
@@ -467,8 +467,8 @@ class MemberHistoryView(StaffAPIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         query_of(request, PageQuery)
-        membership = Membership.objects.filter(pk=pk).first()
+        membership = selectors.membership_by_id(pk)
         if membership is None:
             raise Http404
-        entries = selectors.ledger_for_membership(membership)
+        entries = selectors.LedgerPages(membership)
         return page_of(request, entries, lambda page: represent_many(LedgerEntryOut, page))

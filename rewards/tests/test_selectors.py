@@ -41,6 +41,7 @@ def test_rewards_offered_are_active_within_their_dates_cheapest_first(
     assert [r.pk for r in by_category] == [coffee.pk, mug.pk]
     assert [r.pk for r in one] == [mug.pk] and hidden == []
     assert (one[0].category, one[0].min_tier) == (programme.drinks, programme.gold)
+    assert one[0].category is not None and one[0].min_tier is not None
     assert (one[0].category.name, one[0].min_tier.rank) == ("Drinks", programme.gold.rank)
     assert offered[0].category is None and offered[0].min_tier is None
     assert offered[1].valid_to == NOW + hour

@@ -7,7 +7,7 @@ views (points/api, rewards/api, notifications/api, customers/api); none adds a r
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from loyalty.api.pagination import PAGE_SIZE
+from loyalty.api.pagination import PAGE_SIZE, Pages
 from points import selectors
 from points.models import Membership
 from tenants.selectors import merchant_current, merchant_timezone
@@ -46,9 +46,9 @@ def membership_of(request: HttpRequest) -> Membership:
     return membership
 
 
-def page_of(request: HttpRequest, items: QuerySet[Any]) -> Page[Any]:
+def page_of(request: HttpRequest, items: QuerySet[Any] | Pages) -> Page[Any]:
     """One page of `items`, the API's page size; a page out of range is the last."""
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return Paginator(cast(Any, items), PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def render_local(

@@ -20,7 +20,7 @@ def signed(points: int) -> str:
 @member_required
 def history(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
-    page = page_of(request, selectors.ledger_for_membership(membership))
+    page = page_of(request, selectors.LedgerPages(membership))
     language = translation.get_language()
     membership_currency = merchant_current().currency
     entries = [
