@@ -12,6 +12,7 @@ from loyalty.db import connection
 from loyalty.errors import DomainError
 
 from .models import Membership
+from .selectors import membership_by_id, membership_by_number
 
 SALT = "loyalty.card"
 
@@ -35,7 +36,7 @@ def card_token_read(token: str) -> Membership:
         or not isinstance(data.get("m"), int)
     ):
         raise DomainError("qr_invalid", "This is not a card code of this shop.")
-    membership = Membership.objects.select_related("tier", "customer").filter(pk=data["m"]).first()
+    membership = membership_by_id(data["m"])
     if membership is None:
         raise DomainError("qr_invalid", "This is not a card code of this shop.")
     return membership
@@ -49,7 +50,5 @@ def card_scanned(scanned: str) -> Membership | None:
     member number of a wallet pass (None when no member has it)."""
     text = str(scanned).strip()
     if MEMBER_NUMBER.fullmatch(text):
-        return (
-            Membership.objects.select_related("tier", "customer").filter(member_number=text).first()
-        )
+        return membership_by_number(text)
     return card_token_read(text)
