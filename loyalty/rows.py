@@ -1,5 +1,7 @@
-"""Model instances from hand-written SQL: the few hot reads (the earn's lock, a member's
-summary) read several tables in one statement and build the instances Django would.
+"""Model instances from hand-written SQL: the hot reads (the earn's lock, a member's
+summary, the sign-in checks, the membership lookups, the rewards offered, the history's
+pages) use statements built once, often over several tables, and build the instances
+Django would.
 
 `columns` lists a model's columns for a SELECT, in the order `from_row` reads them back;
 `json_columns` and `from_json` do the same for rows gathered with `json_agg` (a list of

@@ -235,13 +235,20 @@ def _membership_where(column: str, value: object) -> Membership | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    membership, end = _member_of_row(row)
+    tier = row[end:]
+    membership.tier = rows.from_row(Tier, tier) if tier[0] is not None else None
+    return membership
+
+
+def _member_of_row(row: Any) -> tuple[Membership, int]:
+    """The membership and its customer at the start of `row` (the columns of each, in
+    that order), and where the row goes on."""
     member_end = rows.width(Membership)
     customer_end = member_end + rows.width(Customer)
     membership = rows.from_row(Membership, row[:member_end])
     membership.customer = rows.from_row(Customer, row[member_end:customer_end])
-    tier = row[customer_end:]
-    membership.tier = rows.from_row(Tier, tier) if tier[0] is not None else None
-    return membership
+    return membership, customer_end
 
 
 @cache
@@ -397,12 +404,9 @@ def _summary_read(key: str, value: int, at: datetime.datetime) -> _SummaryRead |
         row = cursor.fetchone()
     if row is None:
         return None
-    member_end = rows.width(Membership)
-    customer_end = member_end + rows.width(Customer)
+    membership, customer_end = _member_of_row(row)
     settings_end = customer_end + rows.width(PointsSettings)
     tiers_json, expiring, first, unread = row[settings_end:]
-    membership = rows.from_row(Membership, row[:member_end])
-    membership.customer = rows.from_row(Customer, row[member_end:customer_end])
     tiers = [rows.from_json(Tier, values) for values in tiers_json or []]
     membership.tier = _tier_of(membership, tiers)
     settings = row[customer_end:settings_end]
